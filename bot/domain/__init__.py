@@ -1,0 +1,1 @@
+"""Pure marketplace rules: no I/O, no Telegram, no SQL."""

@@ -1,0 +1,95 @@
+"""Validation of what people type, shared by services (the last line of defence) and flows."""
+
+from __future__ import annotations
+
+from bot.domain.errors import InvalidInput
+from bot.domain.money import check_amount
+
+TITLE_MIN, TITLE_MAX = 5, 100
+DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 3000
+COVER_MAX = 2000
+DAYS_MIN, DAYS_MAX = 1, 365
+BRIEF_MAX = 3000
+REASON_MAX = 1000
+NOTE_MAX = 2000
+MESSAGE_MAX = 3000
+COMMENT_MAX = 1000
+BIO_MAX = 1000
+HOURS_MAX_PER_ENTRY = 24
+
+
+def clean_text(text: str | None) -> str:
+    """Strip, drop NULs and other control characters except newlines and tabs."""
+    if text is None:
+        return ""
+    return "".join(ch for ch in str(text) if ch in "\n\t" or ch >= " ").strip()
+
+
+def text_in_range(text: str | None, lo: int, hi: int, key: str) -> str:
+    value = clean_text(text)
+    if not lo <= len(value) <= hi:
+        raise InvalidInput(key, min=lo, max=hi)
+    return value
+
+
+def title(text: str | None) -> str:
+    return text_in_range(text, TITLE_MIN, TITLE_MAX, "job.title_length")
+
+
+def description(text: str | None) -> str:
+    return text_in_range(text, DESCRIPTION_MIN, DESCRIPTION_MAX, "job.description_length")
+
+
+def cover_letter(text: str | None) -> str:
+    value = clean_text(text)
+    if len(value) > COVER_MAX:
+        raise InvalidInput("bid.cover_too_long", max=COVER_MAX)
+    return value
+
+
+def days(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not DAYS_MIN <= value <= DAYS_MAX:
+        raise InvalidInput("bid.days_invalid", min=DAYS_MIN, max=DAYS_MAX)
+    return value
+
+
+def parse_days(text: str) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InvalidInput("bid.days_invalid", min=DAYS_MIN, max=DAYS_MAX) from None
+    return days(value)
+
+
+def budget(lo: int, hi: int, currency: str) -> tuple[int, int]:
+    check_amount(lo, currency)
+    check_amount(hi, currency)
+    if hi < lo:
+        raise InvalidInput("job.budget_invalid")
+    return lo, hi
+
+
+def stars(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise InvalidInput("rating.invalid")
+    return value
+
+
+def percent(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise InvalidInput("percent.invalid")
+    return value
+
+
+def hours_to_minutes(text: str) -> int:
+    """`1.5` hours -> 90 minutes; more than 0 and at most 24 in one entry."""
+    try:
+        value = float(str(text).strip().replace(",", "."))
+    except ValueError:
+        raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY) from None
+    if not (value == value) or not 0 < value <= HOURS_MAX_PER_ENTRY:  # NaN check first
+        raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY)
+    minutes = round(value * 60)
+    if minutes <= 0:
+        raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY)
+    return minutes

@@ -1,0 +1,228 @@
+"""Bidding: place or update, withdraw, decline, shortlist with the private brief, trials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import rules
+from bot.domain.errors import Conflict, Forbidden, InvalidInput
+from bot.domain.models import Bid, Job
+from bot.domain.money import check_amount
+from bot.domain.states import BidState, JobState
+from bot.services.base import Services, active_user, bid_or_404, job_or_404
+from bot.storage.db import Tx
+
+
+@dataclass(frozen=True)
+class BidResult:
+    bid: Bid
+    updated: bool  # True when an existing bid was changed
+
+
+async def place_bid(
+    svc: Services, actor: int, job_id: int, amount: int, days: int, cover: str
+) -> BidResult:
+    """One live bid per freelancer per job: bidding again updates it; the client is told."""
+    amount = check_amount(amount, svc.settings.currency)
+    days = rules.days(days)
+    cover = rules.cover_letter(cover)
+    async with svc.tx() as tx:
+        await active_user(tx, actor)
+        job = await job_or_404(tx, job_id)
+        if job.client_id == actor:
+            raise Forbidden("bid.own_job", job=job_id)
+        if job.state != JobState.OPEN or job.bidding_ends_at <= tx.now:
+            raise Conflict("job.not_open", job=job_id)
+        existing = await tx.bids.live_for(job_id, actor)
+        if existing is not None:
+            if existing.state != BidState.ACTIVE:
+                raise Conflict("bid.not_active", bid=existing.id)
+            await tx.bids.update_terms(existing.id, amount, days, cover)
+            bid, updated = await bid_or_404(tx, existing.id), True
+        else:
+            bid, updated = await tx.bids.create(job_id, actor, amount, days, cover), False
+        await tx.outbox.add(
+            job.client_id,
+            "notify.bid_updated" if updated else "notify.bid_new",
+            {
+                "job": job.id,
+                "title": job.title,
+                "bid": bid.id,
+                "freelancer": actor,
+                "amount": amount,
+                "currency": job.currency,
+                "days": days,
+            },
+            ref=f"bid:{bid.id}",
+        )
+        return BidResult(bid, updated)
+
+
+async def withdraw_bid(svc: Services, actor: int, bid_id: int) -> Bid:
+    async with svc.tx() as tx:
+        bid = await bid_or_404(tx, bid_id)
+        if bid.freelancer_id != actor:
+            raise Forbidden("bid.not_owner", bid=bid_id)
+        if bid.state != BidState.ACTIVE:
+            raise Conflict("bid.not_withdrawable", bid=bid_id)
+        if not await tx.bids.set_state(bid.id, BidState.WITHDRAWN, [BidState.ACTIVE]):
+            raise Conflict("bid.not_withdrawable", bid=bid_id)
+        job = await job_or_404(tx, bid.job_id)
+        await tx.outbox.add(
+            job.client_id,
+            "notify.bid_withdrawn",
+            {"job": job.id, "bid": bid.id, "freelancer": actor},
+        )
+        return await bid_or_404(tx, bid_id)
+
+
+async def _client_bid(tx: Tx, actor: int, bid_id: int) -> tuple[Bid, Job]:
+    """A bid on one of the actor's jobs."""
+    bid = await bid_or_404(tx, bid_id)
+    job = await job_or_404(tx, bid.job_id)
+    if job.client_id != actor:
+        raise Forbidden("job.not_client", job=job.id)
+    return bid, job
+
+
+async def decline_bid(svc: Services, actor: int, bid_id: int, reason: str = "") -> Bid:
+    reason = rules.clean_text(reason)[: rules.REASON_MAX]
+    async with svc.tx() as tx:
+        bid, job = await _client_bid(tx, actor, bid_id)
+        if bid.state != BidState.ACTIVE:
+            raise Conflict("bid.not_active", bid=bid_id)
+        if not await tx.bids.set_state(bid.id, BidState.DECLINED, [BidState.ACTIVE], reason):
+            raise Conflict("bid.not_active", bid=bid_id)
+        await tx.outbox.add(
+            bid.freelancer_id,
+            "notify.bid_declined",
+            {"job": job.id, "title": job.title, "bid": bid.id, "reason": reason},
+            ref=f"bid:{bid.id}",
+        )
+        return await bid_or_404(tx, bid_id)
+
+
+async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> Bid:
+    """Shortlisting sends the private brief, or first the NDA where the job asks for one."""
+    async with svc.tx() as tx:
+        bid, job = await _client_bid(tx, actor, bid_id)
+        if bid.state != BidState.ACTIVE:
+            raise Conflict("bid.not_active", bid=bid_id)
+        if not await tx.bids.set_shortlisted(bid.id):
+            raise Conflict("bid.already_shortlisted", bid=bid_id)
+        params = {"job": job.id, "title": job.title, "bid": bid.id}
+        if job.nda_required:
+            await tx.outbox.add(bid.freelancer_id, "notify.shortlisted_nda", params)
+        else:
+            await tx.outbox.add(bid.freelancer_id, "notify.shortlisted", params)
+            if job.brief:
+                await tx.outbox.add(bid.freelancer_id, "notify.brief", params)
+        return await bid_or_404(tx, bid_id)
+
+
+async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> Bid:
+    """The shortlisted freelancer accepts (the brief is sent) or declines the job's NDA."""
+    async with svc.tx() as tx:
+        bid = await bid_or_404(tx, bid_id)
+        if bid.freelancer_id != actor:
+            raise Forbidden("bid.not_owner", bid=bid_id)
+        job = await job_or_404(tx, bid.job_id)
+        if not job.nda_required or bid.shortlisted_at is None:
+            raise Conflict("nda.not_asked", bid=bid_id)
+        if bid.nda_accepted_at is not None:
+            raise Conflict("nda.already_accepted", bid=bid_id)
+        params = {"job": job.id, "title": job.title, "bid": bid.id}
+        if accept:
+            await tx.bids.set_nda_accepted(bid.id)
+            await tx.outbox.add(actor, "notify.brief", params)
+            await tx.outbox.add(
+                job.client_id, "notify.nda_accepted", {**params, "freelancer": actor}
+            )
+        else:
+            await tx.outbox.add(
+                job.client_id, "notify.nda_declined", {**params, "freelancer": actor}
+            )
+        return await bid_or_404(tx, bid_id)
+
+
+async def brief_for(svc: Services, actor: int, bid_id: int) -> tuple[Job, str | None]:
+    """The private brief, for a shortlisted bidder (after the NDA where one is asked)."""
+    async with svc.read() as tx:
+        bid = await bid_or_404(tx, bid_id)
+        job = await job_or_404(tx, bid.job_id)
+        if actor == job.client_id:
+            return job, job.brief
+        if bid.freelancer_id != actor or bid.shortlisted_at is None:
+            raise Forbidden("brief.not_shortlisted", job=job.id)
+        if job.nda_required and bid.nda_accepted_at is None:
+            raise Forbidden("brief.nda_first", job=job.id)
+        return job, job.brief
+
+
+async def request_trial(svc: Services, actor: int, bid_id: int, task: str) -> int:
+    task = rules.text_in_range(task, 5, rules.BRIEF_MAX, "trial.task_length")
+    async with svc.tx() as tx:
+        bid, job = await _client_bid(tx, actor, bid_id)
+        if bid.state != BidState.ACTIVE:
+            raise Conflict("bid.not_active", bid=bid_id)
+        if bid.shortlisted_at is None:
+            raise Conflict("trial.not_shortlisted", bid=bid_id)
+        if await tx.trials.open_for(bid.id) is not None:
+            raise Conflict("trial.already_open", bid=bid_id)
+        trial_id = await tx.trials.create(bid.id, task)
+        await tx.outbox.add(
+            bid.freelancer_id,
+            "notify.trial_requested",
+            {"job": job.id, "title": job.title, "bid": bid.id, "trial": trial_id, "task": task},
+        )
+        return trial_id
+
+
+async def answer_trial(svc: Services, actor: int, trial_id: int, accept: bool) -> None:
+    async with svc.tx() as tx:
+        _trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
+        new = "accepted" if accept else "declined"
+        if not await tx.trials.set_state(trial_id, new, "requested"):
+            raise Conflict("trial.not_open", trial=trial_id)
+        await tx.outbox.add(
+            job.client_id,
+            f"notify.trial_{new}",
+            {"job": job.id, "bid": bid.id, "trial": trial_id, "freelancer": actor},
+        )
+
+
+async def submit_trial(
+    svc: Services, actor: int, trial_id: int, result: str, files: list[dict] | None = None
+) -> None:
+    result = rules.clean_text(result)
+    if not result and not files:
+        raise InvalidInput("trial.result_empty")
+    if len(result) > rules.NOTE_MAX:
+        raise InvalidInput("trial.result_too_long", max=rules.NOTE_MAX)
+    async with svc.tx() as tx:
+        _trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
+        if not await tx.trials.set_state(trial_id, "submitted", "accepted", result, files or []):
+            raise Conflict("trial.not_accepted", trial=trial_id)
+        await tx.outbox.add(
+            job.client_id,
+            "notify.trial_submitted",
+            {"job": job.id, "bid": bid.id, "trial": trial_id, "freelancer": actor},
+        )
+
+
+async def _freelancer_trial(tx: Tx, actor: int, trial_id: int) -> tuple[dict, Bid, Job]:
+    from bot.domain.errors import NotFound
+
+    trial = await tx.trials.get(trial_id)
+    if trial is None:
+        raise NotFound("trial.not_found", trial=trial_id)
+    bid = await bid_or_404(tx, trial["bid_id"])
+    if bid.freelancer_id != actor:
+        raise Forbidden("trial.not_yours", trial=trial_id)
+    return trial, bid, await job_or_404(tx, bid.job_id)
+
+
+async def my_bids(svc: Services, actor: int) -> list[tuple[Bid, Job]]:
+    async with svc.read() as tx:
+        bids = await tx.bids.by_freelancer(actor)
+        return [(b, await job_or_404(tx, b.job_id)) for b in bids]

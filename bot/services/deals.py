@@ -1,0 +1,530 @@
+"""The deal lifecycle: hire, pay, deliver, revise, extend, release, cancel, refund.
+
+Every change goes through `_move`, which asks the transition table whether the move is legal
+and then makes the conditional write; a lost race is a clear Conflict, never a double move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain import rules
+from bot.domain.durations import parse_extension
+from bot.domain.errors import Conflict, Forbidden, InvalidInput
+from bot.domain.models import Deal
+from bot.domain.states import (
+    BidState,
+    DealAction,
+    DealState,
+    JobState,
+    next_deal_state,
+)
+from bot.services import escrow
+from bot.services.base import (
+    Services,
+    active_user,
+    bid_or_404,
+    deal_or_404,
+    job_or_404,
+    lost_race,
+    party_deal,
+)
+from bot.services.jobs import JOB_DEADLINES, refresh_channel_post
+from bot.storage.db import Tx
+
+DELIVERY_DEADLINES = ("delivery_nudge", "delivery_due", "delivery_refund")
+REVIEW_DEADLINES = ("review_nudge", "review_release")
+ALL_DEAL_DEADLINES = (
+    "funding_expire",
+    *DELIVERY_DEADLINES,
+    *REVIEW_DEADLINES,
+    "dispute_sla",
+)
+REVISION_MIN_SECONDS = 86400  # a revision leaves the freelancer at least a day
+
+
+def invoice_payload(deal_id: int) -> str:
+    return f"deal:{deal_id}"
+
+
+def parse_payload(payload: str) -> int | None:
+    kind, _, ident = (payload or "").partition(":")
+    return int(ident) if kind == "deal" and ident.isdigit() else None
+
+
+async def _move(tx: Tx, deal: Deal, action: DealAction, **fields: Any) -> DealState:
+    new = next_deal_state(deal.state, action, deal.id)
+    if not await tx.deals.transition(deal.id, deal.state, new, **fields):
+        raise lost_race(deal)
+    await tx.deals.add_event(deal.id, None, action.value)
+    return new
+
+
+def _notify_params(deal: Deal, **extra: Any) -> dict[str, Any]:
+    return {
+        "deal": deal.id,
+        "job": deal.job_id,
+        "amount": deal.amount,
+        "currency": deal.currency,
+        **extra,
+    }
+
+
+async def _tell_both(tx: Tx, deal: Deal, key: str, **extra: Any) -> None:
+    for user_id in (deal.client_id, deal.freelancer_id):
+        await tx.outbox.add(user_id, key, _notify_params(deal, **extra), ref=f"deal:{deal.id}")
+
+
+async def _finish(tx: Tx, svc: Services, deal: Deal, job_state: JobState) -> None:
+    """After a deal ends: its job closes, its timers stop, feedback is asked a day later."""
+    await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+    await tx.jobs.set_state(deal.job_id, job_state, [JobState.IN_PROGRESS, JobState.HIRING])
+    await tx.deadlines.set("feedback_request", deal.id, tx.now + 86400)
+    job = await tx.jobs.get(deal.job_id)
+    if job is not None:
+        await refresh_channel_post(tx, svc, job)
+
+
+# --- hire and fund -------------------------------------------------------------------------
+
+
+async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
+    """The client accepts a bid: a deal awaiting funding, and an invoice for the client."""
+    async with svc.tx() as tx:
+        await active_user(tx, actor)
+        bid = await bid_or_404(tx, bid_id)
+        job = await job_or_404(tx, bid.job_id)
+        if job.client_id != actor:
+            raise Forbidden("bid.not_client", job=job.id)
+        if job.state != JobState.OPEN:
+            raise Conflict("job.not_open_for_hire", job=job.id)
+        if bid.state != BidState.ACTIVE:
+            raise Conflict("bid.not_active", bid=bid_id)
+        freelancer = await tx.users.get(bid.freelancer_id)
+        if freelancer is None or freelancer.banned:
+            raise Forbidden("bid.freelancer_banned", bid=bid_id)
+        if not await tx.jobs.set_state(job.id, JobState.HIRING, [JobState.OPEN]):
+            raise Conflict("job.not_open_for_hire", job=job.id)
+        if not await tx.bids.set_state(bid.id, BidState.ACCEPTED, [BidState.ACTIVE]):
+            raise Conflict("bid.not_active", bid=bid_id)
+        deal = await tx.deals.create(job, bid, tx.now + svc.settings.funding_window)
+        await tx.deals.add_event(deal.id, actor, "hired")
+        await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
+        params = _notify_params(deal, title=job.title, bid=bid.id)
+        await tx.outbox.add(actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}")
+        await tx.outbox.add(
+            bid.freelancer_id, "notify.hired_pending", params, ref=f"deal:{deal.id}"
+        )
+        return deal
+
+
+@dataclass(frozen=True)
+class PaymentCheck:
+    ok: bool
+    error_key: str | None = None
+
+
+async def precheckout(
+    svc: Services, payer: int, payload: str, amount: int, currency: str
+) -> PaymentCheck:
+    """Approve a pre-checkout query only for a deal still awaiting funding, at its price."""
+    deal_id = parse_payload(payload)
+    if deal_id is None:
+        return PaymentCheck(False, "payment.unknown")
+    async with svc.read() as tx:
+        deal = await tx.deals.get(deal_id)
+    if deal is None:
+        return PaymentCheck(False, "payment.unknown")
+    if deal.client_id != payer:
+        return PaymentCheck(False, "payment.not_client")
+    if deal.state != DealState.AWAITING_FUNDING:
+        return PaymentCheck(False, "payment.not_awaiting")
+    if deal.amount != amount or deal.currency != currency:
+        return PaymentCheck(False, "payment.mismatch")
+    return PaymentCheck(True)
+
+
+async def record_payment(
+    svc: Services,
+    payer: int,
+    payload: str,
+    amount: int,
+    currency: str,
+    charge_id: str,
+    provider_charge_id: str | None = None,
+) -> str:
+    """Apply a successful payment exactly once per charge id.
+
+    Returns "funded", "duplicate" (this charge id was seen: nothing changes) or "refunded"
+    (the deal no longer awaits funding, or the amount is wrong: the money goes back).
+    """
+    if not charge_id:
+        raise InvalidInput("payment.unknown")
+    deal_id = parse_payload(payload)
+    async with svc.tx() as tx:
+        if await tx.payments.get(charge_id) is not None:
+            return "duplicate"
+        deal = await tx.deals.get(deal_id) if deal_id is not None else None
+        if deal is None:
+            # Money for nothing we know: record it against no deal is impossible (FK), so
+            # refuse loudly; Telegram only sends payloads we issued.
+            raise InvalidInput("payment.unknown")
+        fits = (
+            deal.state == DealState.AWAITING_FUNDING
+            and deal.amount == amount
+            and deal.currency == currency
+            and deal.client_id == payer
+        )
+        outcome = "funded" if fits else "refunded"
+        await tx.payments.record(
+            charge_id=charge_id,
+            provider_charge_id=provider_charge_id,
+            deal_id=deal.id,
+            payer_id=payer,
+            amount=amount,
+            currency=currency,
+            outcome=outcome,
+        )
+        if not fits:
+            await escrow.refund_stray_payment(tx, payer, amount, currency, charge_id, deal.id)
+            await tx.outbox.add(
+                payer, "notify.payment_refunded", _notify_params(deal), ref=f"deal:{deal.id}"
+            )
+            return outcome
+        await _fund(tx, svc, deal, charge_id)
+        return outcome
+
+
+async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str) -> None:
+    s = svc.settings
+    due = tx.now + deal.days * 86400
+    await _move(tx, deal, DealAction.PAY, funded_at=tx.now, due_at=due, charge_id=charge_id)
+    deal = await deal_or_404(tx, deal.id)
+    await escrow.fund(tx, deal, charge_id)
+    await tx.deadlines.cancel(deal.id, "funding_expire")
+    await _schedule_delivery(tx, deal.id, due, s.nudge_lead, s.delivery_grace)
+    await tx.jobs.set_state(deal.job_id, JobState.IN_PROGRESS, [JobState.HIRING])
+    job = await job_or_404(tx, deal.job_id)
+    await tx.deadlines.cancel(job.id, *JOB_DEADLINES)
+    for other in await tx.bids.for_job(job.id, [BidState.ACTIVE]):
+        await tx.bids.set_state(other.id, BidState.DECLINED, [BidState.ACTIVE], "filled")
+        await tx.outbox.add(
+            other.freelancer_id,
+            "notify.job_filled",
+            {"job": job.id, "title": job.title, "bid": other.id},
+            ref=f"bid:{other.id}",
+        )
+    await _tell_both(tx, deal, "notify.deal_funded", title=job.title, due_at=due)
+    await refresh_channel_post(tx, svc, job)
+
+
+async def _schedule_delivery(tx: Tx, deal_id: int, due: int, lead: int, grace: int) -> None:
+    if due - lead > tx.now:
+        await tx.deadlines.set("delivery_nudge", deal_id, due - lead)
+    else:
+        await tx.deadlines.cancel(deal_id, "delivery_nudge")
+    await tx.deadlines.set("delivery_due", deal_id, due)
+    await tx.deadlines.set("delivery_refund", deal_id, due + grace)
+
+
+async def expire_funding(tx: Tx, svc: Services, deal_id: int) -> bool:
+    """Timer: the funding window ended unpaid; the job is open again with its bids."""
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.AWAITING_FUNDING:
+        return False
+    if deal.funding_ends_at and deal.funding_ends_at > tx.now:
+        return False
+    await _unfunded_cancel(tx, svc, deal, DealAction.FUNDING_EXPIRED, BidState.ACTIVE)
+    await _tell_both(tx, deal, "notify.funding_expired")
+    return True
+
+
+async def _unfunded_cancel(
+    tx: Tx, svc: Services, deal: Deal, action: DealAction, bid_state: BidState
+) -> None:
+    await _move(tx, deal, action, ended_at=tx.now)
+    await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+    await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
+    if await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING]):
+        job = await job_or_404(tx, deal.job_id)
+        # Bidding goes on: at least one more nudge period if the window ran out meanwhile.
+        ends = max(job.bidding_ends_at, tx.now + svc.settings.nudge_lead)
+        await tx.jobs.set_bidding_ends(job.id, ends)
+        await tx.deadlines.set("job_expire", job.id, ends)
+
+
+# --- work ------------------------------------------------------------------------------------
+
+
+async def deliver(
+    svc: Services, actor: int, deal_id: int, note: str = "", files: list[dict] | None = None
+) -> Deal:
+    note = rules.clean_text(note)
+    if len(note) > rules.NOTE_MAX:
+        raise InvalidInput("deliver.note_too_long", max=rules.NOTE_MAX)
+    s = svc.settings
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.freelancer_id:
+            raise Forbidden("deal.only_freelancer", deal=deal_id)
+        ends = tx.now + s.review_window
+        await _move(tx, deal, DealAction.DELIVER, delivered_at=tx.now, review_ends_at=ends)
+        await tx.deals.add_event(deal.id, actor, "delivery", note, files or [])
+        await tx.deadlines.cancel(deal.id, *DELIVERY_DEADLINES)
+        if s.review_window > s.nudge_lead:
+            await tx.deadlines.set("review_nudge", deal.id, ends - s.nudge_lead)
+        await tx.deadlines.set("review_release", deal.id, ends)
+        await tx.outbox.add(
+            deal.client_id,
+            "notify.delivered",
+            _notify_params(deal, note=note, files=len(files or []), review_ends_at=ends),
+            ref=f"deal:{deal.id}",
+        )
+        return await deal_or_404(tx, deal_id)
+
+
+async def attach_files(svc: Services, actor: int, deal_id: int, files: list[dict]) -> None:
+    """Files sent right after /deliver join the latest delivery."""
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.freelancer_id or deal.state != DealState.DELIVERED:
+            raise Conflict("deliver.no_open_delivery", deal=deal_id)
+        await tx.deals.add_event(deal.id, actor, "delivery_file", "", files)
+        await tx.outbox.add(
+            deal.client_id,
+            "notify.delivery_files",
+            _notify_params(deal, files=len(files)),
+            ref=f"deal:{deal.id}",
+        )
+
+
+async def revise(svc: Services, actor: int, deal_id: int, what: str) -> Deal:
+    what = rules.text_in_range(what, 1, rules.NOTE_MAX, "revise.text_required")
+    s = svc.settings
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.client_id:
+            raise Forbidden("deal.only_client", deal=deal_id)
+        next_deal_state(deal.state, DealAction.REVISE, deal.id)
+        if deal.revisions >= s.max_revisions:
+            raise Conflict("revise.limit", deal=deal_id, max=s.max_revisions)
+        due = max(deal.due_at or tx.now, tx.now + REVISION_MIN_SECONDS)
+        await _move(
+            tx,
+            deal,
+            DealAction.REVISE,
+            revisions=deal.revisions + 1,
+            due_at=due,
+            delivered_at=None,
+            review_ends_at=None,
+        )
+        await tx.deals.add_event(deal.id, actor, "revision", what)
+        await tx.deadlines.cancel(deal.id, *REVIEW_DEADLINES)
+        await _schedule_delivery(tx, deal.id, due, s.nudge_lead, s.delivery_grace)
+        await tx.outbox.add(
+            deal.freelancer_id,
+            "notify.revision",
+            _notify_params(deal, text=what, due_at=due, left=s.max_revisions - deal.revisions - 1),
+            ref=f"deal:{deal.id}",
+        )
+        return await deal_or_404(tx, deal_id)
+
+
+async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal:
+    seconds = parse_extension(duration)
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.client_id:
+            raise Forbidden("deal.only_client", deal=deal_id)
+        next_deal_state(deal.state, DealAction.EXTEND, deal.id)
+        due = (deal.due_at or tx.now) + seconds
+        if not await tx.deals.set_fields(deal.id, DealState.FUNDED, due_at=due):
+            raise lost_race(deal)
+        await tx.deals.add_event(deal.id, actor, "extend", str(seconds))
+        s = svc.settings
+        await _schedule_delivery(tx, deal.id, due, s.nudge_lead, s.delivery_grace)
+        await tx.outbox.add(
+            deal.freelancer_id,
+            "notify.extended",
+            _notify_params(deal, due_at=due),
+            ref=f"deal:{deal.id}",
+        )
+        return await deal_or_404(tx, deal_id)
+
+
+async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: str) -> int:
+    minutes = rules.hours_to_minutes(hours)
+    note = rules.clean_text(note)[: rules.NOTE_MAX]
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if deal.state in (DealState.AWAITING_FUNDING, DealState.CANCELLED):
+            raise Conflict("log.not_running", deal=deal_id)
+        return await tx.deals.log_time(deal.id, actor, minutes, note)
+
+
+# --- endings ---------------------------------------------------------------------------------
+
+
+async def release(svc: Services, actor: int, deal_id: int) -> Deal:
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.client_id:
+            raise Forbidden("deal.only_client_release", deal=deal_id)
+        await _release(tx, svc, deal, DealAction.RELEASE)
+        return await deal_or_404(tx, deal_id)
+
+
+async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> None:
+    await _move(tx, deal, action, ended_at=tx.now)
+    paid, fee = await escrow.release(tx, deal, svc.settings.platform_fee_percent)
+    await _finish(tx, svc, deal, JobState.COMPLETED)
+    await tx.outbox.add(
+        deal.freelancer_id,
+        "notify.released_freelancer",
+        _notify_params(deal, paid=paid, fee=fee),
+        ref=f"deal:{deal.id}",
+    )
+    await tx.outbox.add(
+        deal.client_id,
+        "notify.released_client",
+        _notify_params(deal, auto=action == DealAction.AUTO_RELEASE),
+        ref=f"deal:{deal.id}",
+    )
+
+
+async def _refund(tx: Tx, svc: Services, deal: Deal, action: DealAction, why: str) -> None:
+    await _move(tx, deal, action, ended_at=tx.now, cancel_requested_at=None)
+    how = await escrow.refund(tx, deal)
+    await _finish(tx, svc, deal, JobState.CLOSED)
+    await _tell_both(tx, deal, "notify.refunded", how=how, why=why)
+
+
+async def cancel(svc: Services, actor: int, deal_id: int) -> str:
+    """/canceldeal. Unfunded: cancelled at once by either side. Funded: the freelancer's cancel
+    refunds at once; the client's asks the freelancer. Returns "cancelled", "refunded" or
+    "requested"."""
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if deal.state == DealState.AWAITING_FUNDING:
+            bid_state = BidState.WITHDRAWN if actor == deal.freelancer_id else BidState.ACTIVE
+            await _unfunded_cancel(tx, svc, deal, DealAction.CANCEL_UNFUNDED, bid_state)
+            await tx.outbox.add(
+                deal.other(actor),
+                "notify.deal_cancelled",
+                _notify_params(deal),
+                ref=f"deal:{deal.id}",
+            )
+            return "cancelled"
+        next_deal_state(deal.state, DealAction.CANCEL, deal.id)
+        if actor == deal.freelancer_id:
+            await _refund(tx, svc, deal, DealAction.CANCEL, "freelancer_cancelled")
+            return "refunded"
+        if deal.cancel_requested_at is not None:
+            raise Conflict("cancel.already_requested", deal=deal_id)
+        if not await tx.deals.set_fields(deal.id, DealState.FUNDED, cancel_requested_at=tx.now):
+            raise lost_race(deal)
+        await tx.deals.add_event(deal.id, actor, "cancel_requested")
+        await tx.outbox.add(
+            deal.freelancer_id,
+            "notify.cancel_requested",
+            _notify_params(deal),
+            ref=f"deal:{deal.id}",
+        )
+        return "requested"
+
+
+async def answer_cancel(svc: Services, actor: int, deal_id: int, agree: bool) -> str:
+    """The freelancer confirms (refund) or refuses (both pointed to /dispute) a client cancel."""
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.freelancer_id:
+            raise Forbidden("deal.only_freelancer", deal=deal_id)
+        if deal.state != DealState.FUNDED or deal.cancel_requested_at is None:
+            raise Conflict("cancel.not_requested", deal=deal_id)
+        if agree:
+            await _refund(tx, svc, deal, DealAction.CANCEL, "cancel_confirmed")
+            return "refunded"
+        if not await tx.deals.set_fields(deal.id, DealState.FUNDED, cancel_requested_at=None):
+            raise lost_race(deal)
+        await tx.deals.add_event(deal.id, actor, "cancel_refused")
+        await _tell_both(tx, deal, "notify.cancel_refused")
+        return "refused"
+
+
+async def refund_overdue(svc: Services, actor: int, deal_id: int) -> Deal:
+    """The client's "Refund now" once delivery is overdue and nothing was delivered."""
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        if actor != deal.client_id:
+            raise Forbidden("deal.only_client", deal=deal_id)
+        if deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:
+            raise Conflict("refund.not_overdue", deal=deal_id)
+        await _refund(tx, svc, deal, DealAction.CANCEL, "overdue")
+        return await deal_or_404(tx, deal_id)
+
+
+# --- timers ----------------------------------------------------------------------------------
+
+
+async def auto_release(tx: Tx, svc: Services, deal_id: int) -> bool:
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.DELIVERED:
+        return False
+    if deal.review_ends_at is None or deal.review_ends_at > tx.now:
+        return False
+    await _release(tx, svc, deal, DealAction.AUTO_RELEASE)
+    return True
+
+
+async def auto_refund(tx: Tx, svc: Services, deal_id: int) -> bool:
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.FUNDED:
+        return False
+    if (deal.due_at or 0) + svc.settings.delivery_grace > tx.now:
+        return False
+    await _refund(tx, svc, deal, DealAction.AUTO_REFUND, "not_delivered")
+    return True
+
+
+async def delivery_due(tx: Tx, svc: Services, deal_id: int) -> bool:
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:
+        return False
+    refund_at = (deal.due_at or 0) + svc.settings.delivery_grace
+    await _tell_both(tx, deal, "notify.delivery_overdue", refund_at=refund_at)
+    return True
+
+
+async def nudge_delivery(tx: Tx, svc: Services, deal_id: int) -> bool:
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.FUNDED:
+        return False
+    await tx.outbox.add(
+        deal.freelancer_id,
+        "notify.delivery_nudge",
+        _notify_params(deal, due_at=deal.due_at),
+        ref=f"deal:{deal.id}",
+    )
+    return True
+
+
+async def nudge_review(tx: Tx, svc: Services, deal_id: int) -> bool:
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.DELIVERED:
+        return False
+    await tx.outbox.add(
+        deal.client_id,
+        "notify.review_nudge",
+        _notify_params(deal, review_ends_at=deal.review_ends_at),
+        ref=f"deal:{deal.id}",
+    )
+    return True
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def my_deals(svc: Services, actor: int) -> list[Deal]:
+    async with svc.read() as tx:
+        return await tx.deals.for_user(actor)

@@ -1,0 +1,167 @@
+"""Disputes: opened by either party, they freeze the deal's timers; a moderator decides."""
+
+from __future__ import annotations
+
+from bot.domain import rules
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.models import Deal, Dispute
+from bot.domain.states import DealAction, DealState, JobState, next_deal_state
+from bot.services import escrow
+from bot.services.base import Moderator, Services, deal_or_404, lost_race, party_deal
+from bot.services.deals import ALL_DEAL_DEADLINES, _finish, _move, _notify_params, _tell_both
+from bot.storage.db import Tx
+
+OUTCOMES = {
+    "release": DealAction.RESOLVE_RELEASE,
+    "refund": DealAction.RESOLVE_REFUND,
+    "split": DealAction.RESOLVE_SPLIT,
+}
+
+
+async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> Dispute:
+    reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "dispute.reason_required")
+    s = svc.settings
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        from_state = deal.state
+        await _move(tx, deal, DealAction.DISPUTE, cancel_requested_at=None)
+        dispute = await tx.disputes.open(
+            deal.id, actor, reason, from_state, tx.now + s.dispute_response_window
+        )
+        await tx.deals.add_event(deal.id, actor, "dispute", reason)
+        # A dispute freezes every timer of the deal; only the moderators' SLA runs.
+        await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+        await tx.deadlines.set("dispute_sla", deal.id, tx.now + s.dispute_sla)
+        other = deal.other(actor)
+        await tx.outbox.add(
+            other,
+            "notify.dispute_opened_other",
+            _notify_params(deal, reason=reason, by=actor, respond_by=dispute.respond_by),
+            ref=f"deal:{deal.id}",
+        )
+        await tx.outbox.add(
+            actor, "notify.dispute_opened_self", _notify_params(deal), ref=f"deal:{deal.id}"
+        )
+        if s.moderator_chat_id:
+            await tx.outbox.add(
+                s.moderator_chat_id,
+                "mod.dispute_card",
+                {"deal": deal.id, "dispute": dispute.id},
+                ref=f"dispute:{dispute.id}",
+            )
+        return dispute
+
+
+async def add_evidence(
+    svc: Services, actor: int, deal_id: int, text: str, files: list[dict] | None = None
+) -> None:
+    """Either party adds their side (text and files) to an open dispute."""
+    text = rules.clean_text(text)
+    if not text and not files:
+        raise InvalidInput("dispute.evidence_empty")
+    if len(text) > rules.NOTE_MAX:
+        raise InvalidInput("dispute.evidence_too_long", max=rules.NOTE_MAX)
+    s = svc.settings
+    async with svc.tx() as tx:
+        deal = await party_deal(tx, deal_id, actor)
+        dispute = await tx.disputes.open_for(deal.id)
+        if dispute is None:
+            raise Conflict("dispute.none_open", deal=deal_id)
+        await tx.deals.add_event(deal.id, actor, "evidence", text, files or [])
+        if s.moderator_chat_id:
+            await tx.outbox.add(
+                s.moderator_chat_id,
+                "mod.evidence",
+                {"deal": deal.id, "by": actor, "text": text, "files": files or []},
+                ref=f"dispute:{dispute.id}",
+            )
+
+
+async def resolve(
+    svc: Services,
+    mod: Moderator,
+    deal_id: int,
+    outcome: str,
+    percent: int | None = None,
+    note: str = "",
+) -> Deal:
+    """release | refund | split <percent to the freelancer>."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput("resolve.outcome_invalid")
+    if outcome == "split":
+        if percent is None:
+            raise InvalidInput("percent.invalid")
+        percent = rules.percent(percent)
+    else:
+        percent = 100 if outcome == "release" else 0
+    note = rules.clean_text(note)[: rules.REASON_MAX]
+    fee_pct = svc.settings.platform_fee_percent
+    async with svc.tx() as tx:
+        deal = await deal_or_404(tx, deal_id)
+        action = OUTCOMES[outcome]
+        next_deal_state(deal.state, action, deal.id)
+        dispute = await tx.disputes.open_for(deal.id)
+        if dispute is None:
+            raise Conflict("dispute.none_open", deal=deal_id)
+        if not await tx.disputes.resolve(dispute.id, mod.user_id, outcome, percent, note):
+            raise lost_race(deal)
+        await _move(tx, deal, action, ended_at=tx.now)
+        paid = fee = back = 0
+        how = None
+        if outcome == "release":
+            paid, fee = await escrow.release(tx, deal, fee_pct)
+            job_state = JobState.COMPLETED
+        elif outcome == "refund":
+            how = await escrow.refund(tx, deal)
+            back = deal.amount
+            job_state = JobState.CLOSED
+        else:
+            paid, fee, back = await escrow.split(tx, deal, percent, fee_pct)
+            job_state = JobState.COMPLETED
+        await tx.deals.add_event(deal.id, mod.user_id, "resolved", f"{outcome} {percent} {note}")
+        await _finish(tx, svc, deal, job_state)
+        await _tell_both(
+            tx,
+            deal,
+            "notify.resolved",
+            outcome=outcome,
+            percent=percent,
+            paid=paid,
+            fee=fee,
+            back=back,
+            how=how,
+            note=note,
+        )
+        if svc.settings.moderator_chat_id:
+            await tx.outbox.add(
+                svc.settings.moderator_chat_id,
+                "mod.dispute_card",
+                {"deal": deal.id, "dispute": dispute.id},
+                method="edit",
+                ref=f"dispute:{dispute.id}",
+            )
+        return await deal_or_404(tx, deal_id)
+
+
+async def remind_sla(tx: Tx, svc: Services, deal_id: int) -> bool:
+    """Timer: a dispute still open after DISPUTE_SLA; remind the moderators, then again."""
+    deal = await tx.deals.get(deal_id)
+    if deal is None or deal.state != DealState.DISPUTED:
+        return False
+    dispute = await tx.disputes.open_for(deal.id)
+    if dispute is None:
+        return False
+    if svc.settings.moderator_chat_id:
+        await tx.outbox.add(
+            svc.settings.moderator_chat_id,
+            "mod.sla_reminder",
+            {"deal": deal.id, "dispute": dispute.id, "opened_at": dispute.opened_at},
+        )
+    await tx.deadlines.set("dispute_sla", deal.id, tx.now + svc.settings.dispute_sla)
+    return True
+
+
+async def dispute_view(svc: Services, deal_id: int) -> tuple[Deal, Dispute | None]:
+    async with svc.read() as tx:
+        deal = await deal_or_404(tx, deal_id)
+        return deal, await tx.disputes.latest_for(deal.id)

@@ -1,0 +1,127 @@
+"""Money moves of a deal, each one balanced ledger transaction in the caller's transaction.
+
+Fee rule: PLATFORM_FEE_PERCENT of what goes to the freelancer, rounded down.
+Split rule: `percent` of the escrow to the freelancer (rounded down, less the fee on it); the
+rest back to the client.
+"""
+
+from __future__ import annotations
+
+from bot.domain.models import Deal
+from bot.domain.money import STARS, percent_of
+from bot.storage.db import Tx
+
+
+async def fund(tx: Tx, deal: Deal, charge_id: str) -> None:
+    """A payment arrived: world_in -> escrow."""
+    escrow = await tx.ledger.account("escrow", deal.currency, deal.id)
+    world = await tx.ledger.account("world_in", deal.currency)
+    await tx.ledger.move(
+        "fund", deal.currency, world, [(escrow, deal.amount)], deal_id=deal.id, memo=charge_id
+    )
+
+
+async def release(tx: Tx, deal: Deal, fee_percent: int) -> tuple[int, int]:
+    """Escrow -> freelancer, less the fee. Returns (paid to freelancer, fee)."""
+    return await _pay_freelancer(tx, deal, deal.amount, fee_percent, "release")
+
+
+async def _pay_freelancer(
+    tx: Tx, deal: Deal, share: int, fee_percent: int, kind: str, client_share: int = 0
+) -> tuple[int, int]:
+    cur = deal.currency
+    escrow = await tx.ledger.account("escrow", cur, deal.id)
+    fee = percent_of(share, fee_percent)
+    legs = []
+    if share - fee:
+        legs.append((await tx.ledger.account("user", cur, deal.freelancer_id), share - fee))
+    if fee:
+        legs.append((await tx.ledger.account("fees", cur), fee))
+    if client_share:
+        legs.append((await tx.ledger.account("user", cur, deal.client_id), client_share))
+    await tx.ledger.move(kind, cur, escrow, legs, deal_id=deal.id)
+    return share - fee, fee
+
+
+async def refund(tx: Tx, deal: Deal) -> str:
+    """Escrow back to the client in full.
+
+    A Stars payment goes back through refundStarPayment (queued in the outbox, sent after the
+    commit); a provider payment is credited to the client's balance and queued as a payout
+    for the moderators. Returns "stars" or "balance".
+    """
+    cur = deal.currency
+    escrow = await tx.ledger.account("escrow", cur, deal.id)
+    if cur == STARS and deal.charge_id:
+        world_out = await tx.ledger.account("world_out", cur)
+        await tx.ledger.move("refund", cur, escrow, [(world_out, deal.amount)], deal_id=deal.id)
+        await tx.outbox.add(
+            deal.client_id,
+            "refund_star",
+            {"charge_id": deal.charge_id, "deal": deal.id},
+            method="refund_star",
+            ref=f"deal:{deal.id}",
+        )
+        return "stars"
+    client = await tx.ledger.account("user", cur, deal.client_id)
+    await tx.ledger.move("refund", cur, escrow, [(client, deal.amount)], deal_id=deal.id)
+    await queue_payout(tx, deal.client_id, deal.amount, cur)
+    return "balance"
+
+
+async def split(tx: Tx, deal: Deal, percent: int, fee_percent: int) -> tuple[int, int, int]:
+    """Part to the freelancer (less fee), the rest to the client's balance and payout queue.
+    Returns (to freelancer, fee, to client)."""
+    share = percent_of(deal.amount, percent)
+    client_share = deal.amount - share
+    paid, fee = await _pay_freelancer(tx, deal, share, fee_percent, "split", client_share)
+    if client_share:
+        await queue_payout(tx, deal.client_id, client_share, deal.currency)
+    return paid, fee, client_share
+
+
+async def refund_stray_payment(
+    tx: Tx, payer_id: int, amount: int, currency: str, charge_id: str, deal_id: int
+) -> None:
+    """A payment for a deal that no longer awaits funding: it goes straight back."""
+    world_in = await tx.ledger.account("world_in", currency)
+    if currency == STARS:
+        world_out = await tx.ledger.account("world_out", currency)
+        await tx.ledger.move(
+            "stray_refund",
+            currency,
+            world_in,
+            [(world_out, amount)],
+            deal_id=deal_id,
+            memo=charge_id,
+        )
+        await tx.outbox.add(
+            payer_id,
+            "refund_star",
+            {"charge_id": charge_id, "deal": deal_id},
+            method="refund_star",
+            ref=f"deal:{deal_id}",
+        )
+    else:
+        user = await tx.ledger.account("user", currency, payer_id)
+        await tx.ledger.move(
+            "stray_refund", currency, world_in, [(user, amount)], deal_id=deal_id, memo=charge_id
+        )
+        await queue_payout(tx, payer_id, amount, currency)
+
+
+async def queue_payout(tx: Tx, user_id: int, amount: int, currency: str) -> int:
+    """Move `amount` of a person's balance into a payout request the moderators pay."""
+    payout = await tx.payouts.create(user_id, amount, currency)
+    user = await tx.ledger.account("user", currency, user_id)
+    payable = await tx.ledger.account("payable", currency)
+    await tx.ledger.move("payout", currency, user, [(payable, amount)], payout_id=payout.id)
+    return payout.id
+
+
+async def payout_paid(tx: Tx, payout_id: int, amount: int, currency: str) -> None:
+    payable = await tx.ledger.account("payable", currency)
+    world_out = await tx.ledger.account("world_out", currency)
+    await tx.ledger.move(
+        "payout_paid", currency, payable, [(world_out, amount)], payout_id=payout_id
+    )

@@ -1,0 +1,202 @@
+"""Posting, browsing and closing jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain import rules
+from bot.domain.categories import get_category
+from bot.domain.errors import Conflict, Forbidden, InvalidInput
+from bot.domain.models import Job, User
+from bot.domain.states import BidState, JobState
+from bot.services.base import Services, active_user, job_or_404, user_or_404
+from bot.storage.db import Tx
+
+JOB_DEADLINES = ("job_nudge", "job_expire")
+
+
+@dataclass(frozen=True)
+class JobDraft:
+    """Everything the posting flow collects before Publish."""
+
+    category: str
+    title: str
+    description: str
+    answers: dict[str, Any]
+    budget_min: int
+    budget_max: int
+    deadline_at: int
+    brief: str | None = None
+    nda_required: bool = False
+    nda_text: str | None = None
+    files: tuple[dict[str, Any], ...] = ()
+
+
+async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
+    s = svc.settings
+    category = get_category(draft.category)
+    title = rules.title(draft.title)
+    description = rules.description(draft.description)
+    answers = category.parse_answers({k: str(v) for k, v in draft.answers.items()})
+    lo, hi = rules.budget(draft.budget_min, draft.budget_max, s.currency)
+    brief = rules.clean_text(draft.brief) or None
+    if brief and len(brief) > rules.BRIEF_MAX:
+        raise InvalidInput("job.brief_too_long", max=rules.BRIEF_MAX)
+    if draft.nda_required and not brief:
+        raise InvalidInput("job.nda_needs_brief")
+    async with svc.tx() as tx:
+        await active_user(tx, actor)
+        if draft.deadline_at - tx.now < s.min_deadline:
+            raise InvalidInput("deadline.too_soon", min=s.min_deadline)
+        job = await tx.jobs.create(
+            client_id=actor,
+            category=category.id,
+            title=title,
+            description=description,
+            answers=answers,
+            budget_min=lo,
+            budget_max=hi,
+            currency=s.currency,
+            deadline_at=draft.deadline_at,
+            brief=brief,
+            nda_required=draft.nda_required,
+            nda_text=rules.clean_text(draft.nda_text) or None,
+            files=list(draft.files),
+            bidding_ends_at=tx.now + s.bidding_window,
+        )
+        await tx.deadlines.set("job_expire", job.id, job.bidding_ends_at)
+        if s.bidding_window > s.nudge_lead:
+            await tx.deadlines.set("job_nudge", job.id, job.bidding_ends_at - s.nudge_lead)
+        await tx.outbox.add(actor, "notify.job_live", {"job": job.id}, ref=f"job:{job.id}")
+        if s.jobs_channel_id:
+            await tx.outbox.add(
+                s.jobs_channel_id, "channel.job", {"job": job.id}, ref=f"channel:{job.id}"
+            )
+        return job
+
+
+async def refresh_channel_post(tx: Tx, svc: Services, job: Job) -> None:
+    """Queue an edit of the job's channel post (it shows the job's current state)."""
+    if svc.settings.jobs_channel_id:
+        await tx.outbox.add(
+            svc.settings.jobs_channel_id,
+            "channel.job",
+            {"job": job.id},
+            method="edit",
+            ref=f"channel:{job.id}",
+        )
+
+
+async def _end_bidding(
+    tx: Tx, svc: Services, job: Job, new: JobState, notify_key: str, reason: str = ""
+) -> None:
+    """Close a job to bids: decline every live bid and tell each bidder."""
+    for bid in await tx.bids.for_job(job.id, [BidState.ACTIVE]):
+        await tx.bids.set_state(bid.id, BidState.DECLINED, [BidState.ACTIVE], reason or None)
+        await tx.outbox.add(
+            bid.freelancer_id,
+            notify_key,
+            {"job": job.id, "title": job.title, "bid": bid.id, "reason": reason},
+            ref=f"bid:{bid.id}",
+        )
+    await tx.deadlines.cancel(job.id, *JOB_DEADLINES)
+    await refresh_channel_post(tx, svc, job)
+
+
+async def close_job(svc: Services, actor: int, job_id: int) -> Job:
+    """The client closes a job for new bids; a running deal is not touched."""
+    async with svc.tx() as tx:
+        job = await job_or_404(tx, job_id)
+        if job.client_id != actor:
+            raise Forbidden("job.not_client", job=job_id)
+        if job.state != JobState.OPEN:
+            raise Conflict("job.not_open", job=job_id)
+        if not await tx.jobs.set_state(job.id, JobState.CLOSED, [JobState.OPEN]):
+            raise Conflict("job.not_open", job=job_id)
+        await _end_bidding(tx, svc, job, JobState.CLOSED, "notify.job_closed_bidder")
+        return await job_or_404(tx, job_id)
+
+
+async def remove_job(svc: Services, moderator: int, job_id: int, reason: str) -> Job:
+    """A moderator takes a job down; bidders are told. Funded deals go on."""
+    reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "reason.required")
+    async with svc.tx() as tx:
+        job = await job_or_404(tx, job_id)
+        if job.state == JobState.REMOVED:
+            raise Conflict("job.already_removed", job=job_id)
+        await tx.jobs.set_state(job.id, JobState.REMOVED, [job.state])
+        await _end_bidding(tx, svc, job, JobState.REMOVED, "notify.job_removed_bidder", reason)
+        await tx.outbox.add(
+            job.client_id,
+            "notify.job_removed_client",
+            {"job": job.id, "title": job.title, "reason": reason},
+        )
+        return await job_or_404(tx, job_id)
+
+
+async def expire_job(tx: Tx, svc: Services, job_id: int) -> bool:
+    """Timer: the bidding window ended with no hire."""
+    job = await tx.jobs.get(job_id)
+    if job is None or job.state != JobState.OPEN or job.bidding_ends_at > tx.now:
+        return False
+    if not await tx.jobs.set_state(job.id, JobState.EXPIRED, [JobState.OPEN]):
+        return False
+    await _end_bidding(tx, svc, job, JobState.EXPIRED, "notify.job_expired_bidder")
+    await tx.outbox.add(job.client_id, "notify.job_expired_client", {"job": job.id})
+    return True
+
+
+async def nudge_job(tx: Tx, svc: Services, job_id: int) -> bool:
+    """Timer: bidding closes soon, there are bids and no hire: remind the client."""
+    job = await tx.jobs.get(job_id)
+    if job is None or job.state != JobState.OPEN:
+        return False
+    count = await tx.bids.count_live(job.id)
+    if count == 0:
+        return False
+    await tx.outbox.add(
+        job.client_id,
+        "notify.job_nudge",
+        {"job": job.id, "bids": count, "ends_at": job.bidding_ends_at},
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: Job
+    client: User
+    bid_count: int
+    client_rating: float | None
+    client_rating_count: int
+
+
+async def view_job(svc: Services, job_id: int) -> JobView:
+    from bot.services.profiles import rating_of
+
+    async with svc.read() as tx:
+        job = await job_or_404(tx, job_id)
+        client = await user_or_404(tx, job.client_id)
+        avg, count = await rating_of(tx, svc, client.id)
+        return JobView(job, client, await tx.bids.count_live(job.id), avg, count)
+
+
+async def list_open_jobs(
+    svc: Services, query: str = "", limit: int = 10, offset: int = 0
+) -> list[Job]:
+    """Open jobs newest first; `query` is a category id and/or words."""
+    from bot.domain.categories import CATEGORIES
+
+    words = [w for w in rules.clean_text(query).lower().split() if w][:5]
+    category = None
+    if words and words[0] in CATEGORIES:
+        category = words.pop(0)
+    async with svc.read() as tx:
+        return await tx.jobs.search_open(category, words, limit, offset)
+
+
+async def my_jobs(svc: Services, actor: int) -> list[tuple[Job, int]]:
+    async with svc.read() as tx:
+        jobs = await tx.jobs.by_client(actor)
+        return [(job, await tx.bids.count_live(job.id)) for job in jobs]

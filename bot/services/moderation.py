@@ -1,0 +1,55 @@
+"""Moderator actions that are not about a dispute: bans and the marketplace's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import rules
+from bot.domain.errors import Conflict
+from bot.services.base import Moderator, Services, user_or_404
+
+
+async def ban(svc: Services, mod: Moderator, user_id: int, reason: str) -> None:
+    """A banned user can't post, bid, message or open deals; running deals go on."""
+    reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "reason.required")
+    async with svc.tx() as tx:
+        await user_or_404(tx, user_id)
+        if not await tx.users.set_banned(user_id, True, reason):
+            raise Conflict("ban.already", user=user_id)
+        await tx.outbox.add(user_id, "notify.banned", {"reason": reason})
+
+
+async def unban(svc: Services, mod: Moderator, user_id: int) -> None:
+    async with svc.tx() as tx:
+        await user_or_404(tx, user_id)
+        if not await tx.users.set_banned(user_id, False, None):
+            raise Conflict("ban.not_banned", user=user_id)
+        await tx.outbox.add(user_id, "notify.unbanned", {})
+
+
+@dataclass(frozen=True)
+class Stats:
+    jobs: dict[str, int]
+    bids: dict[str, int]
+    deals: dict[str, int]
+    escrow: int
+    fees: int
+    balances: int
+    payable: int
+    currency: str
+
+
+async def stats(svc: Services, mod: Moderator) -> Stats:
+    cur = svc.settings.currency
+    async with svc.read() as tx:
+        totals = await tx.ledger.totals_by_kind(cur)
+        return Stats(
+            jobs=await tx.jobs.count_by_state(),
+            bids=await tx.bids.count_by_state(),
+            deals=await tx.deals.count_by_state(),
+            escrow=totals.get("escrow", 0),
+            fees=totals.get("fees", 0),
+            balances=totals.get("user", 0),
+            payable=totals.get("payable", 0),
+            currency=cur,
+        )

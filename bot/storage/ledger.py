@@ -1,0 +1,110 @@
+"""Double-entry ledger: append-only transactions whose entries sum to zero.
+
+Accounts (one per currency):
+  user:<id>        a person's available balance
+  escrow:<deal>    the money a funded deal holds
+  fees             the platform's fees
+  payable          balances moved into payout requests, owed to people outside the bot
+  world_in         money that came in through Telegram payments (goes negative)
+  world_out        money that went out: Stars refunds and paid payouts
+So at every moment: -world_in = escrow + user + fees + payable + world_out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.storage.db import Tx
+
+NEGATIVE_OK = {"world_in"}
+
+
+class LedgerError(Exception):
+    """A transaction that would break the books; always a programming error."""
+
+
+class Ledger:
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def account(self, kind: str, currency: str, owner_id: int | None = None) -> int:
+        code = f"{kind}:{owner_id}:{currency}" if owner_id is not None else f"{kind}:{currency}"
+        row = await self.tx.fetchone("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
+        if row:
+            return int(row["id"])
+        return await self.tx.insert(
+            "INSERT INTO ledger_accounts (code, kind, currency, owner_id, may_go_negative)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (code, kind, currency, owner_id, int(kind in NEGATIVE_OK)),
+        )
+
+    async def balance(self, kind: str, currency: str, owner_id: int | None = None) -> int:
+        code = f"{kind}:{owner_id}:{currency}" if owner_id is not None else f"{kind}:{currency}"
+        row = await self.tx.fetchone("SELECT balance FROM ledger_accounts WHERE code = ?", (code,))
+        return int(row["balance"]) if row else 0
+
+    async def post(
+        self,
+        kind: str,
+        currency: str,
+        legs: list[tuple[int, int]],
+        *,
+        deal_id: int | None = None,
+        payout_id: int | None = None,
+        memo: str = "",
+    ) -> int:
+        """Record one balanced transaction. `legs` are (account id, signed amount)."""
+        legs = [(acc, amt) for acc, amt in legs if amt != 0]
+        for _, amt in legs:
+            if isinstance(amt, bool) or not isinstance(amt, int):
+                raise LedgerError("ledger amounts must be int minor units")
+        if len(legs) < 2 or sum(amt for _, amt in legs) != 0:
+            raise LedgerError(f"unbalanced ledger transaction {kind}: {legs}")
+        txn_id = await self.tx.insert(
+            "INSERT INTO ledger_transactions (kind, deal_id, payout_id, memo, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, deal_id, payout_id, memo, self.tx.now),
+        )
+        await self.tx.conn.executemany(
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency)"
+            " VALUES (?, ?, ?, ?)",
+            [(txn_id, acc, amt, currency) for acc, amt in legs],
+        )
+        for acc, amt in legs:
+            # The CHECK constraint refuses a balance below zero on accounts that may not go
+            # negative; that aborts the whole transaction.
+            await self.tx.execute(
+                "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?", (amt, acc)
+            )
+        return txn_id
+
+    async def move(
+        self,
+        kind: str,
+        currency: str,
+        source: int,
+        targets: list[tuple[int, int]],
+        *,
+        deal_id: int | None = None,
+        payout_id: int | None = None,
+        memo: str = "",
+    ) -> int:
+        """Take the sum of `targets` from `source` and credit each target its amount."""
+        total = sum(amt for _, amt in targets)
+        return await self.post(
+            kind,
+            currency,
+            [(source, -total), *targets],
+            deal_id=deal_id,
+            payout_id=payout_id,
+            memo=memo,
+        )
+
+    async def totals_by_kind(self, currency: str) -> dict[str, int]:
+        rows = await self.tx.fetchall(
+            "SELECT kind, SUM(balance) AS total FROM ledger_accounts WHERE currency = ?"
+            " GROUP BY kind",
+            (currency,),
+        )
+        return {r["kind"]: int(r["total"]) for r in rows}
