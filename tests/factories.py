@@ -66,3 +66,100 @@ async def funded_deal(svc: Services, client: int = CLIENT, freelancer: int = FRE
 async def delivered_deal(svc: Services, **kw: int):
     d = await funded_deal(svc, **kw)
     return await deals.deliver(svc, d.freelancer_id, d.id, "done")
+
+
+# --- Helpers for the service tests: read the database, and check refusals change nothing. ---
+
+
+async def snapshot(svc: Services) -> dict[str, list[tuple]]:
+    """Every row of every table, to prove that a refused action changed nothing."""
+    out: dict[str, list[tuple]] = {}
+    async with svc.read() as tx:
+        tables = await tx.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+        for row in tables:
+            name = row["name"]
+            rows = await tx.fetchall(f"SELECT * FROM {name} ORDER BY rowid")
+            out[name] = [tuple(r) for r in rows]
+    return out
+
+
+async def refused(svc: Services, call, key: str, kind: type | None = None, **params: object):
+    """Await `call` (a coroutine): it must raise a DomainError named `key`, carrying `params`,
+    and leave every table exactly as it was. Returns the error."""
+    from bot.domain.errors import DomainError
+
+    before = await snapshot(svc)
+    try:
+        await call
+    except DomainError as exc:
+        err = exc
+    else:
+        raise AssertionError(f"expected the refusal {key!r}, but the call succeeded")
+    assert err.key == key, f"expected {key!r}, got {err!r}"
+    if kind is not None:
+        assert isinstance(err, kind), f"{err!r} is not a {kind.__name__}"
+    for name, value in params.items():
+        assert err.params.get(name) == value, f"{err!r}: {name} should be {value!r}"
+    after = await snapshot(svc)
+    changed = [t for t in before if before[t] != after.get(t)]
+    assert not changed, f"{key} was refused but these tables changed: {changed}"
+    return err
+
+
+async def get_job(svc: Services, job_id: int):
+    async with svc.read() as tx:
+        return await tx.jobs.get(job_id)
+
+
+async def get_bid(svc: Services, bid_id: int):
+    async with svc.read() as tx:
+        return await tx.bids.get(bid_id)
+
+
+async def get_deal(svc: Services, deal_id: int):
+    async with svc.read() as tx:
+        return await tx.deals.get(deal_id)
+
+
+async def balance(
+    svc: Services, kind: str, owner_id: int | None = None, currency: str | None = None
+) -> int:
+    """A ledger account's balance (0 when the account does not exist yet)."""
+    async with svc.read() as tx:
+        return await tx.ledger.balance(kind, currency or svc.settings.currency, owner_id)
+
+
+async def outbox(
+    svc: Services, key: str | None = None, chat_id: int | None = None, method: str | None = None
+) -> list[dict]:
+    """Outbox rows, oldest first, optionally filtered; `params` decoded."""
+    import json
+
+    async with svc.read() as tx:
+        rows = await tx.fetchall("SELECT * FROM outbox ORDER BY id")
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["params"] = json.loads(d["params"])
+        if key is not None and d["key"] != key:
+            continue
+        if chat_id is not None and d["chat_id"] != chat_id:
+            continue
+        if method is not None and d["method"] != method:
+            continue
+        out.append(d)
+    return out
+
+
+async def pending(svc: Services, subject_id: int) -> dict[str, int]:
+    """The pending deadlines of a job or deal: {kind: due_at}."""
+    async with svc.read() as tx:
+        return {d["kind"]: d["due_at"] for d in await tx.deadlines.pending(subject_id)}
+
+
+def advance_to(svc: Services, when: int) -> None:
+    """Move the services' clock to `when` (never backwards)."""
+    svc.clock.advance(max(0, when - svc.clock.now()))

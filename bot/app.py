@@ -1,0 +1,176 @@
+"""The one wiring point: builds the Application and registers every handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.handlers.base import MarketContext, on_error
+from bot.handlers.buttons import ButtonCodec
+from bot.i18n import I18n
+from bot.notify import Dispatcher
+from bot.runtime import Runtime
+from bot.scheduler import DeadlineRunner
+from bot.services.base import Clock, Services
+from bot.storage.db import Database
+from bot.storage.persistence import SqlitePersistence
+
+log = logging.getLogger(__name__)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    outbox_poll: float = 0.5,
+    deadline_tick: float = 1.0,
+    persistence_interval: float = 1.0,
+) -> Application:
+    db = Database(settings.database_path)
+    svc = Services(db=db, settings=settings, clock=clock or Clock())
+    rt = Runtime(
+        svc=svc, i18n=I18n(default=settings.default_locale), buttons=ButtonCodec(settings.bot_token)
+    )
+    base = settings.bot_api_base_url.rstrip("/")
+    file_base = base[:-4] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+    app = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(base)
+        .base_file_url(file_base)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, disable_web_page_preview=True))
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .context_types(ContextTypes(context=MarketContext))
+        .persistence(
+            SqlitePersistence(settings.database_path, update_interval=persistence_interval)
+        )
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .concurrent_updates(True)
+        .build()
+    )
+    app.bot_data["rt"] = rt
+    app.bot_data["outbox_poll"] = outbox_poll
+    app.bot_data["deadline_tick"] = deadline_tick
+    register_handlers(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    from bot.views.notifications import render_row
+
+    rt: Runtime = app.bot_data["rt"]
+    await rt.svc.db.connect()
+    me = await app.bot.get_me()
+    rt.bot_username = me.username or ""
+    rt.dispatcher = Dispatcher(rt, app.bot, render_row, poll_interval=app.bot_data["outbox_poll"])
+    await rt.dispatcher.start()
+    runner = DeadlineRunner(rt, interval=app.bot_data["deadline_tick"])
+    app.bot_data["deadlines"] = runner
+    await runner.start()
+    from bot.handlers.commands import register_commands
+
+    await register_commands(app)
+
+
+async def _post_shutdown(app: Application) -> None:
+    rt: Runtime = app.bot_data["rt"]
+    runner: DeadlineRunner | None = app.bot_data.get("deadlines")
+    if runner is not None:
+        await runner.stop()
+    if rt.dispatcher is not None:
+        await rt.dispatcher.stop()
+    await rt.svc.db.close()
+
+
+def register_handlers(app: Application) -> None:
+    """Every handler of the bot, in one place. Order matters: conversations first (they own
+    their steps), then commands, buttons, payments, replies to relayed messages, and last the
+    reply to an unknown command."""
+    from telegram.ext import (
+        CallbackQueryHandler,
+        CommandHandler,
+        MessageHandler,
+        PreCheckoutQueryHandler,
+        filters,
+    )
+
+    from bot.flows import bid as bid_flow
+    from bot.flows import post_job as post_flow
+    from bot.flows import profile as profile_flow
+    from bot.handlers import bids, callbacks, common, deals, jobs, messages, payments, people
+
+    rt: Runtime = app.bot_data["rt"]
+    private = filters.ChatType.PRIVATE
+
+    # Conversations (they survive restarts through the persistence).
+    app.add_handler(post_flow.conversation(rt))
+    app.add_handler(bid_flow.conversation(rt))
+    app.add_handler(profile_flow.conversation(rt))
+
+    # Everyone, in private.
+    commands = {
+        "start": common.start,
+        "help": common.help_cmd,
+        "cancel": common.cancel,
+        "language": common.language,
+        "profile": people.profile,
+        "balance": people.balance,
+        "payout": people.payout,
+        # Clients.
+        "myjobs": jobs.my_jobs,
+        "bids": bids.list_bids,
+        "shortlist": bids.shortlist,
+        "trial": bids.trial,
+        "accept": bids.accept,
+        "decline": bids.decline,
+        "closejob": jobs.close_job,
+        "invite": people.invite,
+        "fav": people.fav,
+        "favs": people.favs,
+        # Freelancers.
+        "jobs": jobs.list_jobs,
+        "job": jobs.show_job,
+        "mybids": bids.my_bids,
+        "withdraw": bids.withdraw,
+        # Both sides.
+        "ask": messages.ask,
+        "msg": messages.msg,
+        "deals": deals.list_deals,
+        "deal": deals.show_deal,
+        "deliver": deals.deliver,
+        "release": deals.release,
+        "revise": deals.revise,
+        "extend": deals.extend,
+        "canceldeal": deals.cancel_deal,
+        "dispute": deals.dispute,
+        "log": deals.log_time,
+        "rate": deals.rate,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+
+    # Buttons, payments, files and replies.
+    app.add_handler(CallbackQueryHandler(callbacks.on_button))
+    app.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, payments.successful_payment))
+    app.add_handler(
+        MessageHandler(private & (filters.Document.ALL | filters.PHOTO), deals.files_received)
+    )
+    app.add_handler(
+        MessageHandler(
+            private & filters.REPLY & filters.TEXT & ~filters.COMMAND, messages.relay_reply
+        )
+    )
+    app.add_handler(MessageHandler(private & filters.COMMAND, common.unknown))
+    app.add_handler(MessageHandler(private & filters.TEXT, common.plain_text))
+
+
+def run(settings: Settings) -> None:
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

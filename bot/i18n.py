@@ -1,0 +1,146 @@
+"""Translations (Fluent files under locales/<lang>/) and locale-aware formatting (Babel).
+
+Message ids are Fluent identifiers (`bid-new`); keys written with dots or underscores in the
+services (`notify.bid_new`, domain error `bid.not_client`) map to them by `fluent_id`.
+Every string parameter is HTML-escaped on the way in; wrap trusted markup in `Markup`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_timedelta
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.syntax import ast as fast
+from fluent.syntax import parse as parse_ftl
+from fluent.syntax.visitor import Visitor
+
+from bot.domain.errors import DomainError
+from bot.domain.money import format_money
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SUPPORTED = ("en", "ru")
+
+
+class Markup(str):
+    """Text that is already safe HTML (built by us, with user text escaped inside)."""
+
+
+def fluent_id(key: str) -> str:
+    return key.replace(".", "-").replace("_", "-")
+
+
+def escape(value: object) -> str:
+    if isinstance(value, Markup):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+class _Vars(Visitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_VariableReference(self, node: fast.VariableReference) -> None:
+        self.names.add(node.id.name)
+
+
+class I18n:
+    def __init__(self, root: Path = LOCALES_DIR, default: str = "en") -> None:
+        self.root = root
+        self.default = default
+        self.bundles: dict[str, FluentBundle] = {}
+        self.sources: dict[str, dict[str, set[str]]] = {}
+        for lang in SUPPORTED:
+            bundle = FluentBundle([lang], use_isolating=False)
+            variables: dict[str, set[str]] = {}
+            for path in sorted((root / lang).glob("*.ftl")):
+                text = path.read_text(encoding="utf-8")
+                bundle.add_resource(FluentResource(text))
+                for entry in parse_ftl(text).body:
+                    if isinstance(entry, fast.Message):
+                        v = _Vars()
+                        v.visit(entry)
+                        variables[entry.id.name] = v.names
+                    elif isinstance(entry, fast.Junk):
+                        raise ValueError(f"{path}: bad Fluent syntax: {entry.content[:80]!r}")
+            self.bundles[lang] = bundle
+            self.sources[lang] = variables
+
+    def negotiate(self, override: str | None, language_code: str | None) -> str:
+        """`/language` choice, else Telegram's language_code if translated, else the default."""
+        for cand in (override, (language_code or "").split("-")[0].lower()):
+            if cand in self.bundles:
+                return cand
+        return self.default
+
+    def has(self, locale: str, key: str) -> bool:
+        return self.bundles[locale].has_message(fluent_id(key))
+
+    def t(self, locale: str, key: str, **params: Any) -> str:
+        """The message `key` in `locale` (falling back to the default), parameters escaped."""
+        mid = fluent_id(key)
+        bundle = self.bundles.get(locale) or self.bundles[self.default]
+        if not bundle.has_message(mid):
+            bundle = self.bundles[self.default]
+            if not bundle.has_message(mid):
+                log.error("missing message %s", mid)
+                return html.escape(key)
+        message = bundle.get_message(mid)
+        if message.value is None:
+            return html.escape(key)
+        args = {
+            k: (v if isinstance(v, int | float) and not isinstance(v, bool) else escape(v))
+            for k, v in params.items()
+            if v is not None
+        }
+        text, errors = bundle.format_pattern(message.value, args)
+        if errors:
+            log.warning("message %s (%s): %s", mid, locale, errors)
+        return text
+
+    def error(self, locale: str, err: DomainError) -> str:
+        """The one sentence that explains a refusal."""
+        return self.t(locale, f"err-{fluent_id(err.key)}", **_id_params(err.params))
+
+    # Formatting helpers (Babel).
+    def money(self, locale: str, minor: int, currency: str) -> str:
+        return format_money(minor, currency, "ru_RU" if locale == "ru" else "en_US")
+
+    def when(self, locale: str, epoch: int, now: int) -> str:
+        """`2026-12-01 18:00 UTC (in 3 days)`."""
+        stamp = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        rel = format_timedelta(
+            timedelta(seconds=epoch - now), add_direction=True, locale=locale, threshold=1.0
+        )
+        return f"{stamp} ({rel})"
+
+
+ID_PARAMS = {
+    "job",
+    "bid",
+    "deal",
+    "payout",
+    "trial",
+    "dispute",
+    "user",
+    "freelancer",
+    "client",
+    "from",
+    "by",
+    "message",
+}
+
+
+def _id_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Entity numbers are shown as-is (`Job #1234`, never `Job #1,234`)."""
+    return {k: (str(v) if k in ID_PARAMS and isinstance(v, int) else v) for k, v in params.items()}
+
+
+def id_params(params: dict[str, Any]) -> dict[str, Any]:
+    return _id_params(params)
