@@ -110,10 +110,9 @@ def latency_table(rec: Recorder) -> str:
 # --- the workload --------------------------------------------------------------------------
 
 
-def people() -> tuple[list[int], list[int]]:
-    clients = [CLIENT_BASE + i for i in range(N_CLIENTS)]
-    freelancers = [FREELANCER_BASE + i for i in range(N_FREELANCERS)]
-    return clients, freelancers
+CLIENTS = tuple(CLIENT_BASE + i for i in range(N_CLIENTS))
+FREELANCERS = tuple(FREELANCER_BASE + i for i in range(N_FREELANCERS))
+EVERYONE = (*CLIENTS, *FREELANCERS)
 
 
 async def touch(svc: Services, rec: Recorder, user_id: int) -> None:
@@ -134,10 +133,9 @@ def job_draft(i: int) -> JobDraft:
 
 async def lifecycle(svc: Services, rec: Recorder, i: int, run_tag: str) -> int:
     """One job from posting to release; returns the platform fee it should have earned."""
-    clients, freelancers = people()
-    client = clients[i % len(clients)]
-    f1 = freelancers[(2 * i) % len(freelancers)]
-    f2 = freelancers[(2 * i + 1) % len(freelancers)]
+    client = CLIENTS[i % N_CLIENTS]
+    f1 = FREELANCERS[(2 * i) % N_FREELANCERS]
+    f2 = FREELANCERS[(2 * i + 1) % N_FREELANCERS]
     # Amounts vary so the fee's rounding down is exercised (10% of 137 is 13).
     amount1, amount2 = 100 + (i * 7) % 191, 100 + (i * 13) % 197
 
@@ -193,7 +191,7 @@ async def run_sequential(
     svc: Services, n: int, warmup: int, counter: Counter, run_tag: str
 ) -> tuple[Recorder, float, int]:
     rec = Recorder()
-    for uid in [*people()[0], *people()[1]]:
+    for uid in EVERYONE:
         await touch(svc, rec, uid)
     fees = 0
     scratch = Recorder()  # warm-up lifecycles are not measured
@@ -209,9 +207,8 @@ async def run_concurrent(
     svc: Services, n: int, k: int, counter: Counter, run_tag: str
 ) -> tuple[Recorder, float, int]:
     rec = Recorder()
-    everyone = [*people()[0], *people()[1]]
-    for first in range(0, len(everyone), k):
-        await asyncio.gather(*(touch(svc, rec, uid) for uid in everyone[first : first + k]))
+    for first in range(0, len(EVERYONE), k):
+        await asyncio.gather(*(touch(svc, rec, uid) for uid in EVERYONE[first : first + k]))
     remaining = n
     fees = 0
 
@@ -273,7 +270,7 @@ def phase_report(title: str, rec: Recorder, seconds: float, n: int, note: str) -
         "",
         latency_table(rec),
     ]
-    return "\n".join(line for line in lines if line is not None)
+    return "\n".join(lines)
 
 
 def file_size(path: Path) -> int:
@@ -317,9 +314,7 @@ async def bench(args: argparse.Namespace, db_path: Path) -> int:
         )
         print()
 
-        rec1, t1, fees1 = await run_sequential(
-            svc, args.lifecycles, args.warmup, counter, run_tag
-        )
+        rec1, t1, fees1 = await run_sequential(svc, args.lifecycles, args.warmup, counter, run_tag)
         print(
             phase_report(
                 "phase 1: sequential (one lifecycle at a time)",

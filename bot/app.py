@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
@@ -14,7 +14,7 @@ from bot.handlers.buttons import ButtonCodec
 from bot.i18n import I18n
 from bot.notify import Dispatcher
 from bot.runtime import Runtime
-from bot.scheduler import DeadlineRunner
+from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
 from bot.storage.persistence import SqlitePersistence
@@ -27,7 +27,7 @@ def build_application(
     *,
     clock: Clock | None = None,
     outbox_poll: float = 0.5,
-    deadline_tick: float = 1.0,
+    deadline_tick: float = 5.0,
     persistence_interval: float = 1.0,
 ) -> Application:
     db = Database(settings.database_path)
@@ -42,7 +42,12 @@ def build_application(
         .token(settings.bot_token)
         .base_url(base)
         .base_file_url(file_base)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, disable_web_page_preview=True))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .rate_limiter(AIORateLimiter(max_retries=0))
         .context_types(ContextTypes(context=MarketContext))
         .persistence(
@@ -70,9 +75,9 @@ async def _post_init(app: Application) -> None:
     rt.bot_username = me.username or ""
     rt.dispatcher = Dispatcher(rt, app.bot, render_row, poll_interval=app.bot_data["outbox_poll"])
     await rt.dispatcher.start()
-    runner = DeadlineRunner(rt, interval=app.bot_data["deadline_tick"])
-    app.bot_data["deadlines"] = runner
-    await runner.start()
+    scheduler = DeadlineScheduler(app, rt, interval=app.bot_data["deadline_tick"])
+    app.bot_data["deadlines"] = scheduler
+    scheduler.start()
     from bot.handlers.commands import register_commands
 
     await register_commands(app)
@@ -80,9 +85,9 @@ async def _post_init(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     rt: Runtime = app.bot_data["rt"]
-    runner: DeadlineRunner | None = app.bot_data.get("deadlines")
-    if runner is not None:
-        await runner.stop()
+    scheduler: DeadlineScheduler | None = app.bot_data.get("deadlines")
+    if scheduler is not None:
+        scheduler.stop()
     if rt.dispatcher is not None:
         await rt.dispatcher.stop()
     await rt.svc.db.close()
@@ -154,6 +159,21 @@ def register_handlers(app: Application) -> None:
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
+
+    # Moderators: in the moderator group, and admins anywhere (checked in the handlers).
+    from bot.handlers import moderation
+
+    for name, callback in {
+        "resolve": moderation.resolve_cmd,
+        "ban": moderation.ban_cmd,
+        "unban": moderation.unban_cmd,
+        "removejob": moderation.removejob_cmd,
+        "payouts": moderation.payouts_cmd,
+        "paid": moderation.paid_cmd,
+        "stats": moderation.stats_cmd,
+    }.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(CommandHandler("deal", moderation.group_deal_cmd, filters=~private))
 
     # Buttons, payments, files and replies.
     app.add_handler(CallbackQueryHandler(callbacks.on_button))

@@ -10,8 +10,11 @@ from tests import factories
 
 
 def make_settings(**over: object) -> Settings:
-    base: dict[str, object] = {"bot_token": "123:TEST", "moderator_chat_id": -100500,
-                               "admin_user_ids": [9001]}
+    base: dict[str, object] = {
+        "bot_token": "123:TEST",
+        "moderator_chat_id": -100500,
+        "admin_user_ids": [9001],
+    }
     base.update(over)
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 

@@ -37,8 +37,14 @@ async def job(svc: Services, client: int = CLIENT, **over: object):
     return await jobs.post_job(svc, client, draft(**over))
 
 
-async def bid(svc: Services, job_id: int, freelancer: int = FREELANCER, amount: int = 150,
-              days: int = 3, cover: str = "I can do it"):
+async def bid(
+    svc: Services,
+    job_id: int,
+    freelancer: int = FREELANCER,
+    amount: int = 150,
+    days: int = 3,
+    cover: str = "I can do it",
+):
     return (await bids.place_bid(svc, freelancer, job_id, amount, days, cover)).bid
 
 
@@ -48,13 +54,18 @@ def charge() -> str:
 
 async def pay(svc: Services, deal, charge_id: str | None = None) -> str:
     return await deals.record_payment(
-        svc, deal.client_id, deals.invoice_payload(deal.id), deal.amount, deal.currency,
+        svc,
+        deal.client_id,
+        deals.invoice_payload(deal.id),
+        deal.amount,
+        deal.currency,
         charge_id or charge(),
     )
 
 
-async def funded_deal(svc: Services, client: int = CLIENT, freelancer: int = FREELANCER,
-                      amount: int = 150):
+async def funded_deal(
+    svc: Services, client: int = CLIENT, freelancer: int = FREELANCER, amount: int = 150
+):
     j = await job(svc, client)
     b = await bid(svc, j.id, freelancer, amount)
     d = await deals.hire(svc, client, b.id)
@@ -154,10 +165,15 @@ async def outbox(
     return out
 
 
-async def pending(svc: Services, subject_id: int) -> dict[str, int]:
-    """The pending deadlines of a job or deal: {kind: due_at}."""
+JOB_KINDS = ("job_nudge", "job_expire")
+
+
+async def pending(svc: Services, subject_id: int, of_job: bool = False) -> dict[str, int]:
+    """The pending deadlines of a deal, or of a job with `of_job`: {kind: due_at}. (A job and
+    a deal may share an id; their deadline kinds never coincide.)"""
     async with svc.read() as tx:
-        return {d["kind"]: d["due_at"] for d in await tx.deadlines.pending(subject_id)}
+        rows = await tx.deadlines.pending(subject_id)
+    return {d["kind"]: d["due_at"] for d in rows if of_job == (d["kind"] in JOB_KINDS)}
 
 
 def advance_to(svc: Services, when: int) -> None:

@@ -161,18 +161,41 @@ def handler(fn: HandlerFn) -> HandlerFn:
     return wrapper
 
 
+ALERT_EVERY_SECONDS = 60
+
+
 async def on_error(update: object, context: MarketContext) -> None:
-    """The application's error handler: log the traceback, tell the person nothing changed."""
+    """The application's error handler: log the traceback, tell the person nothing changed,
+    and alert the moderator group (at most one alert a minute)."""
     log.error(
         "unhandled error in update %s", getattr(update, "update_id", "?"), exc_info=context.error
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            if not context.locale:
-                context.locale = "en"
             await context.refuse(update, context.t("error-internal"))
         except Exception:  # pragma: no cover - best effort
             log.exception("could not tell the person about the error")
+    await _alert_moderators(context)
+
+
+async def _alert_moderators(context: MarketContext) -> None:
+    import time
+
+    group = context.svc.settings.moderator_chat_id
+    if group is None:
+        return
+    now = time.monotonic()
+    last = context.bot_data.get("last_alert", -ALERT_EVERY_SECONDS)
+    if now - last < ALERT_EVERY_SECONDS:
+        return
+    context.bot_data["last_alert"] = now
+    error = type(context.error).__name__ if context.error else "error"
+    try:
+        await context.bot.send_message(
+            group, context.rt.i18n.t(context.rt.i18n.default, "alert-internal-error", error=error)
+        )
+    except Exception:  # pragma: no cover - the alert is best effort
+        log.exception("could not alert the moderator group")
 
 
 def args_of(context: MarketContext) -> list[str]:

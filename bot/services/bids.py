@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
-from bot.domain.models import Bid, Job
+from bot.domain.models import Bid, Job, ProfileStats
 from bot.domain.money import check_amount
-from bot.domain.states import BidState, JobState
+from bot.domain.states import BID_LIVE, BidState, JobState
 from bot.services.base import Services, active_user, bid_or_404, job_or_404
 from bot.storage.db import Tx
 
@@ -219,6 +219,8 @@ async def _freelancer_trial(tx: Tx, actor: int, trial_id: int) -> tuple[dict, Bi
     bid = await bid_or_404(tx, trial["bid_id"])
     if bid.freelancer_id != actor:
         raise Forbidden("trial.not_yours", trial=trial_id)
+    if bid.state != BidState.ACTIVE:
+        raise Conflict("bid.not_active", bid=bid.id)
     return trial, bid, await job_or_404(tx, bid.job_id)
 
 
@@ -226,3 +228,21 @@ async def my_bids(svc: Services, actor: int) -> list[tuple[Bid, Job]]:
     async with svc.read() as tx:
         bids = await tx.bids.by_freelancer(actor)
         return [(b, await job_or_404(tx, b.job_id)) for b in bids]
+
+
+async def bids_on_job(
+    svc: Services, actor: int, job_id: int
+) -> tuple[Job, list[tuple[Bid, ProfileStats, bool]]]:
+    """The live bids on a job, for its client: each with the freelancer's record and whether
+    the client hired them before."""
+    from bot.services.profiles import stats_of
+
+    async with svc.read() as tx:
+        job = await job_or_404(tx, job_id)
+        if job.client_id != actor:
+            raise Forbidden("job.not_client", job=job_id)
+        out = []
+        for bid in await tx.bids.for_job(job_id, BID_LIVE):
+            stats = await stats_of(tx, svc, bid.freelancer_id)
+            out.append((bid, stats, await tx.deals.worked_together(actor, bid.freelancer_id)))
+        return job, out

@@ -140,6 +140,8 @@ async def precheckout(
         return PaymentCheck(False, "payment.not_client")
     if deal.state != DealState.AWAITING_FUNDING:
         return PaymentCheck(False, "payment.not_awaiting")
+    if deal.funding_ends_at is not None and deal.funding_ends_at <= svc.clock.now():
+        return PaymentCheck(False, "payment.not_awaiting")
     if deal.amount != amount or deal.currency != currency:
         return PaymentCheck(False, "payment.mismatch")
     return PaymentCheck(True)
@@ -249,9 +251,22 @@ async def _unfunded_cancel(
     if await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING]):
         job = await job_or_404(tx, deal.job_id)
         # Bidding goes on: at least one more nudge period if the window ran out meanwhile.
-        ends = max(job.bidding_ends_at, tx.now + svc.settings.nudge_lead)
+        lead = svc.settings.nudge_lead
+        ends = max(job.bidding_ends_at, tx.now + lead)
         await tx.jobs.set_bidding_ends(job.id, ends)
         await tx.deadlines.set("job_expire", job.id, ends)
+        if ends - lead > tx.now:
+            await tx.deadlines.set("job_nudge", job.id, ends - lead)
+
+
+async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> None:
+    """A moderator took the job down while a deal awaited funding: cancel that deal."""
+    for deal in await tx.deals.for_job(job_id):
+        if deal.state == DealState.AWAITING_FUNDING:
+            await _move(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
+            await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+            await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
+            await _tell_both(tx, deal, "notify.deal_cancelled")
 
 
 # --- work ------------------------------------------------------------------------------------
@@ -269,7 +284,15 @@ async def deliver(
         if actor != deal.freelancer_id:
             raise Forbidden("deal.only_freelancer", deal=deal_id)
         ends = tx.now + s.review_window
-        await _move(tx, deal, DealAction.DELIVER, delivered_at=tx.now, review_ends_at=ends)
+        # A delivery answers a pending client cancel request: it cannot be confirmed later.
+        await _move(
+            tx,
+            deal,
+            DealAction.DELIVER,
+            delivered_at=tx.now,
+            review_ends_at=ends,
+            cancel_requested_at=None,
+        )
         await tx.deals.add_event(deal.id, actor, "delivery", note, files or [])
         await tx.deadlines.cancel(deal.id, *DELIVERY_DEADLINES)
         if s.review_window > s.nudge_lead:
@@ -358,7 +381,7 @@ async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: st
     note = rules.clean_text(note)[: rules.NOTE_MAX]
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor)
-        if deal.state in (DealState.AWAITING_FUNDING, DealState.CANCELLED):
+        if deal.state not in (DealState.FUNDED, DealState.DELIVERED, DealState.DISPUTED):
             raise Conflict("log.not_running", deal=deal_id)
         return await tx.deals.log_time(deal.id, actor, minutes, note)
 

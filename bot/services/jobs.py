@@ -7,10 +7,11 @@ from typing import Any
 
 from bot.domain import rules
 from bot.domain.categories import get_category
+from bot.domain.durations import format_duration
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Job, User
 from bot.domain.states import BidState, JobState
-from bot.services.base import Services, active_user, job_or_404, user_or_404
+from bot.services.base import Moderator, Services, active_user, job_or_404, user_or_404
 from bot.storage.db import Tx
 
 JOB_DEADLINES = ("job_nudge", "job_expire")
@@ -48,7 +49,7 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
     async with svc.tx() as tx:
         await active_user(tx, actor)
         if draft.deadline_at - tx.now < s.min_deadline:
-            raise InvalidInput("deadline.too_soon", min=s.min_deadline)
+            raise InvalidInput("deadline.too_soon", min=format_duration(s.min_deadline))
         job = await tx.jobs.create(
             client_id=actor,
             category=category.id,
@@ -118,7 +119,7 @@ async def close_job(svc: Services, actor: int, job_id: int) -> Job:
         return await job_or_404(tx, job_id)
 
 
-async def remove_job(svc: Services, moderator: int, job_id: int, reason: str) -> Job:
+async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) -> Job:
     """A moderator takes a job down; bidders are told. Funded deals go on."""
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "reason.required")
     async with svc.tx() as tx:
@@ -126,6 +127,11 @@ async def remove_job(svc: Services, moderator: int, job_id: int, reason: str) ->
         if job.state == JobState.REMOVED:
             raise Conflict("job.already_removed", job=job_id)
         await tx.jobs.set_state(job.id, JobState.REMOVED, [job.state])
+        if job.state == JobState.HIRING:
+            # An accepted bid still waiting for payment: that deal is called off too.
+            from bot.services.deals import cancel_unfunded_for_removal
+
+            await cancel_unfunded_for_removal(tx, svc, job.id)
         await _end_bidding(tx, svc, job, JobState.REMOVED, "notify.job_removed_bidder", reason)
         await tx.outbox.add(
             job.client_id,

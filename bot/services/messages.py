@@ -72,3 +72,17 @@ async def reply(svc: Services, actor: int, message_id: int, text: str) -> int:
             text,
             "notify.message",
         )
+
+
+RELAYED_KEYS = ("notify.question", "notify.message")
+
+
+async def thread_of_reply(svc: Services, chat_id: int, message_id: int) -> int | None:
+    """The stored message a Telegram reply answers: the relayed question or message that the
+    dispatcher sent as `message_id` in `chat_id`; None for any other message."""
+    async with svc.read() as tx:
+        row = await tx.outbox.find_by_message(chat_id, message_id)
+    if row is None or row["key"] not in RELAYED_KEYS:
+        return None
+    stored = row["params"].get("message")
+    return stored if isinstance(stored, int) else None

@@ -172,12 +172,12 @@ class Tx:
         return await self.conn.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        """One row (queries here are by key or LIMIT 1); one trip to the database thread."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def insert(self, sql: str, params: Any = ()) -> int:
         cur = await self.conn.execute(sql, params)

@@ -1,0 +1,230 @@
+"""The moderator group: dispute decisions, bans, job removal, payouts, figures.
+
+Who is a moderator: a member of MODERATOR_CHAT_ID acting in that group (membership checked
+with getChatMember and cached for a short while), or an ADMIN_USER_IDS user anywhere.
+Everyone else is refused with one sentence and nothing changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+
+from bot.domain.errors import Forbidden, InvalidInput
+from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.callbacks import button
+from bot.services import disputes, jobs, moderation, payouts
+from bot.services.base import Moderator
+
+MEMBER_CACHE_SECONDS = 60
+_MEMBER_STATUSES = {
+    ChatMemberStatus.OWNER,
+    ChatMemberStatus.ADMINISTRATOR,
+    ChatMemberStatus.MEMBER,
+}
+
+
+async def moderator_of(update: Update, context: MarketContext) -> Moderator:
+    """The Moderator acting in this update, or Forbidden("moderator.only")."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        raise Forbidden("moderator.only")
+    svc = context.svc
+    if svc.is_admin(user.id):
+        return Moderator(user.id)
+    group = svc.settings.moderator_chat_id
+    if group is None or chat.id != group:
+        raise Forbidden("moderator.only")
+    cache: dict[int, tuple[bool, float]] = context.bot_data.setdefault("mod_cache", {})
+    hit = cache.get(user.id)
+    now = time.monotonic()
+    if hit is None or hit[1] < now:
+        try:
+            member = await context.bot.get_chat_member(group, user.id)
+            ok = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
+        except TelegramError:
+            ok = False
+        cache[user.id] = (ok, now + MEMBER_CACHE_SECONDS)
+        hit = cache[user.id]
+    if not hit[0]:
+        raise Forbidden("moderator.only")
+    return Moderator(user.id)
+
+
+def _who(update: Update) -> str:
+    user = update.effective_user
+    if user is None:
+        return "?"
+    return f"@{user.username}" if user.username else (user.first_name or str(user.id))
+
+
+async def _decide(
+    update: Update,
+    context: MarketContext,
+    deal_id: int,
+    outcome: str,
+    percent: int | None,
+    note: str,
+) -> None:
+    mod = await moderator_of(update, context)
+    deal = await disputes.resolve(context.svc, mod, deal_id, outcome, percent, note)
+    await context.say(
+        update,
+        context.t(
+            "mod-resolved",
+            deal=deal.id,
+            outcome=outcome,
+            percent=percent if percent is not None else (100 if outcome == "release" else 0),
+            moderator=_who(update),
+        ),
+    )
+
+
+@handler
+async def resolve_cmd(update: Update, context: MarketContext) -> None:
+    """/resolve <deal> release|refund|split <percent to freelancer> [note]"""
+    args = args_of(context)
+    if len(args) < 2:
+        raise InvalidInput("mod.resolve_usage")
+    deal_id = int_arg(args[0], "mod.resolve_usage")
+    outcome = args[1].lower()
+    percent = None
+    rest = args[2:]
+    if outcome == "split":
+        if not rest or not rest[0].rstrip("%").isdigit():
+            raise InvalidInput("percent.invalid")
+        percent = int(rest[0].rstrip("%"))
+        rest = rest[1:]
+    await _decide(update, context, deal_id, outcome, percent, " ".join(rest))
+
+
+@button("mod_release")
+async def release_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _decide(update, context, int(args[0]), "release", None, "")
+
+
+@button("mod_refund")
+async def refund_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _decide(update, context, int(args[0]), "refund", None, "")
+
+
+@button("mod_split")
+async def split_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _decide(update, context, int(args[0]), "split", 50, "")
+
+
+@handler
+async def ban_cmd(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    mod = await moderator_of(update, context)
+    if len(args) < 2:
+        raise InvalidInput("mod.ban_usage")
+    user_id = int_arg(args[0], "mod.ban_usage")
+    await moderation.ban(context.svc, mod, user_id, " ".join(args[1:]))
+    await context.say(update, context.t("mod-banned", user=str(user_id)))
+
+
+@handler
+async def unban_cmd(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    mod = await moderator_of(update, context)
+    if not args:
+        raise InvalidInput("mod.unban_usage")
+    user_id = int_arg(args[0], "mod.unban_usage")
+    await moderation.unban(context.svc, mod, user_id)
+    await context.say(update, context.t("mod-unbanned", user=str(user_id)))
+
+
+@handler
+async def removejob_cmd(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    mod = await moderator_of(update, context)
+    if len(args) < 2:
+        raise InvalidInput("mod.removejob_usage")
+    job_id = int_arg(args[0], "mod.removejob_usage")
+    del mod  # checked; the service records no moderator for removals
+    job = await jobs.remove_job(
+        context.svc, job_id=job_id, moderator=update.effective_user.id, reason=" ".join(args[1:])
+    )
+    await context.say(update, context.t("mod-job-removed", job=job.id))
+
+
+@handler
+async def payouts_cmd(update: Update, context: MarketContext) -> None:
+    mod = await moderator_of(update, context)
+    pending = await payouts.pending_payouts(context.svc, mod)
+    if not pending:
+        await context.say(update, context.t("mod-payouts-empty"))
+        return
+    lines = [context.t("mod-payouts-title", count=len(pending))]
+    for p in pending[:50]:
+        lines.append(
+            context.t(
+                "mod-payout-line",
+                payout=str(p.id),
+                user=str(p.user_id),
+                amount=context.money(p.amount, p.currency),
+                since=context.when(p.created_at),
+            )
+        )
+    await context.say(update, "\n".join(lines))
+
+
+@handler
+async def paid_cmd(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    mod = await moderator_of(update, context)
+    if not args:
+        raise InvalidInput("mod.paid_usage")
+    payout = await payouts.mark_paid(context.svc, mod, int_arg(args[0], "mod.paid_usage"))
+    await context.say(
+        update,
+        context.t(
+            "mod-paid", payout=str(payout.id), amount=context.money(payout.amount, payout.currency)
+        ),
+    )
+
+
+@handler
+async def stats_cmd(update: Update, context: MarketContext) -> None:
+    mod = await moderator_of(update, context)
+    s = await moderation.stats(context.svc, mod)
+
+    def counts(d: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "0"
+
+    await context.say(
+        update,
+        context.t(
+            "mod-stats",
+            jobs=counts(s.jobs),
+            bids=counts(s.bids),
+            deals=counts(s.deals),
+            escrow=context.money(s.escrow, s.currency),
+            fees=context.money(s.fees, s.currency),
+            balances=context.money(s.balances, s.currency),
+            payable=context.money(s.payable, s.currency),
+        ),
+    )
+
+
+@handler
+async def group_deal_cmd(update: Update, context: MarketContext) -> None:
+    """/deal <deal> in the moderator group: the whole history."""
+    from bot.views.deal_card import moderator_history
+
+    args = args_of(context)
+    mod = await moderator_of(update, context)
+    if not args:
+        raise InvalidInput("mod.deal_usage")
+    text = await moderator_history(context, mod, int_arg(args[0], "mod.deal_usage"))
+    await context.say(update, text)
+
+
+def in_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)

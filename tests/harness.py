@@ -1,0 +1,105 @@
+"""End-to-end harness: a loopback Bot API server and the real Application polling it.
+
+    async with Market(tmp_path) as m:
+        alice = m.person(1001, "Alice")
+        await alice.send("/start")
+        await alice.wait_for("Welcome")
+
+`m.restart()` stops the bot (as a process exit would, after PTB flushes its persistence) and
+starts a new Application on the same database: the restart tests use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.sandbox.botapi import BotApiServer, SimUser
+from bot.services.base import Clock, Services
+from tests.conftest import make_settings
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+class Market:
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        self.tmp_path = Path(tmp_path)
+        self.server = BotApiServer(token=TOKEN, bot_username="market_bot")
+        self.settings_over = settings
+        self.clock = Clock()
+        self.app: Application | None = None
+
+    async def __aenter__(self) -> Market:
+        await self.server.start()
+        await self.start_bot()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_bot()
+        await self.server.stop()
+
+    @property
+    def settings(self) -> Settings:
+        over = {
+            "bot_token": TOKEN,
+            "bot_api_base_url": self.server.base_url,
+            "database_url": f"sqlite:///{self.tmp_path / 'market.db'}",
+            **self.settings_over,
+        }
+        return make_settings(**over)
+
+    @property
+    def svc(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data["rt"].svc
+
+    async def start_bot(self) -> None:
+        app = build_application(
+            self.settings,
+            clock=self.clock,
+            outbox_poll=0.05,
+            deadline_tick=0.2,
+            persistence_interval=0.2,
+        )
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        self.app = app
+
+    async def stop_bot(self) -> None:
+        app, self.app = self.app, None
+        if app is None:
+            return
+        assert app.updater is not None
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    async def restart(self) -> None:
+        await self.stop_bot()
+        await self.start_bot()
+
+    def person(
+        self, user_id: int, name: str, language: str = "en", username: str | None = None
+    ) -> SimUser:
+        return self.server.add_user(
+            user_id, name, username=username or name.lower(), language_code=language
+        )
+
+    async def settle(self, seconds: float = 5.0) -> None:
+        """Wait until the outbox has nothing pending that is due (notifications delivered)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while loop.time() < end:
+            async with self.svc.read() as tx:
+                due = await tx.outbox.due(tx.now, 1)
+            if not due:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("outbox still has due rows")
