@@ -67,6 +67,8 @@ class Market:
             persistence_interval=0.2,
         )
         await app.initialize()
+        if app.post_init is not None:  # run_polling() would call it; tests start by hand
+            await app.post_init(app)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=1)
@@ -80,6 +82,8 @@ class Market:
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
     async def restart(self) -> None:
         await self.stop_bot()

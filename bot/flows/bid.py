@@ -1,0 +1,326 @@
+"""/bid: a bid on a job, guided (amount, delivery days, cover letter, confirm) or in one line.
+
+    /bid 12                      the guided flow on Job #12
+    /bid 12 150 3 I can do it    at once: amount, days, cover letter
+    /start bid_12                the deep link of a job post: the guided flow
+    [Bid] on a job card          the guided flow (button action "bid", args [job id])
+
+Every step checks what was typed (the amount with the currency's rules, 1..365 days, at most
+2000 characters of cover letter) and asks again with one sentence; a refusal from the
+service (own job, job not open, banned) ends the flow with its sentence. The draft lives in
+`context.user_data["bid"]` as plain JSON types.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.domain import rules
+from bot.domain.errors import Conflict, DomainError, Forbidden
+from bot.domain.money import parse_amount
+from bot.domain.states import JobState
+from bot.flows.common import (
+    END,
+    INPUT,
+    PRIVATE,
+    TEXT,
+    Flow,
+    answer,
+    end_other_flows,
+    expired,
+    in_private,
+    pressed,
+    prompt,
+    strip_buttons,
+)
+from bot.handlers.base import Button, MarketContext, handler
+from bot.handlers.callbacks import is_action
+from bot.i18n import Markup
+from bot.runtime import Runtime
+from bot.services import bids, jobs
+
+NAME = "bid"
+KEY = "bid"
+ACTION = "bidf"  # the flow's own buttons; "bid" is the job card's button that starts it
+STEPS = ("amount", "days", "cover", "confirm")
+STATES = tuple(f"bid.{s}" for s in STEPS)
+DEEP_LINK = re.compile(r"^/start bid_(\d{1,12})$")
+
+
+def _btn(label: str, op: str, step: str) -> Button:
+    return (label, ("cb", ACTION, op, step))
+
+
+def _nav(context: MarketContext, step: str) -> list[Button]:
+    row = []
+    if step != "amount":
+        row.append(_btn(context.t("flow-back"), "back", step))
+    row.append(_btn(context.t("flow-cancel"), "cancel", step))
+    return row
+
+
+def _budget(context: MarketContext, d: dict[str, Any]) -> str:
+    lo, hi, cur = d["budget_min"], d["budget_max"], d["currency"]
+    if lo == hi:
+        return context.money(lo, cur)
+    return context.t(
+        "post-budget-range", low=Markup(context.money(lo, cur)), high=Markup(context.money(hi, cur))
+    )
+
+
+async def ask(
+    update: Update, context: MarketContext, d: dict[str, Any], step: str, error: str | None = None
+) -> str:
+    t = context.t
+    d["step"] = step
+    rows: list[list[Button]] = []
+    job = str(d["job"])
+    if step == "amount":
+        text = t("bid-ask-amount", job=job, title=d["title"], budget=Markup(_budget(context, d)))
+    elif step == "days":
+        text = t("bid-ask-days", min=rules.DAYS_MIN, max=rules.DAYS_MAX)
+    elif step == "cover":
+        text = t("bid-ask-cover", max=rules.COVER_MAX)
+    else:
+        text = t(
+            "bid-confirm",
+            job=job,
+            title=d["title"],
+            amount=Markup(context.money(d["amount"])),
+            days=d["days"],
+            cover=d.get("cover") or "",
+        )
+        rows.append([_btn(t("bid-btn-confirm"), "confirm", step)])
+    rows.append(_nav(context, step))
+    if error:
+        text = f"{error}\n\n{text}"
+    await prompt(update, context, d, text, rows)
+    return f"bid.{step}"
+
+
+def _draft(context: MarketContext) -> dict[str, Any] | None:
+    d = (context.user_data or {}).get(KEY)
+    return d if isinstance(d, dict) and d.get("step") in STEPS else None
+
+
+def _sentence(context: MarketContext, err: DomainError) -> str:
+    return context.rt.i18n.error(context.locale, err)
+
+
+def _check_can_bid(context: MarketContext, job: Any) -> None:
+    """The service's own refusals, said before the questions rather than after them."""
+    me = context.me
+    if me is not None and me.banned:
+        raise Forbidden("user.banned")
+    if me is not None and job.client_id == me.id:
+        raise Forbidden("bid.own_job", job=job.id)
+    if job.state != JobState.OPEN or job.bidding_ends_at <= context.svc.clock.now():
+        raise Conflict("job.not_open", job=job.id)
+
+
+async def begin(update: Update, context: MarketContext, job_id: int) -> object:
+    """Start the guided flow on a job."""
+    end_other_flows(update, context, NAME)
+    context.user_data.pop(KEY, None)
+    try:
+        view = await jobs.view_job(context.svc, job_id)
+        _check_can_bid(context, view.job)
+    except DomainError as err:
+        await context.say(update, _sentence(context, err))
+        return END
+    job = view.job
+    d: dict[str, Any] = {
+        "step": "amount",
+        "job": job.id,
+        "title": job.title,
+        "currency": job.currency,
+        "budget_min": job.budget_min,
+        "budget_max": job.budget_max,
+    }
+    context.user_data[KEY] = d
+    return await ask(update, context, d, "amount")
+
+
+async def _done(
+    update: Update, context: MarketContext, d: dict[str, Any] | None, text: str
+) -> object:
+    """Leave the flow with one message."""
+    context.user_data.pop(KEY, None)
+    if d is not None and update.effective_chat is not None:
+        await strip_buttons(context, update.effective_chat.id, d.get("msg"))
+    await context.say(update, text)
+    return END
+
+
+async def _place(
+    update: Update,
+    context: MarketContext,
+    d: dict[str, Any] | None,
+    job_id: int,
+    amount: int,
+    days: int,
+    cover: str,
+) -> object:
+    assert context.me is not None
+    try:
+        result = await bids.place_bid(context.svc, context.me.id, job_id, amount, days, cover)
+    except DomainError as err:
+        return await _done(update, context, d, _sentence(context, err))
+    key = "bid-updated" if result.updated else "bid-placed"
+    text = context.t(
+        key,
+        bid=str(result.bid.id),
+        job=str(job_id),
+        amount=Markup(context.money(result.bid.amount)),
+        days=result.bid.days,
+    )
+    return await _done(update, context, d, text)
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+@handler
+async def command(update: Update, context: MarketContext) -> object:
+    """/bid <job> (guided) or /bid <job> <amount> <days> <cover letter> (one line)."""
+    message = update.effective_message
+    parts = (message.text if message else "").split(None, 4)[1:]
+    number = parts[0].lstrip("#") if parts else ""
+    if not number.isdigit() or len(number) > 12 or len(parts) == 2:
+        await context.say(update, context.t("bid-usage"))
+        return None
+    job_id = int(number)
+    if len(parts) == 1:
+        return await begin(update, context, job_id)
+    # One line: the cover letter keeps its own lines.
+    context.user_data.pop(KEY, None)
+    try:
+        amount = parse_amount(parts[1], context.svc.settings.currency)
+        days = rules.parse_days(parts[2])
+        cover = rules.cover_letter(parts[3] if len(parts) > 3 else "")
+    except DomainError as err:
+        await context.say(update, _sentence(context, err))
+        return END
+    return await _place(update, context, None, job_id, amount, days, cover)
+
+
+@handler
+async def deep_link(update: Update, context: MarketContext) -> object:
+    """/start bid_<job> from a job post."""
+    message = update.effective_message
+    m = DEEP_LINK.match((message.text if message else "").strip())
+    if m is None:  # pragma: no cover - the handler's filter already matched
+        return None
+    return await begin(update, context, int(m.group(1)))
+
+
+@handler
+async def job_button(update: Update, context: MarketContext) -> object:
+    """The Bid button of a job card."""
+    query = update.callback_query
+    decoded = context.rt.buttons.unpack(query.data if query else None)
+    args = decoded[1] if decoded else []
+    if not args or not args[0].isdigit():
+        await expired(update, context)
+        return None
+    if not in_private(update):
+        await answer(update, context.t("flow-private-only"), alert=True)
+        return None
+    await answer(update)
+    return await begin(update, context, int(args[0]))
+
+
+# -- steps ------------------------------------------------------------------------------------
+
+
+@handler
+async def on_text(update: Update, context: MarketContext) -> object:
+    d = _draft(context)
+    if d is None:
+        return await _done(update, context, None, context.t("flow-lost"))
+    step = d["step"]
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    try:
+        if step == "amount":
+            d["amount"] = parse_amount(text, context.svc.settings.currency)
+        elif step == "days":
+            d["days"] = rules.parse_days(text)
+        elif step == "cover":
+            d["cover"] = rules.cover_letter(text)
+        else:
+            return await ask(update, context, d, step, error=context.t("flow-use-buttons"))
+    except DomainError as err:
+        return await ask(update, context, d, step, error=_sentence(context, err))
+    return await ask(update, context, d, STEPS[STEPS.index(step) + 1])
+
+
+@handler
+async def on_other(update: Update, context: MarketContext) -> object:
+    d = _draft(context)
+    if d is None:
+        return await _done(update, context, None, context.t("flow-lost"))
+    return await ask(update, context, d, d["step"], error=context.t("flow-send-text"))
+
+
+@handler
+async def on_button(update: Update, context: MarketContext) -> object:
+    d = _draft(context)
+    if d is None:
+        await answer(update)
+        return await _done(update, context, None, context.t("flow-lost"))
+    decoded = pressed(update, context)
+    if decoded is None or decoded[1] != d["step"]:
+        await expired(update, context)
+        return None
+    op, step, _args = decoded
+    if op == "cancel":
+        await answer(update)
+        return await _done(update, context, d, context.t("bid-cancelled"))
+    if op == "back" and step != "amount":
+        await answer(update)
+        return await ask(update, context, d, STEPS[STEPS.index(step) - 1])
+    if op == "confirm" and step == "confirm":
+        # A double press must not bid twice: the first press holds this in-memory mark.
+        busy = context.chat_data.setdefault("busy", set())
+        if KEY in busy:
+            await answer(update)
+            return None
+        busy.add(KEY)
+        try:
+            await answer(update)
+            return await _place(
+                update, context, d, d["job"], d["amount"], d["days"], d.get("cover", "")
+            )
+        finally:
+            busy.discard(KEY)
+    await expired(update, context)
+    return None
+
+
+@handler
+async def cancel(update: Update, context: MarketContext) -> object:
+    """/cancel: leave the flow; no bid is placed."""
+    return await _done(update, context, _draft(context), context.t("bid-cancelled"))
+
+
+def conversation(rt: Runtime) -> Flow:
+    buttons = CallbackQueryHandler(on_button, pattern=is_action(rt.buttons, ACTION))
+    step_handlers = [buttons, MessageHandler(TEXT, on_text), MessageHandler(INPUT, on_other)]
+    return Flow(
+        name=NAME,
+        data_key=KEY,
+        entry_points=[
+            CommandHandler("bid", command, filters=PRIVATE),
+            CommandHandler(
+                "start", deep_link, filters=PRIVATE & filters.Regex(r"^/start bid_\d+$")
+            ),
+            CallbackQueryHandler(job_button, pattern=is_action(rt.buttons, "bid")),
+        ],
+        states={state: step_handlers for state in STATES},
+        fallbacks=[CommandHandler("cancel", cancel, filters=PRIVATE)],
+    )

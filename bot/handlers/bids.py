@@ -1,0 +1,203 @@
+"""The client's side of bids (/bids, /shortlist, /trial, /accept, /decline) and the
+freelancer's (/mybids, /withdraw, the NDA and trial answers). Placing a bid is the bid flow's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.domain.errors import InvalidInput
+from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.callbacks import button
+from bot.handlers.common import me
+from bot.services import bids, deals
+from bot.views import cards
+from bot.views.pages import page_arg, page_of
+
+
+def _first_id(args: list[str], key: str) -> int:
+    return int_arg(args[0] if args else None, key)
+
+
+# --- /bids ----------------------------------------------------------------------------------
+
+
+async def _send_bids(
+    update: Update, context: MarketContext, job_id: int, sort: str, number: int, edit: bool
+) -> None:
+    job, found = await bids.bids_on_job(context.svc, me(update), job_id)
+    rows = cards.sort_bids([cards.BidRow(*item) for item in found], sort)
+    html, keyboard = cards.bids_list(context, job, page_of(rows, number), sort)
+    await context.say(update, html, keyboard, edit=edit)
+
+
+@handler
+async def list_bids(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    job_id = _first_id(args, "args.bids")
+    sort = args[1].lower() if len(args) > 1 else ""
+    if sort and sort not in cards.BID_SORTS:
+        raise InvalidInput("args.bids_sort")
+    await _send_bids(update, context, job_id, sort, 0, edit=False)
+
+
+@button("bids")
+async def bids_page(update: Update, context: MarketContext, args: list[str]) -> None:
+    """From a job card or /myjobs (`bids:<job>`: a new message), or the list's own sort and
+    ◀ ▶ buttons (`bids:<job>:<sort>:<page>`: the list is edited)."""
+    job_id = _first_id(args, "args.bids")
+    if len(args) < 3:
+        await _send_bids(update, context, job_id, "", 0, edit=False)
+        return
+    sort = args[1] if args[1] in cards.BID_SORTS else ""
+    await _send_bids(update, context, job_id, sort, page_arg(args[2]), edit=True)
+
+
+# --- the client's decisions -----------------------------------------------------------------
+
+
+async def _shortlist(update: Update, context: MarketContext, bid_id: int) -> None:
+    bid = await bids.shortlist_bid(context.svc, me(update), bid_id)
+    await context.say(update, cards.tr(context, "bid-shortlisted", bid=bid.id, job=bid.job_id))
+
+
+async def _accept(update: Update, context: MarketContext, bid_id: int) -> None:
+    deal = await deals.hire(context.svc, me(update), bid_id)
+    await context.say(update, cards.tr(context, "deal-created", deal=deal.id, bid=bid_id))
+
+
+async def _decline(update: Update, context: MarketContext, bid_id: int, reason: str) -> None:
+    bid = await bids.decline_bid(context.svc, me(update), bid_id, reason)
+    await context.say(update, cards.tr(context, "bid-declined", bid=bid.id))
+
+
+@handler
+async def shortlist(update: Update, context: MarketContext) -> None:
+    await _shortlist(update, context, _first_id(args_of(context), "args.shortlist"))
+
+
+@handler
+async def accept(update: Update, context: MarketContext) -> None:
+    await _accept(update, context, _first_id(args_of(context), "args.accept"))
+
+
+@handler
+async def decline(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    await _decline(update, context, _first_id(args, "args.decline"), " ".join(args[1:]))
+
+
+@handler
+async def trial(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    bid_id = _first_id(args, "args.trial")
+    task = " ".join(args[1:]).strip()
+    if not task:
+        raise InvalidInput("args.trial")
+    trial_id = await bids.request_trial(context.svc, me(update), bid_id, task)
+    await context.say(update, cards.tr(context, "trial-requested", trial=trial_id, bid=bid_id))
+
+
+@button("shortlist")
+async def shortlist_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _shortlist(update, context, _first_id(args, "args.shortlist"))
+
+
+@button("accept")
+async def accept_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _accept(update, context, _first_id(args, "args.accept"))
+
+
+@button("decline")
+async def decline_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _decline(update, context, _first_id(args, "args.decline"), "")
+
+
+@button("msg_help")
+async def msg_help_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    bid_id = _first_id(args, "args.msg")
+    await context.refuse(update, cards.tr(context, "msg-how", bid=bid_id))
+
+
+@button("trial_help")
+async def trial_help_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    bid_id = _first_id(args, "args.trial")
+    await context.refuse(update, cards.tr(context, "trial-how", bid=bid_id))
+
+
+# --- the freelancer's side ------------------------------------------------------------------
+
+
+async def _send_my_bids(update: Update, context: MarketContext, number: int, edit: bool) -> None:
+    page = page_of(await bids.my_bids(context.svc, me(update)), number)
+    html, rows = cards.my_bids_list(context, page)
+    await context.say(update, html, rows, edit=edit)
+
+
+@handler
+async def my_bids(update: Update, context: MarketContext) -> None:
+    await _send_my_bids(update, context, 0, edit=False)
+
+
+@button("mybids")
+async def my_bids_page(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _send_my_bids(update, context, page_arg((args or [""])[0]), edit=True)
+
+
+@handler
+async def withdraw(update: Update, context: MarketContext) -> None:
+    bid_id = _first_id(args_of(context), "args.withdraw")
+    bid = await bids.withdraw_bid(context.svc, me(update), bid_id)
+    await context.say(update, cards.tr(context, "bid-withdrawn", bid=bid.id, job=bid.job_id))
+
+
+async def _drop_buttons(update: Update) -> None:
+    """An answered question's buttons go away, so they are not pressed twice."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(None)
+
+
+async def _answer_nda(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
+    bid = await bids.answer_nda(context.svc, me(update), _first_id(args, "args.bid"), ok)
+    await _drop_buttons(update)
+    key = "nda-accepted" if ok else "nda-declined"
+    await context.say(update, cards.tr(context, key, bid=bid.id, job=bid.job_id))
+
+
+@button("nda_yes")
+async def nda_yes_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _answer_nda(update, context, args, True)
+
+
+@button("nda_no")
+async def nda_no_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _answer_nda(update, context, args, False)
+
+
+async def _answer_trial(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
+    trial_id = _first_id(args, "args.trial_id")
+    await bids.answer_trial(context.svc, me(update), trial_id, ok)
+    await _drop_buttons(update)
+    key = "trial-accepted" if ok else "trial-declined"
+    await context.say(update, cards.tr(context, key, trial=trial_id))
+
+
+@button("trial_yes")
+async def trial_yes_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _answer_trial(update, context, args, True)
+
+
+@button("trial_no")
+async def trial_no_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _answer_trial(update, context, args, False)
+
+
+@button("trial_submit")
+async def trial_submit_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    trial_id = _first_id(args, "args.trial_id")
+    await context.refuse(update, cards.tr(context, "trial-submit-how", trial=trial_id))

@@ -1,0 +1,60 @@
+"""Questions about a job (/ask), private client-bidder threads (/msg), and Telegram replies to
+relayed messages, which go back into the same thread."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.domain.errors import InvalidInput
+from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.common import me, send_hint
+from bot.services import messages
+from bot.views import cards
+
+
+def _id_and_text(context: MarketContext, key: str) -> tuple[int, str]:
+    """`<number> <text>`; one usage sentence when either is missing."""
+    args = args_of(context)
+    number = int_arg(args[0] if args else None, key)
+    text = " ".join(args[1:]).strip()
+    if not text:
+        raise InvalidInput(key)
+    return number, text
+
+
+def _typed_text(update: Update, context: MarketContext) -> str:
+    """The text after the command as the person typed it (line breaks kept)."""
+    message = update.effective_message
+    full = (message.text or "") if message else ""
+    parts = full.split(maxsplit=2)
+    return parts[2].strip() if len(parts) > 2 else ""
+
+
+@handler
+async def ask(update: Update, context: MarketContext) -> None:
+    job_id, _ = _id_and_text(context, "args.ask")
+    await messages.ask(context.svc, me(update), job_id, _typed_text(update, context))
+    await context.say(update, cards.tr(context, "ask-sent", job=job_id))
+
+
+@handler
+async def msg(update: Update, context: MarketContext) -> None:
+    bid_id, _ = _id_and_text(context, "args.msg")
+    await messages.message_bid(context.svc, me(update), bid_id, _typed_text(update, context))
+    await context.say(update, cards.tr(context, "msg-sent", bid=bid_id))
+
+
+@handler
+async def relay_reply(update: Update, context: MarketContext) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    target = message.reply_to_message if message else None
+    if message is None or chat is None or target is None:
+        await send_hint(update, context)
+        return
+    thread = await messages.thread_of_reply(context.svc, chat.id, target.message_id)
+    if thread is None:
+        await send_hint(update, context)
+        return
+    await messages.reply(context.svc, me(update), thread, message.text or "")
+    await context.say(update, context.t("reply-sent"))

@@ -1,0 +1,81 @@
+"""People and money: /profile, /balance, /payout, favourites (/fav, /favs) and /invite."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.domain.errors import InvalidInput
+from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.callbacks import button
+from bot.handlers.common import me
+from bot.i18n import Markup
+from bot.services import payouts, profiles
+from bot.views import cards
+from bot.views.pages import page_arg, page_of
+
+
+@handler
+async def profile(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    stats = await profiles.profile(context.svc, args[0] if args else me(update))
+    own = stats.user.id == me(update)
+    rows = [] if own else [[(context.t("btn-fav"), ("cb", "fav", stats.user.id))]]
+    await context.say(update, cards.profile_card(context, stats, own), rows)
+
+
+@handler
+async def balance(update: Update, context: MarketContext) -> None:
+    bal = await payouts.balance(context.svc, me(update))
+    await context.say(update, cards.balance_card(context, bal))
+
+
+@handler
+async def payout(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    done = await payouts.request_payout(context.svc, me(update), args[0] if args else None)
+    amount = Markup(context.money(done.amount, done.currency))
+    await context.say(update, cards.tr(context, "payout-requested", payout=done.id, amount=amount))
+
+
+async def _fav(update: Update, context: MarketContext, ref: str) -> None:
+    user = await profiles.add_favourite(context.svc, me(update), ref)
+    await context.say(update, context.t("fav-added", name=user.display_name))
+
+
+@handler
+async def fav(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    if not args:
+        raise InvalidInput("args.fav")
+    await _fav(update, context, args[0])
+
+
+@button("fav")
+async def fav_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _fav(update, context, str(int_arg(args[0] if args else None, "args.fav")))
+
+
+async def _send_favs(update: Update, context: MarketContext, number: int, edit: bool) -> None:
+    page = page_of(await profiles.favourites(context.svc, me(update)), number)
+    html, rows = cards.favs_list(context, page)
+    await context.say(update, html, rows, edit=edit)
+
+
+@handler
+async def favs(update: Update, context: MarketContext) -> None:
+    await _send_favs(update, context, 0, edit=False)
+
+
+@button("favs")
+async def favs_page(update: Update, context: MarketContext, args: list[str]) -> None:
+    await _send_favs(update, context, page_arg((args or [""])[0]), edit=True)
+
+
+@handler
+async def invite(update: Update, context: MarketContext) -> None:
+    args = args_of(context)
+    if len(args) < 2:
+        raise InvalidInput("args.invite")
+    job_id = int_arg(args[1], "args.invite")
+    user = await profiles.invite(context.svc, me(update), args[0], job_id)
+    await context.say(update, cards.tr(context, "invite-sent", name=user.display_name, job=job_id))

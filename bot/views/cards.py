@@ -1,0 +1,400 @@
+"""Cards and lists: pure functions from service data to (html, keyboard rows).
+
+They take a formatter `fmt` (the handler's context: `t`, `money`, `when`, `locale`), so they
+render in the reader's language and can be tested without Telegram. Every text a person
+typed reaches the HTML only as a Fluent parameter, which escapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from babel.numbers import format_decimal
+
+from bot.domain.models import Bid, Job, ProfileStats
+from bot.domain.states import BidState, JobState
+from bot.i18n import Markup, id_params
+from bot.services.jobs import JobView
+from bot.services.payouts import Balance
+from bot.text import clip
+from bot.views.pages import Page, nav_row
+
+Button = tuple[str, tuple[Any, ...]]
+Rows = list[list[Button]]
+Card = tuple[str, Rows]
+
+BID_SORTS = ("price", "rating", "experience")
+COVER_PREVIEW = 160
+TITLE_PREVIEW = 60
+
+
+class Fmt(Protocol):
+    locale: str
+
+    def t(self, key: str, **params: Any) -> str: ...
+
+    def money(self, minor: int, currency: str | None = None) -> str: ...
+
+    def when(self, epoch: int) -> str: ...
+
+
+def tr(fmt: Fmt, key: str, **params: Any) -> str:
+    """`fmt.t` with entity numbers shown as-is (`Job #1234`, never `Job #1,234`)."""
+    return fmt.t(key, **id_params(params))
+
+
+def day(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
+
+
+def budget(fmt: Fmt, job: Job) -> Markup:
+    if job.budget_min == job.budget_max:
+        return Markup(fmt.money(job.budget_min, job.currency))
+    low = fmt.money(job.budget_min, job.currency)
+    return Markup(f"{low} – {fmt.money(job.budget_max, job.currency)}")
+
+
+def rating(fmt: Fmt, avg: float | None, count: int) -> Markup:
+    if avg is None or count == 0:
+        return Markup(tr(fmt, "rating-none"))
+    stars = format_decimal(avg, format="0.0", locale=fmt.locale)
+    return Markup(tr(fmt, "rating", avg=stars, count=count))
+
+
+def category(fmt: Fmt, category_id: str) -> Markup:
+    """The category's label (the posting flow's `category-<id>` messages)."""
+    return Markup(fmt.t(f"category-{category_id}"))
+
+
+def job_state(fmt: Fmt, state: JobState | str) -> Markup:
+    return Markup(fmt.t(f"job-state-{state}"))
+
+
+def bid_state(fmt: Fmt, state: BidState | str) -> Markup:
+    return Markup(fmt.t(f"bid-state-{state}"))
+
+
+# --- summaries ------------------------------------------------------------------------------
+
+
+def person_name(fmt: Fmt, stats: ProfileStats) -> Markup:
+    user = stats.user
+    if user.username:
+        return Markup(
+            tr(fmt, "person-name-username", name=user.display_name, username=user.username)
+        )
+    return Markup(tr(fmt, "person-name", name=user.display_name))
+
+
+def summary(fmt: Fmt, stats: ProfileStats) -> Markup:
+    """`★ 4.8 (12) · 7 jobs done · member since 2025-03-01`."""
+    return Markup(
+        tr(
+            fmt,
+            "summary-line",
+            rating=rating(fmt, stats.rating_avg, stats.rating_count),
+            done=stats.completed_deals,
+            since=day(stats.user.created_at),
+        )
+    )
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def job_card(fmt: Fmt, view: JobView, viewer: int | None = None) -> Card:
+    """The card of `/job` and `/start job_<id>`: buttons Bid and Ask (the client gets Bids)."""
+    job = view.job
+    parts = [
+        tr(fmt, "job-card-title", job=job.id, title=job.title),
+        tr(fmt, "job-card-category", category=category(fmt, job.category)),
+        tr(fmt, "job-card-budget", budget=budget(fmt, job)),
+        tr(fmt, "job-card-deadline", deadline=Markup(fmt.when(job.deadline_at))),
+        tr(
+            fmt,
+            "job-card-client",
+            name=view.client.display_name,
+            rating=rating(fmt, view.client_rating, view.client_rating_count),
+        ),
+        tr(fmt, "job-card-bids", count=view.bid_count),
+    ]
+    if job.state != JobState.OPEN:
+        parts.append(tr(fmt, "job-card-state", state=job_state(fmt, job.state)))
+    elif job.nda_required:
+        parts.append(tr(fmt, "job-card-nda"))
+    html = "\n".join(parts) + "\n\n" + tr(fmt, "job-card-description", text=job.description)
+    rows: Rows = []
+    if viewer == job.client_id:
+        rows.append([(tr(fmt, "job-btn-bids", count=view.bid_count), ("cb", "bids", job.id))])
+    elif job.state == JobState.OPEN:
+        rows.append(
+            [
+                (tr(fmt, "job-btn-bid"), ("cb", "bid", job.id)),
+                (tr(fmt, "job-btn-ask"), ("cb", "ask_help", job.id)),
+            ]
+        )
+    return html, rows
+
+
+def jobs_list(fmt: Fmt, page: Page[Job], query: str, query_token: str) -> Card:
+    """`/jobs`: open jobs newest first, one button per job, ◀ ▶ between pages."""
+    head = tr(fmt, "jobs-head-filtered", query=query) if query else tr(fmt, "jobs-head")
+    if not page.items:
+        empty = tr(fmt, "jobs-empty-filtered", query=query) if query else tr(fmt, "jobs-empty")
+        return empty, []
+    lines = [
+        tr(
+            fmt,
+            "jobs-line",
+            job=job.id,
+            title=clip(job.title, TITLE_PREVIEW),
+            category=category(fmt, job.category),
+            budget=budget(fmt, job),
+        )
+        for job in page.items
+    ]
+    rows: Rows = []
+    buttons = [(tr(fmt, "btn-job", job=job.id), ("cb", "job", job.id)) for job in page.items]
+    rows.extend(buttons[i : i + 5] for i in range(0, len(buttons), 5))
+    nav = nav_row(page, "jobs", query_token)
+    if nav:
+        rows.append(nav)
+    return _with_page(fmt, head, lines, page), rows
+
+
+def my_jobs_list(fmt: Fmt, page: Page[tuple[Job, int]]) -> Card:
+    """`/myjobs`: the client's jobs with state and bid count."""
+    if not page.items:
+        return tr(fmt, "myjobs-empty"), []
+    lines = [
+        tr(
+            fmt,
+            "myjobs-line",
+            job=job.id,
+            title=clip(job.title, TITLE_PREVIEW),
+            state=job_state(fmt, job.state),
+            count=count,
+        )
+        for job, count in page.items
+    ]
+    buttons = [
+        (tr(fmt, "btn-job-bids", job=job.id, count=count), ("cb", "bids", job.id))
+        for job, count in page.items
+        if count
+    ]
+    rows: Rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    nav = nav_row(page, "myjobs")
+    if nav:
+        rows.append(nav)
+    return _with_page(fmt, tr(fmt, "myjobs-head"), lines, page), rows
+
+
+# --- bids -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BidRow:
+    """A bid as its client sees it: the bid, the freelancer's record, and whether the client
+    hired them before."""
+
+    bid: Bid
+    freelancer: ProfileStats
+    hired_before: bool = False
+
+
+def sort_bids(rows: Sequence[BidRow], how: str) -> list[BidRow]:
+    """price: cheapest first; rating: best first (unrated last); experience: most completed
+    deals, then years of experience. Ties keep the order of arrival."""
+    if how == "price":
+        return sorted(rows, key=lambda r: (r.bid.amount, r.bid.days, r.bid.id))
+    if how == "rating":
+        return sorted(
+            rows,
+            key=lambda r: (
+                r.freelancer.rating_avg is None,
+                -(r.freelancer.rating_avg or 0),
+                -r.freelancer.rating_count,
+                r.bid.id,
+            ),
+        )
+    if how == "experience":
+        return sorted(
+            rows,
+            key=lambda r: (
+                -r.freelancer.completed_deals,
+                -(r.freelancer.user.experience_years or 0),
+                r.bid.id,
+            ),
+        )
+    return list(rows)
+
+
+def bid_line(fmt: Fmt, row: BidRow, currency: str) -> str:
+    """One bid in the client's list: who, how much, how fast, their record, the marks."""
+    bid, stats = row.bid, row.freelancer
+    marks = []
+    if row.hired_before:
+        marks.append(tr(fmt, "bid-mark-hired-before"))
+    if bid.shortlisted_at is not None:
+        marks.append(tr(fmt, "bid-mark-shortlisted"))
+    if bid.nda_accepted_at is not None:
+        marks.append(tr(fmt, "bid-mark-nda"))
+    if bid.state != BidState.ACTIVE:
+        marks.append(bid_state(fmt, bid.state))
+    lines = [
+        tr(
+            fmt,
+            "bid-line",
+            bid=bid.id,
+            name=person_name(fmt, stats),
+            amount=Markup(fmt.money(bid.amount, currency)),
+            days=bid.days,
+        ),
+        summary(fmt, stats),
+    ]
+    if marks:
+        lines.append(" · ".join(marks))
+    if bid.cover:
+        lines.append(tr(fmt, "bid-cover", text=clip(bid.cover, COVER_PREVIEW)))
+    return "\n".join(lines)
+
+
+def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
+    """`/bids <job>`: buttons per bid (Shortlist, Message, Trial, Accept, Decline), the sort
+    buttons, and ◀ ▶."""
+    if not page.items:
+        return tr(fmt, "bids-empty", job=job.id, title=job.title), []
+    head = tr(fmt, "bids-head", job=job.id, title=job.title)
+    if sort in BID_SORTS:
+        head += "\n" + tr(fmt, "bids-sorted", sort=Markup(fmt.t(f"bids-sort-{sort}")))
+    lines = [bid_line(fmt, row, job.currency) for row in page.items]
+    rows: Rows = []
+    for row in page.items:
+        bid = row.bid
+        if bid.state != BidState.ACTIVE:
+            continue
+        first: list[Button] = []
+        if bid.shortlisted_at is None:
+            first.append((tr(fmt, "btn-shortlist", bid=bid.id), ("cb", "shortlist", bid.id)))
+        first.append((tr(fmt, "btn-message", bid=bid.id), ("cb", "msg_help", bid.id)))
+        first.append((tr(fmt, "btn-trial", bid=bid.id), ("cb", "trial_help", bid.id)))
+        rows.append(first)
+        rows.append(
+            [
+                (tr(fmt, "btn-accept", bid=bid.id), ("cb", "accept", bid.id)),
+                (tr(fmt, "btn-decline", bid=bid.id), ("cb", "decline", bid.id)),
+            ]
+        )
+    sorts: list[Button] = []
+    for how in BID_SORTS:
+        label = fmt.t(f"bids-sort-{how}")
+        if how == sort:
+            label = f"• {label}"
+        sorts.append((label, ("cb", "bids", job.id, how, 0)))
+    rows.append(sorts)
+    nav = nav_row(page, "bids", job.id, sort)
+    if nav:
+        rows.append(nav)
+    return _with_page(fmt, head, lines, page, sep="\n\n"), rows
+
+
+def my_bids_list(fmt: Fmt, page: Page[tuple[Bid, Job]]) -> Card:
+    """`/mybids`: the freelancer's bids with their state."""
+    if not page.items:
+        return tr(fmt, "mybids-empty"), []
+    lines = []
+    for bid, job in page.items:
+        line = tr(
+            fmt,
+            "mybids-line",
+            bid=bid.id,
+            job=job.id,
+            title=clip(job.title, TITLE_PREVIEW),
+            amount=Markup(fmt.money(bid.amount, job.currency)),
+            days=bid.days,
+            state=bid_state(fmt, bid.state),
+        )
+        if bid.shortlisted_at is not None and bid.state == BidState.ACTIVE:
+            line += " · " + tr(fmt, "bid-mark-shortlisted")
+        lines.append(line)
+    nav = nav_row(page, "mybids")
+    return _with_page(fmt, tr(fmt, "mybids-head"), lines, page), [nav] if nav else []
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def profile_card(fmt: Fmt, stats: ProfileStats, own: bool = False) -> str:
+    """SPEC section 5: name, bio, skills, years, portfolio, member since, completed deals,
+    rating and count, the last three reviews, disputes lost."""
+    user = stats.user
+    parts = [tr(fmt, "profile-title", name=person_name(fmt, stats), user=user.id)]
+    if user.banned:
+        parts.append(tr(fmt, "profile-banned"))
+    if user.bio:
+        parts.append(tr(fmt, "profile-bio", text=user.bio))
+    if user.skills:
+        parts.append(tr(fmt, "profile-skills", text=user.skills))
+    if user.experience_years is not None:
+        parts.append(tr(fmt, "profile-years", years=user.experience_years))
+    if user.portfolio:
+        links = "\n".join(tr(fmt, "profile-link", url=link) for link in user.portfolio)
+        parts.append(tr(fmt, "profile-portfolio", links=Markup(links)))
+    parts.append(tr(fmt, "profile-since", since=day(user.created_at)))
+    parts.append(tr(fmt, "profile-deals", count=stats.completed_deals))
+    parts.append(
+        tr(fmt, "profile-rating", rating=rating(fmt, stats.rating_avg, stats.rating_count))
+    )
+    parts.append(tr(fmt, "profile-disputes-lost", count=stats.disputes_lost))
+    if stats.recent_reviews:
+        reviews = [tr(fmt, "profile-reviews-head")]
+        for review in stats.recent_reviews:
+            key = "profile-review" if review.comment else "profile-review-bare"
+            reviews.append(
+                tr(
+                    fmt,
+                    key,
+                    stars="★" * review.stars + "☆" * (5 - review.stars),
+                    text=clip(review.comment, 300),
+                    date=day(review.created_at),
+                )
+            )
+        parts.append("\n".join(reviews))
+    if own and not (user.bio or user.skills or user.portfolio):
+        parts.append(tr(fmt, "profile-empty-hint"))
+    return "\n".join(parts)
+
+
+def favs_list(fmt: Fmt, page: Page[ProfileStats]) -> Card:
+    if not page.items:
+        return tr(fmt, "favs-empty"), []
+    lines = [
+        tr(fmt, "favs-line", name=person_name(fmt, stats), user=stats.user.id)
+        + "\n"
+        + summary(fmt, stats)
+        for stats in page.items
+    ]
+    nav = nav_row(page, "favs")
+    return _with_page(fmt, tr(fmt, "favs-head"), lines, page, sep="\n\n"), [nav] if nav else []
+
+
+def balance_card(fmt: Fmt, bal: Balance) -> str:
+    text = tr(
+        fmt,
+        "balance-card",
+        available=Markup(fmt.money(bal.available, bal.currency)),
+        pending=Markup(fmt.money(bal.pending_payouts, bal.currency)),
+    )
+    if bal.available > 0:
+        text += "\n\n" + tr(fmt, "balance-hint")
+    return text
+
+
+def _with_page(fmt: Fmt, head: str, lines: list[str], page: Page[Any], sep: str = "\n") -> str:
+    text = head + "\n\n" + sep.join(lines)
+    if page.paged:
+        text += "\n\n" + tr(fmt, "page-number", page=page.number + 1)
+    return text

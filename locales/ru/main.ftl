@@ -1,0 +1,232 @@
+### Просмотр и повседневные команды: /start, /help, /language, заказы, отклики, люди, сообщения.
+### Всё в $name, $title, $text, $query, $url набрал человек: код это экранирует.
+
+## Меню команд (setMyCommands)
+
+cmd-start = Начало: что умеет бот
+cmd-help = Все команды
+cmd-post = Разместить заказ
+cmd-jobs = Открытые заказы
+cmd-myjobs = Мои заказы и отклики на них
+cmd-mybids = Мои отклики
+cmd-deals = Мои сделки
+cmd-balance = Мой баланс
+cmd-profile = Мой профиль
+cmd-editprofile = Изменить профиль
+cmd-payout = Вывести баланс
+cmd-language = Сменить язык
+cmd-cancel = Выйти из текущего шага
+
+## Для всех
+
+start-welcome =
+    Добро пожаловать на биржу, { $name }!
+
+    <b>Нужно что-то сделать?</b> Разместите заказ командой /post, сравните отклики в /bids и наймите исполнителя одним нажатием. Деньги ждут в эскроу, пока вы не примете работу.
+    <b>Ищете работу?</b> Смотрите /jobs, откройте заказ и откликнитесь; оплата придёт, когда заказчик примет результат.
+
+    /help — список всех команд.
+help-text =
+    <b>Для всех</b>
+    /start · /help · /cancel · /language
+    /profile [@username|id пользователя] · /editprofile
+    /balance · /payout [сумма]
+
+    <b>Заказчикам</b>
+    /post: разместить заказ
+    /myjobs: ваши заказы и отклики на них
+    /bids &lt;заказ&gt; [price|rating|experience]: отклики на заказ
+    /shortlist &lt;отклик&gt; · /trial &lt;отклик&gt; &lt;задание&gt;
+    /accept &lt;отклик&gt;: нанять (сделка и счёт)
+    /decline &lt;отклик&gt; [причина] · /closejob &lt;заказ&gt;
+    /invite &lt;@username|id пользователя&gt; &lt;заказ&gt;
+    /fav &lt;@username|id пользователя&gt; · /favs
+
+    <b>Исполнителям</b>
+    /jobs [категория или слова]: открытые заказы
+    /job &lt;заказ&gt;: карточка заказа
+    /bid &lt;заказ&gt; [сумма дни сопроводительное письмо]
+    /mybids · /withdraw &lt;отклик&gt;
+
+    <b>Обеим сторонам</b>
+    /ask &lt;заказ&gt; &lt;вопрос&gt; · /msg &lt;отклик&gt; &lt;текст&gt; (чтобы ответить, ответьте на пересланное сообщение)
+    /deals · /deal &lt;сделка&gt;
+    /deliver &lt;сделка&gt; [заметка] · /release &lt;сделка&gt;
+    /revise &lt;сделка&gt; &lt;что изменить&gt; · /extend &lt;сделка&gt; &lt;срок&gt;
+    /canceldeal &lt;сделка&gt; · /dispute &lt;сделка&gt; &lt;причина&gt;
+    /log &lt;сделка&gt; &lt;часы&gt; &lt;заметка&gt; · /rate &lt;сделка&gt; &lt;1-5&gt; [отзыв]
+
+    Номера пишутся без решётки: /accept 34 для отклика #34.
+cancel-nothing = Отменять нечего.
+language-choose = Выберите язык:
+language-name-en = English
+language-name-ru = Русский
+language-set = Теперь бот говорит по-русски.
+unknown-command = Такой команды я не знаю; все команды — в /help.
+plain-text-hint = Я понимаю только команды; их список — в /help.
+
+## Списки
+
+page-number = Страница { $page }
+rating = ★ { $avg } ({ $count ->
+        [one] { $count } отзыв
+        [few] { $count } отзыва
+       *[many] { $count } отзывов
+    })
+rating-none = оценок пока нет
+person-name = { $name }
+person-name-username = { $name } (@{ $username })
+summary-line = { $rating } · { $done ->
+        [one] { $done } заказ выполнен
+        [few] { $done } заказа выполнено
+       *[many] { $done } заказов выполнено
+    } · с нами с { $since }
+
+## Заказы
+
+job-state-open = принимает отклики
+job-state-hiring = идёт найм
+job-state-in-progress = в работе
+job-state-completed = выполнен
+job-state-closed = закрыт
+job-state-expired = истёк
+job-state-removed = снят модератором
+job-card-title = <b>Заказ #{ $job }</b> · <b>{ $title }</b>
+job-card-category = Категория: { $category }
+job-card-budget = Бюджет: { $budget }
+job-card-deadline = Срок: { $deadline }
+job-card-client = Заказчик: { $name }, { $rating }
+job-card-bids = { $count ->
+        [0] Откликов пока нет
+        [one] { $count } отклик
+        [few] { $count } отклика
+       *[many] { $count } откликов
+    }
+job-card-state = Состояние: { $state }
+job-card-nda = Исполнители из шорт-листа принимают NDA, прежде чем увидят закрытое описание.
+job-card-description = { $text }
+job-btn-bid = Откликнуться
+job-btn-ask = Задать вопрос
+job-btn-bids = Отклики ({ $count })
+ask-how = Вопрос заказчику о заказе #{ $job }: /ask { $job } и ваш вопрос.
+jobs-head = <b>Открытые заказы</b>, сначала новые:
+jobs-head-filtered = <b>Открытые заказы</b> по запросу «{ $query }», сначала новые:
+jobs-empty = Открытых заказов сейчас нет. Новые появляются каждый день: загляните позже.
+jobs-empty-filtered = По запросу «{ $query }» открытых заказов нет. Попробуйте другие слова или /jobs без фильтра.
+jobs-line = <b>Заказ #{ $job }</b> · { $title }
+    { $category } · { $budget }
+btn-job = #{ $job }
+myjobs-head = <b>Ваши заказы</b>:
+myjobs-empty = Вы ещё не размещали заказов; начните с /post.
+myjobs-line = <b>Заказ #{ $job }</b> · { $title } · { $state } · { $count ->
+        [one] { $count } отклик
+        [few] { $count } отклика
+       *[many] { $count } откликов
+    }
+btn-job-bids = Отклики на #{ $job } ({ $count })
+job-closed = Заказ #{ $job } закрыт для новых откликов; идущие сделки это не затрагивает.
+
+## Отклики
+
+bid-state-active = активен
+bid-state-accepted = принят
+bid-state-declined = отклонён
+bid-state-withdrawn = отозван
+bids-head = <b>Отклики на заказ #{ $job }</b> · { $title }
+bids-sorted = Сортировка: { $sort }.
+bids-sort-price = цена
+bids-sort-rating = рейтинг
+bids-sort-experience = опыт
+bids-empty = На заказ #{ $job } ({ $title }) откликов пока нет.
+bid-line = <b>Отклик #{ $bid }</b> · { $name } · { $amount } за { $days ->
+        [one] { $days } день
+        [few] { $days } дня
+       *[many] { $days } дней
+    }
+bid-cover = <i>{ $text }</i>
+bid-mark-hired-before = ✔ уже работали вместе
+bid-mark-shortlisted = ☆ в шорт-листе
+bid-mark-nda = NDA принято
+btn-shortlist = В шорт-лист #{ $bid }
+btn-message = Написать #{ $bid }
+btn-trial = Пробное #{ $bid }
+btn-accept = Нанять #{ $bid }
+btn-decline = Отклонить #{ $bid }
+msg-how = Написать исполнителю отклика #{ $bid }: /msg { $bid } и ваше сообщение.
+trial-how = Сначала попросите бесплатное пробное задание: /trial { $bid } и текст задания. Отклик должен быть в шорт-листе.
+bid-shortlisted = Отклик #{ $bid } в шорт-листе; исполнитель получит закрытое описание заказа #{ $job } (после NDA, если заказ его требует).
+deal-created = Сделка #{ $deal } создана; оплатите счёт ниже, чтобы внести деньги.
+bid-declined = Отклик #{ $bid } отклонён; исполнитель получит уведомление.
+trial-requested = Пробное задание #{ $trial } отправлено исполнителю отклика #{ $bid }.
+mybids-head = <b>Ваши отклики</b>:
+mybids-empty = У вас пока нет откликов; работа ищется в /jobs.
+mybids-line = <b>Отклик #{ $bid }</b> на заказ #{ $job } · { $title } · { $amount }, { $days ->
+        [one] { $days } день
+        [few] { $days } дня
+       *[many] { $days } дней
+    } · { $state }
+bid-withdrawn = Отклик #{ $bid } на заказ #{ $job } отозван.
+nda-accepted = Вы приняли NDA заказа #{ $job }; закрытое описание придёт следом.
+nda-declined = Вы отказались от NDA заказа #{ $job }; заказчик получит уведомление.
+trial-accepted = Вы взялись за пробное задание #{ $trial }; заказчик получит уведомление.
+trial-declined = Вы отказались от пробного задания #{ $trial }; заказчик получит уведомление.
+trial-submit-how = Отправьте результат пробного задания #{ $trial } заказчику командой /msg с номером вашего отклика и результатом.
+
+## Люди
+
+profile-title = <b>{ $name }</b> · пользователь { $user }
+profile-banned = ⛔ Заблокирован.
+profile-bio = { $text }
+profile-skills = Навыки: { $text }
+profile-years = Опыт: { $years ->
+        [one] { $years } год
+        [few] { $years } года
+       *[many] { $years } лет
+    }
+profile-portfolio = Портфолио:
+    { $links }
+profile-link = • { $url }
+profile-since = С нами с { $since }
+profile-deals = Завершённых сделок: { $count }
+profile-rating = Рейтинг: { $rating }
+profile-disputes-lost = Проиграно споров: { $count }
+profile-reviews-head = <b>Последние отзывы</b>
+profile-review = { $stars } { $date }: { $text }
+profile-review-bare = { $stars } { $date }
+profile-empty-hint = Добавьте о себе, навыки и ссылки на портфолио через /editprofile: заказчики читают их перед наймом.
+btn-fav = ☆ В избранное
+fav-added = { $name } теперь в избранном; список — в /favs.
+favs-head = <b>Избранные исполнители</b>:
+favs-empty = В избранном пока никого; добавьте командой /fav @username.
+favs-line = <b>{ $name }</b> · пользователь { $user }
+invite-sent = { $name } приглашён откликнуться на заказ #{ $job }.
+balance-card =
+    <b>Ваш баланс</b>
+    Доступно: { $available }
+    Ожидает выплаты: { $pending }
+balance-hint = Выведите его командой /payout или /payout с суммой.
+payout-requested = Запрошена выплата #{ $payout } на { $amount }; модератор переведёт деньги вне бота и отметит выплату.
+
+## Сообщения
+
+ask-sent = Ваш вопрос о заказе #{ $job } отправлен заказчику.
+msg-sent = Ваше сообщение по отклику #{ $bid } отправлено.
+reply-sent = Ваш ответ отправлен.
+
+## Как пользоваться (ключи InvalidInput этих команд)
+
+err-args-job = Использование: /job &lt;номер заказа&gt;
+err-args-closejob = Использование: /closejob &lt;номер заказа&gt;
+err-args-bids = Использование: /bids &lt;номер заказа&gt; [price|rating|experience]
+err-args-bids-sort = Отклики сортируются по цене (price), рейтингу (rating) или опыту (experience).
+err-args-bid = Это не номер отклика.
+err-args-shortlist = Использование: /shortlist &lt;номер отклика&gt;
+err-args-accept = Использование: /accept &lt;номер отклика&gt;
+err-args-decline = Использование: /decline &lt;номер отклика&gt; [причина]
+err-args-trial = Использование: /trial &lt;номер отклика&gt; &lt;задание&gt;
+err-args-trial-id = Это не номер пробного задания.
+err-args-withdraw = Использование: /withdraw &lt;номер отклика&gt;
+err-args-fav = Использование: /fav &lt;@username или id пользователя&gt;
+err-args-invite = Использование: /invite &lt;@username или id пользователя&gt; &lt;номер заказа&gt;
+err-args-ask = Использование: /ask &lt;номер заказа&gt; &lt;вопрос&gt;
+err-args-msg = Использование: /msg &lt;номер отклика&gt; &lt;текст&gt;
