@@ -1,0 +1,347 @@
+"""A real browser walks the sandbox page: post a job, bid, hire, pay, deliver, release.
+
+Headless Chromium from Debian's packages (``/usr/bin/chromium``, or ``SANDBOX_CHROMIUM``),
+driven by Playwright for Python through ``executable_path``; no downloaded browser.  Where
+either is missing the test is skipped, and the reason is printed on the terminal.
+
+The bot's wording belongs to other modules, so the walk waits for *new* bot messages rather
+than exact sentences, and matches only stable landmarks: button labels ("Other", "Publish",
+"Bid", "Confirm", "Accept", "Release") and the identifiers ("Job #1", "Bid #1", "Deal #1").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.run import Sandbox
+
+CHROMIUM = os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+TIMEOUT_MS = 15_000
+
+
+def _missing() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install playwright)"
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)) and not shutil.which(
+        CHROMIUM
+    ):
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def _say(request: pytest.FixtureRequest, text: str) -> None:
+    """Print on the terminal even while pytest captures output."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    if capman is None:
+        print(text)
+        return
+    with capman.global_and_fixture_disabled():
+        print(f"\n{text}", flush=True)
+
+
+@pytest.fixture
+def browser_ready(request: pytest.FixtureRequest) -> None:
+    reason = _missing()
+    if reason is not None:
+        message = f"SKIPPED sandbox browser test: {reason}"
+        _say(request, message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+async def sandbox(browser_ready: None, tmp_path: Path):
+    async with Sandbox(port=0, database=tmp_path / "sandbox.db", persist_clock=False) as sb:
+        yield sb
+
+
+class ChatPage:
+    """Small verbs over the page, in the words of a person using it."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+
+    async def open(self, name: str) -> None:
+        item = self.page.locator(
+            ".chat-item", has=self.page.locator(".chat-item-name", has_text=name)
+        )
+        await item.first.click()
+        await self.page.locator("#chat-title", has_text=name).wait_for()
+        await self.page.wait_for_function(
+            "() => document.querySelector('#messages').children.length > 0"
+        )
+
+    async def last_id(self) -> int:
+        return await self.page.evaluate(
+            "() => Math.max(0, ...[...document.querySelectorAll('#messages .msg-row')]"
+            ".map(r => Number(r.dataset.id)))"
+        )
+
+    async def new_bot_message(self, after: int, text: str | re.Pattern | None = None):
+        """Wait for a bot message with an id above ``after`` (and the text); return it."""
+        await self.page.wait_for_function(
+            "(n) => [...document.querySelectorAll('#messages .msg-row[data-from=\"bot\"]')]"
+            ".some(r => Number(r.dataset.id) > n)",
+            arg=after,
+        )
+        rows = self.page.locator('#messages .msg-row[data-from="bot"]')
+        if text is not None:
+            rows = rows.filter(has_text=text)
+        row = rows.last
+        await row.wait_for()
+        return row
+
+    async def send(self, text: str, expect: str | re.Pattern | None = None):
+        before = await self.last_id()
+        box = self.page.locator("#text")
+        await box.fill(text)
+        await box.press("Enter")
+        return await self.new_bot_message(before + 1, expect)
+
+    async def press(
+        self, label: str | re.Pattern, expect: str | re.Pattern | None = None, *, on=None
+    ):
+        """Press the last inline button with that label (in ``on``, a message row, if given)."""
+        before = await self.last_id()
+        scope = on if on is not None else self.page.locator("#messages")
+        await scope.locator(".kb-btn", has_text=label).last.click()
+        return await self.new_bot_message(before, expect)
+
+
+async def test_walk_post_bid_hire_pay_deliver_release(
+    sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1360, "height": 900},
+        )
+        try:
+            page = await context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+            page.on(
+                "console",
+                lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+            )
+            page.on(
+                "response",
+                lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+            )
+            await page.goto(sandbox.url)
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+            await expect(page.locator("#persona-list .chat-item")).to_have_count(5)
+            await expect(page.locator("#group-list .chat-item")).to_have_count(2)
+            chat = ChatPage(page)
+
+            # The client posts a job through the guided flow.
+            await chat.open("Alice")
+            await chat.send("/post")
+            await chat.press("Other")
+            await chat.send("Edit my landing page copy")
+            await chat.send(
+                "Please rewrite the copy of our landing page: about 500 words, friendly tone."
+            )
+            await chat.send("100")
+            await chat.send("3d")
+            await chat.press(re.compile("skip", re.I))
+            await chat.press(re.compile("done", re.I))
+            await chat.press("Publish", "Job #1")
+
+            # The job shows up in the jobs channel; its deep link opens the bot as Carol.
+            await chat.open("Carol")
+            await chat.open("Marketplace jobs")
+            channel_post = page.locator(".msg-row", has_text="Job #1").last
+            await channel_post.wait_for()
+            before = await chat.last_id()
+            await channel_post.locator(".kb-btn.url").first.click()
+            await page.locator("#chat-title", has_text="Carol").wait_for()
+            card = await chat.new_bot_message(before, "Job #1")
+
+            # The freelancer bids through the guided flow.
+            await chat.press(re.compile(r"^\W*Bid\W*$"), on=card)
+            await chat.send("90")
+            await chat.send("2")
+            await chat.send("I have rewritten dozens of landing pages; happy to help.")
+            await chat.press("Confirm", "Bid #1")
+
+            # The client sees the bid, hires, and pays the invoice with Stars.
+            await chat.open("Alice")
+            notice = page.locator('.msg-row[data-from="bot"]', has_text="Bid #1").last
+            await notice.wait_for()
+            await chat.press(re.compile("bids", re.I), "Bid #1", on=notice)
+            await chat.press("Accept")
+            invoice = page.locator(".msg-row", has=page.locator(".invoice")).last
+            await invoice.wait_for()
+            await expect(invoice).to_contain_text("Deal #1")
+            before = await chat.last_id()
+            await invoice.locator(".kb-btn.pay").click()
+            await page.locator(".service-line", has_text="paid").wait_for()
+            await chat.new_bot_message(before, "Deal #1")
+
+            # A reply from the page: Alice replies to the invoice with /deal 1.
+            await invoice.locator(".reply-action").click()
+            await expect(page.locator("#reply-bar")).to_be_visible()
+            await chat.send("/deal 1", "Deal #1")
+            await expect(page.locator(".msg-row.out .reply-quote").last).to_be_visible()
+
+            # The freelancer delivers, with a file uploaded through the page.
+            await chat.open("Carol")
+            await page.locator('.msg-row[data-from="bot"]', has_text="Deal #1").last.wait_for()
+            await chat.send("/deliver 1 Here is the new copy, ready to paste.", "Deal #1")
+            before = await chat.last_id()
+            await page.set_input_files(
+                "#file-input",
+                files=[
+                    {
+                        "name": "landing-copy.txt",
+                        "mimeType": "text/plain",
+                        "buffer": b"Welcome! This is the new landing page copy.\n",
+                    }
+                ],
+            )
+            await page.locator(".msg-row.out .file-name", has_text="landing-copy.txt").wait_for()
+            await chat.new_bot_message(before + 1)
+
+            # The client gets the delivery, file included, and releases the money.
+            await chat.open("Alice")
+            await page.locator(".file-name", has_text="landing-copy.txt").last.wait_for()
+            delivered = page.locator(
+                '.msg-row[data-from="bot"]', has=page.locator(".kb-btn", has_text="Release")
+            ).last
+            await delivered.wait_for()
+            answer = await chat.press("Release", on=delivered)
+            confirm = answer.locator(".kb-btn", has_text=re.compile("release", re.I))
+            if await confirm.count():
+                await chat.press(re.compile("release", re.I), on=answer)
+            await page.locator(
+                '.msg-row[data-from="bot"]', has_text=re.compile(r"Deal #1.*released", re.S)
+            ).last.wait_for()
+
+            # The freelancer is told; the clock moves on from the page.
+            await chat.open("Carol")
+            await page.locator('.msg-row[data-from="bot"]', has_text="Deal #1").last.wait_for()
+            await page.locator("#plus-hour").click()
+            await expect(page.locator("#clock-offset")).to_contain_text("+1h")
+            await chat.open("Alice")
+
+            shot = tmp_path / "sandbox.png"
+            await page.screenshot(path=str(shot), full_page=False)
+        finally:
+            await context.close()
+
+    svc = sandbox.app.bot_data["rt"].svc
+    async with svc.read() as tx:
+        deal = await tx.deals.get(1)
+    assert deal is not None and str(getattr(deal.state, "value", deal.state)) == "released"
+    assert sandbox.clock.offset == 3600
+    assert not errors, errors
+    assert shot.stat().st_size > 10_000
+    _say(request, f"sandbox screenshot: {shot}")
+
+
+SANITIZER_CASES = [
+    # (Telegram HTML from the bot, what the page must build)
+    ("<b>bold</b> <i>it</i> <u>u</u> <s>s</s>", "<b>bold</b> <i>it</i> <u>u</u> <s>s</s>"),
+    ("<strong>a</strong><em>b</em><ins>c</ins><del>d</del>", "<b>a</b><i>b</i><u>c</u><s>d</s>"),
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ('<img src=x onerror="alert(1)">', '&lt;img src=x onerror="alert(1)"&gt;'),
+    ('<b onclick="alert(1)" style="x">y</b>', "<b>y</b>"),
+    ('<a href="javascript:alert(1)">x</a>', "<a>x</a>"),
+    (
+        '<a href="https://example.org/?a=1&amp;b=2">link</a>',
+        '<a href="https://example.org/?a=1&amp;b=2" data-href="https://example.org/?a=1&amp;b=2"'
+        ' target="_blank" rel="noopener noreferrer">link</a>',
+    ),
+    (
+        '<span class="tg-spoiler">s</span>',
+        '<span class="tg-spoiler" title="spoiler: click to reveal">s</span>',
+    ),
+    ("<span>plain</span>", "&lt;span&gt;plain&lt;/span&gt;"),
+    (
+        "<tg-spoiler>t</tg-spoiler>",
+        '<span class="tg-spoiler" title="spoiler: click to reveal">t</span>',
+    ),
+    (
+        '<pre><code class="language-python">x = 1</code></pre>',
+        '<pre><code class="language-python">x = 1</code></pre>',
+    ),
+    ("<blockquote>q</blockquote>", "<blockquote>q</blockquote>"),
+    ("&lt;b&gt;not bold&lt;/b&gt; &amp; &#9733;", "&lt;b&gt;not bold&lt;/b&gt; &amp; ★"),
+    ("1 < 2 > 0", "1 &lt; 2 &gt; 0"),
+    ("</b>stray", "&lt;/b&gt;stray"),
+    (
+        "Try /post or /help",
+        'Try <span class="cmd" data-cmd="/post">/post</span> or '
+        '<span class="cmd" data-cmd="/help">/help</span>',
+    ),
+    ("<code>/post</code>", "<code>/post</code>"),
+]
+
+
+@pytest.fixture
+async def bare_page(browser_ready: None):
+    """The page in front of a Bot API server with no bot: enough for the renderer."""
+    from bot.sandbox.botapi import BotApiServer
+    from bot.sandbox.web import Persona, SandboxWeb
+
+    server = await BotApiServer(token="1:X", bot_username="bare_bot").start()
+    server.add_user(7, "Solo", "solo", "en", started=True)
+    web = await SandboxWeb(server, [Persona(7, "Solo", "solo", "en", "client")], port=0).start()
+    try:
+        yield web
+    finally:
+        await web.stop()
+        await server.stop()
+
+
+async def test_the_page_renders_only_telegram_tags(bare_page, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+        )
+        try:
+            page = await context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: dialogs.append(d.message))
+            await page.goto(bare_page.url)
+            await page.wait_for_function("() => window.sandboxRenderTelegramHtml")
+            got = await page.evaluate(
+                "(cases) => cases.map(c => window.sandboxRenderTelegramHtml(c).innerHTML)",
+                [source for source, _ in SANITIZER_CASES],
+            )
+        finally:
+            await context.close()
+    for (source, want), have in zip(SANITIZER_CASES, got, strict=True):
+        assert have == want, f"{source!r}: got {have!r}, want {want!r}"
+    assert not dialogs
