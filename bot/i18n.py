@@ -106,7 +106,12 @@ class I18n:
 
     def error(self, locale: str, err: DomainError) -> str:
         """The one sentence that explains a refusal."""
-        return self.t(locale, f"err-{fluent_id(err.key)}", **_id_params(err.params))
+        params = _id_params(err.params)
+        currency = params.get("currency")
+        for key in ("amount", "available"):  # money in a refusal, shown with its currency
+            if currency and isinstance(params.get(key), int):
+                params[key] = Markup(self.money(locale, params[key], currency))
+        return self.t(locale, f"err-{fluent_id(err.key)}", **params)
 
     # Formatting helpers (Babel).
     def money(self, locale: str, minor: int, currency: str) -> str:

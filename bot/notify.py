@@ -211,4 +211,6 @@ class Dispatcher:
         )
         for file_id in out.extra.get("documents", []):
             await self.bot.send_document(chat_id, file_id)
+        for file_id in out.extra.get("photos", []):
+            await self.bot.send_photo(chat_id, file_id)
         return msg.message_id

@@ -293,7 +293,7 @@ async def deliver(
             review_ends_at=ends,
             cancel_requested_at=None,
         )
-        await tx.deals.add_event(deal.id, actor, "delivery", note, files or [])
+        event = await tx.deals.add_event(deal.id, actor, "delivery", note, files or [])
         await tx.deadlines.cancel(deal.id, *DELIVERY_DEADLINES)
         if s.review_window > s.nudge_lead:
             await tx.deadlines.set("review_nudge", deal.id, ends - s.nudge_lead)
@@ -301,7 +301,9 @@ async def deliver(
         await tx.outbox.add(
             deal.client_id,
             "notify.delivered",
-            _notify_params(deal, note=note, files=len(files or []), review_ends_at=ends),
+            _notify_params(
+                deal, note=note, files=len(files or []), review_ends_at=ends, event=event
+            ),
             ref=f"deal:{deal.id}",
         )
         return await deal_or_404(tx, deal_id)
@@ -313,11 +315,11 @@ async def attach_files(svc: Services, actor: int, deal_id: int, files: list[dict
         deal = await party_deal(tx, deal_id, actor)
         if actor != deal.freelancer_id or deal.state != DealState.DELIVERED:
             raise Conflict("deliver.no_open_delivery", deal=deal_id)
-        await tx.deals.add_event(deal.id, actor, "delivery_file", "", files)
+        event = await tx.deals.add_event(deal.id, actor, "delivery_file", "", files)
         await tx.outbox.add(
             deal.client_id,
             "notify.delivery_files",
-            _notify_params(deal, files=len(files)),
+            _notify_params(deal, files=len(files), event=event),
             ref=f"deal:{deal.id}",
         )
 

@@ -1,0 +1,70 @@
+"""Telegram Payments: the pre-checkout check and the successful payment, applied once."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+
+from bot.domain.errors import DomainError
+from bot.handlers.base import MarketContext, handler
+from bot.i18n import Markup, id_params
+from bot.services import deals
+
+log = logging.getLogger(__name__)
+
+
+@handler
+async def pre_checkout(update: Update, context: MarketContext) -> None:
+    """Approve only a deal that still awaits funding, at its amount and currency."""
+    query = update.pre_checkout_query
+    if query is None:
+        return
+    try:
+        check = await deals.precheckout(
+            context.svc,
+            query.from_user.id,
+            query.invoice_payload,
+            query.total_amount,
+            query.currency,
+        )
+    except Exception:
+        # Telegram waits for an answer; never leave the payer hanging.
+        await query.answer(ok=False, error_message=html.unescape(context.t("error-internal")))
+        raise
+    if check.ok:
+        await query.answer(ok=True)
+        return
+    reason = context.rt.i18n.error(
+        context.locale, DomainError(check.error_key or "payment.unknown")
+    )
+    await query.answer(ok=False, error_message=html.unescape(reason))
+
+
+@handler
+async def successful_payment(update: Update, context: MarketContext) -> None:
+    """Funded, or a duplicate of a payment already applied, or returned (the deal no longer
+    waits for it)."""
+    message = update.effective_message
+    if message is None or message.successful_payment is None or update.effective_user is None:
+        return
+    paid = message.successful_payment
+    outcome = await deals.record_payment(
+        context.svc,
+        update.effective_user.id,
+        paid.invoice_payload,
+        paid.total_amount,
+        paid.currency,
+        paid.telegram_payment_charge_id,
+        paid.provider_payment_charge_id or None,
+    )
+    deal_id = deals.parse_payload(paid.invoice_payload)
+    params = id_params(
+        {
+            "deal": deal_id if deal_id is not None else "?",
+            "amount": Markup(context.money(paid.total_amount, paid.currency)),
+        }
+    )
+    log.info("payment %s for deal %s: %s", paid.telegram_payment_charge_id, deal_id, outcome)
+    await context.say(update, context.t(f"payment-{outcome}", **params))

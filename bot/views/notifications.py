@@ -1,0 +1,694 @@
+"""Every outbox row, rendered at send time in the recipient's language.
+
+The dispatcher (bot.notify) calls `render_row(rt, row, locale)` for each row. A row carries a
+key (`notify.bid_new`) and the parameters the service wrote; what is shown is read fresh here
+(names, titles, the private brief, the dispute's parties), so a text is never stale. A row
+about something that can no longer be acted on is skipped only where sending would be wrong
+(an invoice for a deal that stopped waiting for payment, a brief that is gone).
+
+Message ids are the keys with dots and underscores turned into dashes (`notify-bid-new`);
+where the two parties of a deal get different texts the role is appended (`-client`,
+`-freelancer`).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.durations import utc_text
+from bot.domain.models import Deal, Dispute, Job, User
+from bot.domain.states import DealState, JobState
+from bot.i18n import Markup, fluent_id
+from bot.notify import Outgoing
+from bot.runtime import Runtime
+from bot.services.deals import invoice_payload
+from bot.services.profiles import stats_of
+from bot.storage.db import Tx
+from bot.text import clip
+from bot.views.deal_card import DealData, person, stars_row, timeline
+from bot.views.format import display_params
+
+log = logging.getLogger(__name__)
+
+PEOPLE = ("freelancer", "client", "from", "by", "user")
+INVOICE_TITLE_MAX = 32
+INVOICE_DESCRIPTION_MAX = 255
+CHANNEL_DESCRIPTION_MAX = 600
+
+Render = Callable[["Note"], Awaitable[Outgoing]]
+RENDERERS: dict[str, Render] = {}
+
+
+def renders(*keys: str) -> Callable[[Render], Render]:
+    def register(fn: Render) -> Render:
+        for key in keys:
+            if key in RENDERERS:
+                raise ValueError(f"two renderers for {key}")
+            RENDERERS[key] = fn
+        return fn
+
+    return register
+
+
+class Note:
+    """One row being rendered: its parameters, the recipient's language, a read transaction.
+    Also a formatter for bot.views.deal_card (t, money, when)."""
+
+    def __init__(self, rt: Runtime, row: dict[str, Any], locale: str, tx: Tx) -> None:
+        self.rt = rt
+        self.row = row
+        self.locale = locale
+        self.tx = tx
+        self.now = tx.now
+        self.key: str = row["key"]
+        self.method: str = row.get("method") or "send"
+        self.chat_id: int = int(row["chat_id"])
+        self.params: dict[str, Any] = dict(row.get("params") or {})
+        self._users: dict[int, User | None] = {}
+        self._job: Job | None = None
+        self._deal: Deal | None = None
+
+    # formatting
+    def t(self, key: str, **params: Any) -> str:
+        shown = display_params(self.rt.i18n, self.locale, params, self.now)
+        return self.rt.i18n.t(self.locale, key, **shown)
+
+    def money(self, minor: int, currency: str | None = None) -> str:
+        cur = currency or self.params.get("currency") or self.rt.svc.settings.currency
+        return self.rt.i18n.money(self.locale, minor, cur)
+
+    def when(self, epoch: int) -> str:
+        return self.rt.i18n.when(self.locale, epoch, self.now)
+
+    @property
+    def mid(self) -> str:
+        """The message id of this row's key."""
+        return fluent_id(self.key)
+
+    # reading
+    async def user(self, user_id: int | None) -> User | None:
+        if user_id is None:
+            return None
+        if user_id not in self._users:
+            self._users[user_id] = await self.tx.users.get(int(user_id))
+        return self._users[user_id]
+
+    async def name(self, user_id: int | None) -> str:
+        return person(await self.user(user_id), user_id)
+
+    async def job(self) -> Job | None:
+        """The row's job (named in the row, or the job of the row's deal)."""
+        if self._job is None:
+            job_id = self.params.get("job")
+            if job_id is None and (deal := await self.deal()) is not None:
+                job_id = deal.job_id
+            if job_id is not None:
+                self._job = await self.tx.jobs.get(int(job_id))
+        return self._job
+
+    async def deal(self) -> Deal | None:
+        if self._deal is None and self.params.get("deal") is not None:
+            self._deal = await self.tx.deals.get(int(self.params["deal"]))
+        return self._deal
+
+    async def role(self) -> str:
+        deal = await self.deal()
+        if deal is not None and deal.freelancer_id == self.chat_id:
+            return "freelancer"
+        return "client"
+
+    async def base(self) -> dict[str, Any]:
+        """The row's parameters plus the job's title and people's names (`freelancer_name`)."""
+        p = dict(self.params)
+        if not p.get("title") or p.get("job") is None:
+            job = await self.job()
+            if job is not None:
+                p.setdefault("job", job.id)
+                p["title"] = p.get("title") or job.title
+        for key in PEOPLE:
+            if isinstance(p.get(key), int):
+                p[f"{key}_name"] = await self.name(p[key])
+        return p
+
+    async def text(self, mid: str | None = None, **extra: Any) -> str:
+        p = await self.base()
+        p.update(extra)
+        return self.t(mid or self.mid, **p)
+
+    def line(self, key: str, **params: Any) -> str:
+        return "\n" + self.t(key, **params)
+
+
+def _files(files: list[dict[str, Any]] | None) -> dict[str, list[str]]:
+    """extra["documents"] / extra["photos"] from stored file dicts."""
+    docs: list[str] = []
+    photos: list[str] = []
+    for f in files or []:
+        file_id = f.get("file_id") if isinstance(f, dict) else f
+        if not file_id:
+            continue
+        kind = (f.get("kind") or f.get("type") or "document") if isinstance(f, dict) else ""
+        (photos if kind == "photo" else docs).append(str(file_id))
+    out: dict[str, list[str]] = {}
+    if docs:
+        out["documents"] = docs
+    if photos:
+        out["photos"] = photos
+    return out
+
+
+async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
+    render = RENDERERS.get(row["key"])
+    if render is None:
+        log.error("no renderer for outbox key %s (row %s)", row["key"], row.get("id"))
+        raise LookupError(f"no renderer for {row['key']}")
+    async with rt.svc.read() as tx:
+        return await render(Note(rt, row, locale, tx))
+
+
+# --- plain notifications ----------------------------------------------------------------------
+
+
+@renders(
+    "notify.job_live",
+    "notify.bid_withdrawn",
+    "notify.job_filled",
+    "notify.job_closed_bidder",
+    "notify.job_expired_bidder",
+    "notify.job_expired_client",
+    "notify.hired_pending",
+    "notify.payment_refunded",
+    "notify.extended",
+    "notify.delivery_nudge",
+    "notify.dispute_opened_self",
+    "notify.nda_accepted",
+    "notify.nda_declined",
+    "notify.trial_accepted",
+    "notify.trial_declined",
+    "notify.shortlisted",
+    "notify.payout_paid",
+    "notify.banned",
+    "notify.unbanned",
+)
+async def plain(n: Note) -> Outgoing:
+    return Outgoing(await n.text())
+
+
+@renders("notify.deal_funded", "notify.funding_expired", "notify.cancel_refused")
+async def by_role(n: Note) -> Outgoing:
+    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
+
+
+@renders("notify.deal_cancelled")
+async def deal_cancelled(n: Note) -> Outgoing:
+    """Told to the other party of an unfunded cancel, or to both when the job was removed."""
+    job = await n.job()
+    if job is not None and job.state == JobState.REMOVED:
+        return Outgoing(await n.text(f"{n.mid}-removed"))
+    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
+
+
+@renders("notify.bid_declined", "notify.job_removed_bidder", "notify.job_removed_client")
+async def with_reason(n: Note) -> Outgoing:
+    text = await n.text()
+    reason = n.params.get("reason")
+    if reason:
+        text += n.line("notify-reason-line", reason=reason)
+    return Outgoing(text)
+
+
+# --- jobs and bids -----------------------------------------------------------------------------
+
+
+async def _freelancer_summary(n: Note, user_id: int) -> str:
+    stats = await stats_of(n.tx, n.rt.svc, user_id)
+    since = datetime.fromtimestamp(stats.user.created_at, UTC).strftime("%Y-%m-%d")
+    rating = (
+        n.t("notify-summary-rating", rating=stats.rating_avg, count=stats.rating_count)
+        if stats.rating_avg is not None
+        else n.t("notify-summary-no-rating")
+    )
+    return n.t(
+        "notify-summary-freelancer",
+        rating=Markup(rating),
+        completed=stats.completed_deals,
+        since=since,
+    )
+
+
+@renders("notify.bid_new", "notify.bid_updated")
+async def bid_news(n: Note) -> Outgoing:
+    text = await n.text()
+    freelancer = n.params.get("freelancer")
+    if isinstance(freelancer, int) and await n.user(freelancer) is not None:
+        text += "\n" + await _freelancer_summary(n, freelancer)
+    rows = [[(n.t("notify-btn-view-bids"), ("cb", "bids", int(n.params["job"])))]]
+    return Outgoing(text, rows)
+
+
+@renders("notify.job_nudge")
+async def job_nudge(n: Note) -> Outgoing:
+    rows = [[(n.t("notify-btn-view-bids"), ("cb", "bids", int(n.params["job"])))]]
+    return Outgoing(await n.text(), rows)
+
+
+@renders("notify.shortlisted_nda")
+async def shortlisted_nda(n: Note) -> Outgoing:
+    text = await n.text()
+    job = await n.job()
+    if job is not None and job.nda_text:
+        text += "\n\n" + n.t("notify-nda-text", nda=job.nda_text)
+    bid = int(n.params["bid"])
+    rows = [
+        [
+            (n.t("notify-btn-nda-accept"), ("cb", "nda_yes", bid)),
+            (n.t("notify-btn-nda-decline"), ("cb", "nda_no", bid)),
+        ]
+    ]
+    return Outgoing(text, rows)
+
+
+@renders("notify.brief")
+async def brief(n: Note) -> Outgoing:
+    job = await n.job()
+    if job is None or not job.brief:
+        return Outgoing(skip=True)
+    return Outgoing(await n.text(brief=job.brief))
+
+
+@renders("notify.trial_requested")
+async def trial_requested(n: Note) -> Outgoing:
+    trial = int(n.params["trial"])
+    rows = [
+        [
+            (n.t("notify-btn-trial-accept"), ("cb", "trial_yes", trial)),
+            (n.t("notify-btn-trial-decline"), ("cb", "trial_no", trial)),
+        ]
+    ]
+    return Outgoing(await n.text(), rows)
+
+
+@renders("notify.trial_submitted")
+async def trial_submitted(n: Note) -> Outgoing:
+    trial = await n.tx.trials.get(int(n.params["trial"]))
+    result = (trial or {}).get("result") or ""
+    text = await n.text()
+    if result:
+        text += "\n\n" + n.t("notify-quote", text=result)
+    return Outgoing(text, extra=_files((trial or {}).get("files")))
+
+
+@renders("notify.invited")
+async def invited(n: Note) -> Outgoing:
+    rows = [[(n.t("notify-btn-bid"), ("cb", "bid", int(n.params["job"])))]]
+    return Outgoing(await n.text(), rows)
+
+
+@renders("notify.question", "notify.message")
+async def relayed(n: Note) -> Outgoing:
+    mid = n.mid
+    if n.key == "notify.message" and n.params.get("bid") is None:
+        mid += "-nobid"
+    text = await n.text(mid)
+    text += "\n\n" + n.t("notify-quote", text=n.params.get("text", ""))
+    text += "\n\n" + n.t("notify-reply-hint")
+    return Outgoing(text)
+
+
+# --- the job's channel post ---------------------------------------------------------------------
+
+_CHANNEL_STATE = {
+    JobState.OPEN: "channel-job-open",
+    JobState.HIRING: "channel-job-hiring",
+    JobState.IN_PROGRESS: "channel-job-filled",
+    JobState.COMPLETED: "channel-job-filled",
+    JobState.CLOSED: "channel-job-closed",
+    JobState.EXPIRED: "channel-job-expired",
+    JobState.REMOVED: "channel-job-removed",
+}
+
+
+def _budget(n: Note, job: Job) -> str:
+    if job.budget_min == job.budget_max:
+        return n.money(job.budget_min, job.currency)
+    return n.t(
+        "channel-budget-range",
+        budget_min=job.budget_min,
+        budget_max=job.budget_max,
+        currency=job.currency,
+    )
+
+
+def _category(n: Note, category: str) -> str:
+    key = f"category-{category}"
+    return n.rt.i18n.t(n.locale, key) if n.rt.i18n.has(n.locale, key) else category
+
+
+@renders("channel.job")
+async def channel_job(n: Note) -> Outgoing:
+    job = await n.job()
+    if job is None:
+        return Outgoing(skip=True)
+    text = n.t(
+        "channel-job",
+        job=job.id,
+        title=job.title,
+        category=_category(n, job.category),
+        budget=Markup(_budget(n, job)),
+        deadline=utc_text(job.deadline_at),
+        description=clip(job.description, CHANNEL_DESCRIPTION_MAX),
+    )
+    text += "\n\n" + n.t(
+        _CHANNEL_STATE.get(JobState(job.state), "channel-job-closed"),
+        ends=utc_text(job.bidding_ends_at),
+    )
+    rows = None
+    if n.rt.bot_username and job.state != JobState.REMOVED:
+        label = n.t("channel-btn-bid" if job.state == JobState.OPEN else "channel-btn-view")
+        url = f"https://t.me/{n.rt.bot_username}?start=job_{job.id}"
+        rows = [[(label, ("url", url))]]
+    extra: dict[str, Any] = {}
+    if n.method == "edit" and job.channel_message_id:
+        extra["message_id"] = job.channel_message_id
+    return Outgoing(text, rows, extra=extra)
+
+
+# --- deals -----------------------------------------------------------------------------------
+
+
+@renders("invoice.deal")
+async def invoice(n: Note) -> Outgoing:
+    deal = await n.deal()
+    if deal is None or deal.state != DealState.AWAITING_FUNDING:
+        return Outgoing(skip=True)  # paying it now would only be refunded
+    p = await n.base()
+
+    def plain(key: str, limit: int) -> str:
+        return clip(html.unescape(n.t(key, **p)), limit)
+
+    title = plain("invoice-title", INVOICE_TITLE_MAX)
+    description = plain("invoice-description", INVOICE_DESCRIPTION_MAX)
+    return Outgoing(
+        description,
+        extra={
+            "title": title,
+            "description": description,
+            "payload": invoice_payload(deal.id),
+            "label": plain("invoice-label", INVOICE_TITLE_MAX),
+        },
+    )
+
+
+def _deal_id(n: Note) -> int:
+    return int(n.params["deal"])
+
+
+def _review_rows(n: Note) -> list[list[tuple[str, tuple[Any, ...]]]]:
+    deal = _deal_id(n)
+    return [
+        [
+            (n.t("deal-btn-release"), ("cb", "release", deal)),
+            (n.t("deal-btn-revise"), ("cb", "revise_hint", deal)),
+        ],
+        [(n.t("deal-btn-dispute"), ("cb", "dispute_hint", deal))],
+    ]
+
+
+async def _delivery_event(n: Note, kind: str) -> dict[str, Any] | None:
+    """The deal event holding this row's files: by the id the service wrote, else the latest
+    of its kind."""
+    events = await n.tx.deals.events(_deal_id(n))
+    wanted = n.params.get("event")
+    for event in reversed(events):
+        if (wanted is not None and event.id == wanted) or (wanted is None and event.kind == kind):
+            return {"text": event.text, "files": event.files}
+    return None
+
+
+@renders("notify.delivered")
+async def delivered(n: Note) -> Outgoing:
+    text = await n.text()
+    note = n.params.get("note")
+    if note:
+        text += "\n\n" + n.t("notify-quote", text=note)
+    files = int(n.params.get("files") or 0)
+    if files:
+        text += n.line("notify-files-follow", files=files)
+    text += "\n\n" + n.t("notify-delivered-review", review_ends_at=n.params.get("review_ends_at"))
+    event = await _delivery_event(n, "delivery") if files else None
+    extra = _files(event["files"]) if event else {}
+    return Outgoing(text, _review_rows(n), extra=extra)
+
+
+@renders("notify.delivery_files")
+async def delivery_files(n: Note) -> Outgoing:
+    event = await _delivery_event(n, "delivery_file")
+    return Outgoing(await n.text(), extra=_files(event["files"]) if event else {})
+
+
+@renders("notify.review_nudge")
+async def review_nudge(n: Note) -> Outgoing:
+    return Outgoing(await n.text(), _review_rows(n))
+
+
+@renders("notify.revision")
+async def revision(n: Note) -> Outgoing:
+    text = await n.text()
+    text += "\n\n" + n.t("notify-quote", text=n.params.get("text", ""))
+    text += "\n\n" + n.t(
+        "notify-revision-due", due_at=n.params.get("due_at"), left=n.params.get("left", 0)
+    )
+    return Outgoing(text)
+
+
+@renders("notify.delivery_overdue")
+async def delivery_overdue(n: Note) -> Outgoing:
+    role = await n.role()
+    text = await n.text(f"{n.mid}-{role}")
+    rows = None
+    if role == "client":
+        deal = _deal_id(n)
+        rows = [
+            [
+                (n.t("deal-btn-extend-1d"), ("cb", "extend1d", deal)),
+                (n.t("deal-btn-refund-now"), ("cb", "refundnow", deal)),
+            ],
+            [(n.t("deal-btn-wait"), ("cb", "wait", deal))],
+        ]
+    return Outgoing(text, rows)
+
+
+@renders("notify.cancel_requested")
+async def cancel_requested(n: Note) -> Outgoing:
+    deal = _deal_id(n)
+    rows = [
+        [
+            (n.t("deal-btn-cancel-yes"), ("cb", "cancel_yes", deal)),
+            (n.t("deal-btn-cancel-no"), ("cb", "cancel_no", deal)),
+        ]
+    ]
+    return Outgoing(await n.text(), rows)
+
+
+@renders("notify.released_freelancer", "notify.released_client")
+async def released(n: Note) -> Outgoing:
+    mid = n.mid
+    if n.key == "notify.released_client":
+        mid += "-auto" if n.params.get("auto") else "-manual"
+    text = await n.text(mid)
+    text += "\n\n" + n.t("notify-rate-now", deal=_deal_id(n))
+    return Outgoing(text, [stars_row(_deal_id(n))])
+
+
+@renders("notify.refunded")
+async def refunded(n: Note) -> Outgoing:
+    role = await n.role()
+    p = {"how": n.params.get("how") or "balance", "why": n.params.get("why") or "other"}
+    return Outgoing(await n.text(f"{n.mid}-{role}", **p))
+
+
+@renders("notify.dispute_opened_other")
+async def dispute_opened_other(n: Note) -> Outgoing:
+    respond_by = n.params.get("respond_by")
+    text = await n.text()
+    text += "\n\n" + n.t("notify-quote", text=n.params.get("reason", ""))
+    text += "\n\n" + n.t("notify-dispute-respond", respond_at=Markup(n.when(int(respond_by or 0))))
+    return Outgoing(text)
+
+
+@renders("notify.resolved")
+async def resolved(n: Note) -> Outgoing:
+    role = await n.role()
+    p = {
+        "outcome": n.params.get("outcome") or "split",
+        "how": n.params.get("how") or "balance",
+        "percent": int(n.params.get("percent") or 0),
+    }
+    text = await n.text(f"{n.mid}-{role}", **p)
+    note = n.params.get("note")
+    if note:
+        text += n.line("notify-note-line", note=note)
+    return Outgoing(text)
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+
+async def _other_name(n: Note) -> str:
+    deal = await n.deal()
+    if deal is None:
+        return ""
+    return await n.name(deal.other(n.chat_id))
+
+
+async def _has_rated(n: Note) -> bool:
+    rows = await n.tx.feedback.for_deal(_deal_id(n))
+    return any(f.rater_id == n.chat_id for f in rows)
+
+
+@renders("notify.feedback_request", "notify.feedback_received")
+async def feedback_ask(n: Note) -> Outgoing:
+    text = await n.text(other_name=await _other_name(n))
+    rows = None if await _has_rated(n) else [stars_row(_deal_id(n))]
+    return Outgoing(text, rows)
+
+
+@renders("notify.feedback_revealed")
+async def feedback_revealed(n: Note) -> Outgoing:
+    rows = await n.tx.feedback.for_deal(_deal_id(n))
+    theirs = next((f for f in rows if f.ratee_id == n.chat_id), None)
+    text = await n.text(other_name=await _other_name(n))
+    if theirs is not None:
+        text += n.line("notify-feedback-stars", stars=theirs.stars)
+        if theirs.comment:
+            text += "\n" + n.t("notify-quote", text=theirs.comment)
+    return Outgoing(text)
+
+
+# --- the moderator group ------------------------------------------------------------------
+
+
+async def _dispute(n: Note) -> Dispute | None:
+    dispute = await n.tx.disputes.latest_for(_deal_id(n))
+    wanted = n.params.get("dispute")
+    if dispute is not None and wanted is not None and dispute.id != int(wanted):
+        return None
+    return dispute
+
+
+async def _party_line(n: Note, key: str, user_id: int) -> str:
+    stats = await stats_of(n.tx, n.rt.svc, user_id)
+    since = datetime.fromtimestamp(stats.user.created_at, UTC).strftime("%Y-%m-%d")
+    return n.t(
+        key,
+        name=person(stats.user),
+        user=user_id,
+        completed=stats.completed_deals,
+        since=since,
+        disputes=stats.disputes,
+        lost=stats.disputes_lost,
+    )
+
+
+@renders("mod.dispute_card")
+async def dispute_card(n: Note) -> Outgoing:
+    deal = await n.deal()
+    dispute = await _dispute(n)
+    if deal is None or dispute is None:
+        return Outgoing(skip=True)
+    job = await n.tx.jobs.get(deal.job_id)
+    events = await n.tx.deals.events(deal.id)
+    users = {}
+    for uid in {deal.client_id, deal.freelancer_id} | {
+        e.actor_id for e in events if e.actor_id is not None
+    }:
+        user = await n.user(uid)
+        if user is not None:
+            users[uid] = user
+    data = DealData(
+        deal=deal,
+        job=job,
+        users=users,
+        time_log=[],
+        events=events,
+        dispute=dispute,
+        feedback=[],
+        rated_by=set(),
+        max_revisions=n.rt.svc.settings.max_revisions,
+    )
+    lines = [
+        n.t("dispute-card-title", deal=deal.id, job=deal.job_id, title=job.title if job else ""),
+        n.t(
+            "dispute-card-amount",
+            amount=deal.amount,
+            currency=deal.currency,
+            state=str(dispute.from_state),
+        ),
+        n.t(
+            "dispute-card-opened",
+            name=await n.name(dispute.opened_by),
+            opened_at=dispute.opened_at,
+        ),
+        await _party_line(n, "dispute-card-client", deal.client_id),
+        await _party_line(n, "dispute-card-freelancer", deal.freelancer_id),
+        "",
+        n.t("dispute-card-reason", reason=dispute.reason),
+        "",
+        n.t("dispute-card-timeline"),
+        *timeline(data, n, limit=15),
+        "",
+    ]
+    rows = None
+    if dispute.resolved_at is None:
+        lines.append(n.t("dispute-card-resolve-hint", deal=deal.id))
+        rows = [
+            [(n.t("dispute-btn-release"), ("cb", "mod_release", deal.id))],
+            [(n.t("dispute-btn-refund"), ("cb", "mod_refund", deal.id))],
+            [(n.t("dispute-btn-split"), ("cb", "mod_split", deal.id))],
+        ]
+    else:
+        lines.append(
+            n.t(
+                "dispute-card-decided",
+                name=await n.name(dispute.resolved_by),
+                outcome=dispute.outcome or "",
+                percent=dispute.percent if dispute.percent is not None else 0,
+                resolved_at=dispute.resolved_at,
+            )
+        )
+        if dispute.note:
+            lines.append(n.t("notify-note-line", note=dispute.note))
+    extra: dict[str, Any] = {}
+    if n.method == "edit" and dispute.card_message_id:
+        extra["message_id"] = dispute.card_message_id
+    return Outgoing("\n".join(lines), rows, extra=extra)
+
+
+async def _card_reply(n: Note) -> dict[str, Any]:
+    dispute = await n.tx.disputes.latest_for(_deal_id(n))
+    if dispute is not None and dispute.card_message_id:
+        return {"reply_to": dispute.card_message_id}
+    return {}
+
+
+@renders("mod.evidence")
+async def evidence(n: Note) -> Outgoing:
+    text = await n.text()
+    if n.params.get("text"):
+        text += "\n\n" + n.t("notify-quote", text=n.params["text"])
+    extra = {**await _card_reply(n), **_files(n.params.get("files"))}
+    return Outgoing(text, extra=extra)
+
+
+@renders("mod.sla_reminder")
+async def sla_reminder(n: Note) -> Outgoing:
+    return Outgoing(await n.text(), extra=await _card_reply(n))
+
+
+@renders("mod.payout_requested")
+async def payout_requested(n: Note) -> Outgoing:
+    return Outgoing(await n.text())
