@@ -18,6 +18,7 @@ from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
 from bot.storage.persistence import SqlitePersistence
+from bot.updates import PerPersonUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def build_application(
         )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(True)
+        .concurrent_updates(PerPersonUpdateProcessor())
         .build()
     )
     app.bot_data["rt"] = rt
@@ -117,6 +118,9 @@ def register_handlers(app: Application) -> None:
     app.add_handler(post_flow.conversation(rt))
     app.add_handler(bid_flow.conversation(rt))
     app.add_handler(profile_flow.conversation(rt))
+    from bot.handlers import trials
+
+    app.add_handler(trials.conversation(rt))  # a trial's result, sent with a button
 
     # Everyone, in private.
     commands = {
