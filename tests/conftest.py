@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
 from bot.services.base import Clock, Services
 from bot.storage.audit import ledger_problems
 from bot.storage.db import Database
 from tests import factories
+
+# CI runs every property test with a fixed seed so a submission's result is repeatable;
+# developers' runs keep exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def make_settings(**over: object) -> Settings:

@@ -92,8 +92,8 @@ async def snapshot(svc: Services) -> dict[str, list[tuple]]:
         )
         for row in tables:
             name = row["name"]
-            rows = await tx.fetchall(f"SELECT * FROM {name} ORDER BY rowid")
-            out[name] = [tuple(r) for r in rows]
+            rows = await tx.fetchall(f"SELECT * FROM {name}")
+            out[name] = sorted((tuple(r) for r in rows), key=repr)
     return out
 
 

@@ -97,7 +97,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         job = await job_or_404(tx, bid.job_id)
         if job.client_id != actor:
             raise Forbidden("bid.not_client", job=job.id)
-        if job.state != JobState.OPEN:
+        if job.state != JobState.OPEN or job.bidding_ends_at <= tx.now:
             raise Conflict("job.not_open_for_hire", job=job.id)
         if bid.state != BidState.ACTIVE:
             raise Conflict("bid.not_active", bid=bid_id)

@@ -73,6 +73,10 @@ async def split(tx: Tx, deal: Deal, percent: int, fee_percent: int) -> tuple[int
     """Part to the freelancer (less fee), the rest to the client's balance and payout queue.
     Returns (to freelancer, fee, to client)."""
     share = percent_of(deal.amount, percent)
+    if share == 0:
+        # Nothing to the freelancer: a full refund, which for Stars goes back to the payer.
+        await refund(tx, deal)
+        return 0, 0, deal.amount
     client_share = deal.amount - share
     paid, fee = await _pay_freelancer(tx, deal, share, fee_percent, "split", client_share)
     if client_share:

@@ -127,11 +127,13 @@ class Database:
             tx = Tx(self.conn, now)
             try:
                 yield tx
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
                 await self.conn.execute("COMMIT")
+            except BaseException:
+                # Also when COMMIT itself fails (disk full, I/O error): never leave the
+                # shared connection inside a transaction.
+                if self.conn.in_transaction:
+                    await self.conn.execute("ROLLBACK")
+                raise
 
     @asynccontextmanager
     async def read(self, now: int) -> AsyncIterator[Tx]:
