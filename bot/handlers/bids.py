@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.domain.errors import InvalidInput
@@ -154,12 +154,13 @@ async def withdraw(update: Update, context: MarketContext) -> None:
     await context.say(update, cards.tr(context, "bid-withdrawn", bid=bid.id, job=bid.job_id))
 
 
-async def _drop_buttons(update: Update) -> None:
-    """An answered question's buttons go away, so they are not pressed twice."""
+async def _drop_buttons(update: Update, markup: InlineKeyboardMarkup | None = None) -> None:
+    """An answered question's buttons go away (or give way to `markup`), so they are not
+    pressed twice."""
     query = update.callback_query
     if query is not None and query.message is not None:
         with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(None)
+            await query.edit_message_reply_markup(markup)
 
 
 async def _answer_nda(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
@@ -182,7 +183,10 @@ async def nda_no_button(update: Update, context: MarketContext, args: list[str])
 async def _answer_trial(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
     trial_id = _first_id(args, "args.trial_id")
     await bids.answer_trial(context.svc, me(update), trial_id, ok)
-    await _drop_buttons(update)
+    # An accepted trial's message gets the button that sends its result (bot.handlers.trials).
+    label = cards.tr(context, "btn-trial-submit", trial=trial_id)
+    submit = [[(label, ("cb", "trial_submit", trial_id))]] if ok else None
+    await _drop_buttons(update, context.keyboard(submit))
     key = "trial-accepted" if ok else "trial-declined"
     await context.say(update, cards.tr(context, key, trial=trial_id))
 
@@ -195,9 +199,3 @@ async def trial_yes_button(update: Update, context: MarketContext, args: list[st
 @button("trial_no")
 async def trial_no_button(update: Update, context: MarketContext, args: list[str]) -> None:
     await _answer_trial(update, context, args, False)
-
-
-@button("trial_submit")
-async def trial_submit_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    trial_id = _first_id(args, "args.trial_id")
-    await context.refuse(update, cards.tr(context, "trial-submit-how", trial=trial_id))

@@ -12,6 +12,8 @@ from bot.domain.states import BID_LIVE, BidState, JobState
 from bot.services.base import Services, active_user, bid_or_404, job_or_404
 from bot.storage.db import Tx
 
+TRIAL_FILES_MAX = 10
+
 
 @dataclass(frozen=True)
 class BidResult:
@@ -199,6 +201,8 @@ async def submit_trial(
         raise InvalidInput("trial.result_empty")
     if len(result) > rules.NOTE_MAX:
         raise InvalidInput("trial.result_too_long", max=rules.NOTE_MAX)
+    if len(files or []) > TRIAL_FILES_MAX:
+        raise InvalidInput("trial.too_many_files", max=TRIAL_FILES_MAX)
     async with svc.tx() as tx:
         _trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
         if not await tx.trials.set_state(trial_id, "submitted", "accepted", result, files or []):
@@ -224,6 +228,27 @@ async def _freelancer_trial(tx: Tx, actor: int, trial_id: int) -> tuple[dict, Bi
     return trial, bid, await job_or_404(tx, bid.job_id)
 
 
+async def trial_to_submit(svc: Services, actor: int, trial_id: int) -> tuple[dict, Bid, Job]:
+    """The freelancer's accepted trial, before they send its result."""
+    async with svc.read() as tx:
+        trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
+        if trial["state"] != "accepted":
+            raise Conflict("trial.not_accepted", trial=trial_id)
+        return trial, bid, job
+
+
+async def trial_for_client(svc: Services, actor: int, trial_id: int) -> tuple[dict, Bid, Job]:
+    """A trial (task, state, result, files) as the client of its job sees it."""
+    from bot.domain.errors import NotFound
+
+    async with svc.read() as tx:
+        trial = await tx.trials.get(trial_id)
+        if trial is None:
+            raise NotFound("trial.not_found", trial=trial_id)
+        bid, job = await _client_bid(tx, actor, int(trial["bid_id"]))
+        return trial, bid, job
+
+
 async def my_bids(svc: Services, actor: int) -> list[tuple[Bid, Job]]:
     async with svc.read() as tx:
         bids = await tx.bids.by_freelancer(actor)
@@ -232,9 +257,9 @@ async def my_bids(svc: Services, actor: int) -> list[tuple[Bid, Job]]:
 
 async def bids_on_job(
     svc: Services, actor: int, job_id: int
-) -> tuple[Job, list[tuple[Bid, ProfileStats, bool]]]:
-    """The live bids on a job, for its client: each with the freelancer's record and whether
-    the client hired them before."""
+) -> tuple[Job, list[tuple[Bid, ProfileStats, bool, dict | None]]]:
+    """The live bids on a job, for its client: each with the freelancer's record, whether
+    the client hired them before, and the bid's latest trial (None if none was asked)."""
     from bot.services.profiles import stats_of
 
     async with svc.read() as tx:
@@ -244,5 +269,6 @@ async def bids_on_job(
         out = []
         for bid in await tx.bids.for_job(job_id, BID_LIVE):
             stats = await stats_of(tx, svc, bid.freelancer_id)
-            out.append((bid, stats, await tx.deals.worked_together(actor, bid.freelancer_id)))
+            hired = await tx.deals.worked_together(actor, bid.freelancer_id)
+            out.append((bid, stats, hired, await tx.trials.latest_for(bid.id)))
         return job, out

@@ -28,6 +28,7 @@ Card = tuple[str, Rows]
 
 BID_SORTS = ("price", "rating", "experience")
 COVER_PREVIEW = 160
+TRIAL_PREVIEW = 300
 TITLE_PREVIEW = 60
 
 
@@ -203,6 +204,7 @@ class BidRow:
     bid: Bid
     freelancer: ProfileStats
     hired_before: bool = False
+    trial: dict[str, Any] | None = None  # the bid's latest trial (bids.bids_on_job)
 
 
 def sort_bids(rows: Sequence[BidRow], how: str) -> list[BidRow]:
@@ -241,7 +243,7 @@ def bid_line(fmt: Fmt, row: BidRow, currency: str) -> str:
     if bid.shortlisted_at is not None:
         marks.append(tr(fmt, "bid-mark-shortlisted"))
     if bid.nda_accepted_at is not None:
-        marks.append(tr(fmt, "bid-mark-nda"))
+        marks.append(tr(fmt, "bid-mark-nda", at=Markup(fmt.when(bid.nda_accepted_at))))
     if bid.state != BidState.ACTIVE:
         marks.append(bid_state(fmt, bid.state))
     lines = [
@@ -259,7 +261,22 @@ def bid_line(fmt: Fmt, row: BidRow, currency: str) -> str:
         lines.append(" · ".join(marks))
     if bid.cover:
         lines.append(tr(fmt, "bid-cover", text=clip(bid.cover, COVER_PREVIEW)))
+    if row.trial is not None:
+        lines.extend(trial_lines(fmt, row.trial))
     return "\n".join(lines)
+
+
+def trial_lines(fmt: Fmt, trial: dict[str, Any]) -> list[str]:
+    """A bid's trial under it: the task and its state, then the result and its files."""
+    state = Markup(fmt.t("bid-trial-state", state=str(trial["state"])))
+    task = clip(str(trial["task"]), TRIAL_PREVIEW)
+    lines = [tr(fmt, "bid-trial", trial=trial["id"], state=state, task=task)]
+    if trial["state"] == "submitted":
+        if trial.get("result"):
+            lines.append(tr(fmt, "bid-trial-result", text=clip(trial["result"], TRIAL_PREVIEW)))
+        if trial.get("files"):
+            lines.append(tr(fmt, "bid-trial-files", count=len(trial["files"])))
+    return lines
 
 
 def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
@@ -282,12 +299,16 @@ def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
         first.append((tr(fmt, "btn-message", bid=bid.id), ("cb", "msg_help", bid.id)))
         first.append((tr(fmt, "btn-trial", bid=bid.id), ("cb", "trial_help", bid.id)))
         rows.append(first)
-        rows.append(
-            [
-                (tr(fmt, "btn-accept", bid=bid.id), ("cb", "accept", bid.id)),
-                (tr(fmt, "btn-decline", bid=bid.id), ("cb", "decline", bid.id)),
-            ]
-        )
+        second: list[Button] = [
+            (tr(fmt, "btn-accept", bid=bid.id), ("cb", "accept", bid.id)),
+            (tr(fmt, "btn-decline", bid=bid.id), ("cb", "decline", bid.id)),
+        ]
+        trial = row.trial
+        if trial is not None and trial["state"] == "submitted":
+            second.append(
+                (tr(fmt, "btn-trial-result", trial=trial["id"]), ("cb", "trial_view", trial["id"]))
+            )
+        rows.append(second)
     sorts: list[Button] = []
     for how in BID_SORTS:
         label = fmt.t(f"bids-sort-{how}")

@@ -84,6 +84,7 @@ err-trial-not-shortlisted = Shortlist Bid #{ $bid } before asking for a trial.
 err-trial-task-length = The trial task must be from { $min } to { $max } characters long.
 err-trial-result-empty = Send the trial's result as text or files.
 err-trial-result-too-long = The trial's result can be at most { $max } characters long.
+err-trial-too-many-files = A trial's result can have at most { $max } files.
 
 ## Deals
 

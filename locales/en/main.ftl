@@ -54,6 +54,7 @@ help-text =
     /deliver &lt;deal&gt; [note] · /release &lt;deal&gt;
     /revise &lt;deal&gt; &lt;what to change&gt; · /extend &lt;deal&gt; &lt;duration&gt;
     /canceldeal &lt;deal&gt; · /dispute &lt;deal&gt; &lt;reason&gt;
+    /evidence &lt;deal&gt; &lt;text&gt;: your side of a dispute (or reply to the dispute message with text or files)
     /log &lt;deal&gt; &lt;hours&gt; &lt;note&gt; · /rate &lt;deal&gt; &lt;1-5&gt; [comment]
 
     Numbers are bare: /accept 34 for Bid #34.
@@ -141,7 +142,7 @@ bid-line = <b>Bid #{ $bid }</b> · { $name } · { $amount } in { $days ->
 bid-cover = <i>{ $text }</i>
 bid-mark-hired-before = ✔ hired before
 bid-mark-shortlisted = ☆ shortlisted
-bid-mark-nda = NDA accepted
+bid-mark-nda = 🔏 NDA accepted { $at }
 btn-shortlist = Shortlist #{ $bid }
 btn-message = Message #{ $bid }
 btn-trial = Trial #{ $bid }
@@ -162,9 +163,40 @@ mybids-line = <b>Bid #{ $bid }</b> on Job #{ $job } · { $title } · { $amount }
 bid-withdrawn = Bid #{ $bid } on Job #{ $job } is withdrawn.
 nda-accepted = You accepted the NDA of Job #{ $job }; its private brief follows.
 nda-declined = You declined the NDA of Job #{ $job }; the client is told.
-trial-accepted = You took on Trial #{ $trial }; the client is told.
+trial-accepted = You took on Trial #{ $trial }; the client is told. When the result is ready, press “Submit result” on the trial above and send it.
 trial-declined = You declined Trial #{ $trial }; the client is told.
-trial-submit-how = Send the result of Trial #{ $trial } to the client with /msg, followed by your bid number and the result.
+trial-submit-how = Send the result of Trial #{ $trial } as text messages, documents or photos, then press Done.
+btn-trial-submit = 📤 Submit result
+trial-submit-ask = 📤 <b>The result of Trial #{ $trial }</b>
+    <blockquote>{ $task }</blockquote>
+    Send the result now: text messages, documents or photos, as many as you need. Press Done when everything is sent; the client gets it all at once.
+trial-submit-got = 📥 Trial #{ $trial } so far: { $texts ->
+        [one] { $texts } text
+       *[other] { $texts } texts
+    }, { $files ->
+        [one] { $files } file
+       *[other] { $files } files
+    }. Send more, or press Done to send it to the client.
+trial-submit-done = 🧪 The result of Trial #{ $trial } is sent to the client{ $files ->
+        [0] .
+        [one] , with { $files } file.
+       *[other] , with { $files } files.
+    }
+trial-submit-cancelled = Nothing was sent for Trial #{ $trial }; press “Submit result” again when it is ready.
+bid-trial = 🧪 Trial #{ $trial } · { $state }: <i>{ $task }</i>
+bid-trial-state = { $state ->
+        [requested] waiting for the freelancer
+        [accepted] in progress
+        [declined] declined
+       *[submitted] result submitted
+    }
+bid-trial-result = Result: <i>{ $text }</i>
+bid-trial-files = 📎 { $count ->
+        [one] { $count } file
+       *[other] { $count } files
+    }, sent to you with the result.
+btn-trial-result = 🧪 Trial #{ $trial } result
+trial-view-head = <b>Trial #{ $trial }</b> · Bid #{ $bid } · Job #{ $job }
 
 ## People
 

@@ -84,6 +84,7 @@ err-trial-not-shortlisted = Сначала добавьте ставку #{ $bid
 err-trial-task-length = Задание теста должно быть длиной от { $min } до { $max } символов.
 err-trial-result-empty = Пришлите результат теста текстом или файлами.
 err-trial-result-too-long = Результат теста — не больше { $max } символов.
+err-trial-too-many-files = К результату теста можно приложить не больше { $max } файлов.
 
 ## Сделки
 

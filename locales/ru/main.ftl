@@ -54,6 +54,7 @@ help-text =
     /deliver &lt;сделка&gt; [заметка] · /release &lt;сделка&gt;
     /revise &lt;сделка&gt; &lt;что изменить&gt; · /extend &lt;сделка&gt; &lt;срок&gt;
     /canceldeal &lt;сделка&gt; · /dispute &lt;сделка&gt; &lt;причина&gt;
+    /evidence &lt;сделка&gt; &lt;текст&gt;: ваша позиция по спору (или ответьте на сообщение о споре текстом или файлами)
     /log &lt;сделка&gt; &lt;часы&gt; &lt;заметка&gt; · /rate &lt;сделка&gt; &lt;1-5&gt; [отзыв]
 
     Номера пишутся без решётки: /accept 34 для отклика #34.
@@ -146,7 +147,7 @@ bid-line = <b>Отклик #{ $bid }</b> · { $name } · { $amount } за { $day
 bid-cover = <i>{ $text }</i>
 bid-mark-hired-before = ✔ уже работали вместе
 bid-mark-shortlisted = ☆ в шорт-листе
-bid-mark-nda = NDA принято
+bid-mark-nda = 🔏 NDA принято { $at }
 btn-shortlist = В шорт-лист #{ $bid }
 btn-message = Написать #{ $bid }
 btn-trial = Пробное #{ $bid }
@@ -168,9 +169,40 @@ mybids-line = <b>Отклик #{ $bid }</b> на заказ #{ $job } · { $titl
 bid-withdrawn = Отклик #{ $bid } на заказ #{ $job } отозван.
 nda-accepted = Вы приняли NDA заказа #{ $job }; закрытое описание придёт следом.
 nda-declined = Вы отказались от NDA заказа #{ $job }; заказчик получит уведомление.
-trial-accepted = Вы взялись за пробное задание #{ $trial }; заказчик получит уведомление.
+trial-accepted = Вы взялись за пробное задание #{ $trial }; заказчик получит уведомление. Когда результат будет готов, нажмите «Сдать результат» под заданием выше и пришлите его.
 trial-declined = Вы отказались от пробного задания #{ $trial }; заказчик получит уведомление.
-trial-submit-how = Отправьте результат пробного задания #{ $trial } заказчику командой /msg с номером вашего отклика и результатом.
+trial-submit-how = Пришлите результат пробного задания #{ $trial } текстом, документами или фото, затем нажмите «Готово».
+btn-trial-submit = 📤 Сдать результат
+trial-submit-ask = 📤 <b>Результат пробного задания #{ $trial }</b>
+    <blockquote>{ $task }</blockquote>
+    Пришлите результат: текстовые сообщения, документы или фото, сколько нужно. Когда всё отправлено, нажмите «Готово» — заказчик получит всё сразу.
+trial-submit-got = 📥 Пробное задание #{ $trial }, получено: { $texts ->
+        [one] { $texts } текст
+        [few] { $texts } текста
+       *[other] { $texts } текстов
+    }, { $files ->
+        [one] { $files } файл
+        [few] { $files } файла
+       *[other] { $files } файлов
+    }. Пришлите ещё или нажмите «Готово», чтобы отправить заказчику.
+trial-submit-done = 🧪 Результат пробного задания #{ $trial } отправлен заказчику{ $files ->
+        [0] .
+        [one] , { $files } файл.
+        [few] , { $files } файла.
+       *[other] , { $files } файлов.
+    }
+trial-submit-cancelled = По пробному заданию #{ $trial } ничего не отправлено; нажмите «Сдать результат» снова, когда всё будет готово.
+bid-trial = 🧪 Пробное задание #{ $trial } · { $state }: <i>{ $task }</i>
+bid-trial-state = { $state ->
+        [requested] ждёт ответа исполнителя
+        [accepted] в работе
+        [declined] отклонено
+       *[submitted] результат сдан
+    }
+bid-trial-result = Результат: <i>{ $text }</i>
+bid-trial-files = 📎 Файлов: { $count }; они пришли вам вместе с результатом.
+btn-trial-result = 🧪 Результат #{ $trial }
+trial-view-head = <b>Пробное задание #{ $trial }</b> · отклик #{ $bid } · заказ #{ $job }
 
 ## Люди
 
