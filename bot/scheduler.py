@@ -1,29 +1,35 @@
 """Drives the deadlines table with APScheduler (through PTB's JobQueue).
 
-The table is the only place deadlines live. A repeating job (first run at once, so what fell
-due while the bot was down runs right after start) works off every due row, then books a
-one-off job at the next pending due time so that a deadline fires on time rather than at the
-next tick. Misfire grace is unlimited and runs coalesce: a late job still runs, once.
+The table is the only place deadlines live. A run at start (so what fell due while the bot was
+down runs at once) and a repeating job work off every due row, then book a one-off job at the
+next pending due time so that a deadline fires on time rather than at the next tick; while a
+backlog remains (more due than one run takes), the next run follows at once. Misfire grace is
+unlimited and runs coalesce: a late job still runs, once.
 
 Each action claims its row and re-reads the state in one transaction (bot.services.timers),
 so overlapping runs, a second process, or a restart in the middle cannot make an action
-happen twice.
+happen twice. An action that raises leaves its row pending (its transaction rolled back): it
+is retried at the next run, and the moderator group is alerted (at most once a minute, the
+same budget as the handlers' error alerts).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram.ext import Application, ContextTypes, Job
 
+from bot.handlers.base import ALERT_EVERY_SECONDS
 from bot.runtime import Runtime
 from bot.services import timers
 
 log = logging.getLogger(__name__)
 
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+BATCH = 500
 
 
 class DeadlineScheduler:
@@ -34,12 +40,23 @@ class DeadlineScheduler:
         self._tick_job: Job | None = None
         self._next_job: Job | None = None
         self._next_at: int | None = None
+        self._backlog = False  # the last run found a full batch: run again at once
 
     def start(self) -> None:
         jq = self.app.job_queue
         assert jq is not None, "install python-telegram-bot[job-queue]"
+        # The first run is a one-off "now": an interval job whose first time has already passed
+        # when the scheduler looks at it (`first=0`, or added before the scheduler started)
+        # would first fire a whole interval later (APScheduler's IntervalTrigger rounds up).
+        self._next_job = jq.run_once(
+            self._run, when=0, name="deadlines-start", job_kwargs=JOB_KWARGS
+        )
         self._tick_job = jq.run_repeating(
-            self._run, interval=self.interval, first=0, name="deadlines", job_kwargs=JOB_KWARGS
+            self._run,
+            interval=self.interval,
+            first=self.interval,
+            name="deadlines",
+            job_kwargs=JOB_KWARGS,
         )
 
     def stop(self) -> None:
@@ -48,11 +65,46 @@ class DeadlineScheduler:
         self._tick_job = self._next_job = None
 
     async def tick(self) -> int:
-        """Run every due deadline now; returns how many acted."""
-        acted = await timers.run_due(self.rt.svc)
+        """Run every due deadline now, oldest first; returns how many acted."""
+        svc = self.rt.svc
+        async with svc.read() as tx:
+            due = await tx.deadlines.due(tx.now, BATCH)
+        acted = worked = 0
+        for row in due:
+            try:
+                acted += await timers.run_deadline(svc, int(row["id"]))
+                worked += 1
+            except Exception as exc:
+                log.exception(
+                    "deadline %s (%s of %s) failed", row["id"], row["kind"], row["subject_id"]
+                )
+                await self._alert(row, exc)
+        self._backlog = len(due) == BATCH and worked > 0
         if acted and self.rt.dispatcher is not None:
             self.rt.dispatcher.kick()
         return acted
+
+    async def _alert(self, row: dict, exc: Exception) -> None:
+        """Tell the moderator group that a timed action failed (at most once a minute)."""
+        group = self.rt.svc.settings.moderator_chat_id
+        if group is None:
+            return
+        now = time.monotonic()
+        if now - self.app.bot_data.get("last_alert", -ALERT_EVERY_SECONDS) < ALERT_EVERY_SECONDS:
+            return
+        self.app.bot_data["last_alert"] = now
+        i18n = self.rt.i18n
+        text = i18n.t(
+            i18n.default,
+            "alert-deadline-error",
+            kind=row["kind"],
+            subject=str(row["subject_id"]),
+            error=type(exc).__name__,
+        )
+        try:
+            await self.app.bot.send_message(group, text)
+        except Exception:  # the alert is best effort
+            log.exception("could not alert the moderator group")
 
     async def _run(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -62,7 +114,16 @@ class DeadlineScheduler:
             log.exception("deadline run failed")
 
     async def _book_next(self) -> None:
-        """A one-off run at the next due time, if it comes before the next tick."""
+        """A one-off run at the next due time, if it comes before the next tick (at once when
+        a backlog, e.g. after a long downtime, is still being worked off)."""
+        jq = self.app.job_queue
+        assert jq is not None
+        if self._backlog:
+            self._next_at = None
+            self._next_job = jq.run_once(
+                self._run, when=0, name="deadline-backlog", job_kwargs=JOB_KWARGS
+            )
+            return
         svc = self.rt.svc
         async with svc.read() as tx:
             row = await tx.fetchone(
@@ -72,8 +133,6 @@ class DeadlineScheduler:
         due = None if row is None or row["t"] is None else int(row["t"])
         if due is None or due - now >= self.interval or due == self._next_at:
             return
-        jq = self.app.job_queue
-        assert jq is not None
         _remove(self._next_job)
         self._next_at = due
         self._next_job = jq.run_once(

@@ -1,4 +1,5 @@
-"""The moderator group: dispute decisions, bans, job removal, payouts, figures.
+"""The moderator group: dispute decisions, bans, job removal, payouts, figures; and the
+parties' evidence on a dispute (/evidence, or a reply to the dispute notification).
 
 Who is a moderator: a member of MODERATOR_CHAT_ID acting in that group (membership checked
 with getChatMember and cached for a short while), or an ADMIN_USER_IDS user anywhere.
@@ -7,19 +8,23 @@ Everyone else is refused with one sentence and nothing changes.
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, filters
 
 from bot.domain.errors import Forbidden, InvalidInput
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
+from bot.handlers.deals import files_of, split_args
 from bot.services import disputes, jobs, moderation, payouts
 from bot.services.base import Moderator
 
 MEMBER_CACHE_SECONDS = 60
+# Owners, administrators and ordinary members of the group; a restricted (muted) member and
+# anyone who left or was removed is not a moderator.
 _MEMBER_STATUSES = {
     ChatMemberStatus.OWNER,
     ChatMemberStatus.ADMINISTRATOR,
@@ -39,20 +44,25 @@ async def moderator_of(update: Update, context: MarketContext) -> Moderator:
     group = svc.settings.moderator_chat_id
     if group is None or chat.id != group:
         raise Forbidden("moderator.only")
-    cache: dict[int, tuple[bool, float]] = context.bot_data.setdefault("mod_cache", {})
-    hit = cache.get(user.id)
-    now = time.monotonic()
-    if hit is None or hit[1] < now:
-        try:
-            member = await context.bot.get_chat_member(group, user.id)
-            ok = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
-        except TelegramError:
-            ok = False
-        cache[user.id] = (ok, now + MEMBER_CACHE_SECONDS)
-        hit = cache[user.id]
-    if not hit[0]:
+    if not await is_group_member(context, group, user.id):
         raise Forbidden("moderator.only")
     return Moderator(user.id)
+
+
+async def is_group_member(context: MarketContext, group: int, user_id: int) -> bool:
+    """getChatMember, cached for MEMBER_CACHE_SECONDS (by the services' clock)."""
+    cache: dict[int, tuple[bool, int]] = context.bot_data.setdefault("mod_cache", {})
+    now = context.svc.clock.now()
+    hit = cache.get(user_id)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    try:
+        member = await context.bot.get_chat_member(group, user_id)
+        ok = member.status in _MEMBER_STATUSES
+    except TelegramError:
+        ok = False
+    cache[user_id] = (ok, now + MEMBER_CACHE_SECONDS)
+    return ok
 
 
 def _who(update: Update) -> str:
@@ -72,16 +82,15 @@ async def _decide(
 ) -> None:
     mod = await moderator_of(update, context)
     deal = await disputes.resolve(context.svc, mod, deal_id, outcome, percent, note)
-    await context.say(
-        update,
-        context.t(
-            "mod-resolved",
-            deal=deal.id,
-            outcome=outcome,
-            percent=percent if percent is not None else (100 if outcome == "release" else 0),
-            moderator=_who(update),
-        ),
+    text = context.t(
+        "mod-resolved",
+        deal=str(deal.id),
+        outcome=outcome,
+        percent=percent if percent is not None else (100 if outcome == "release" else 0),
+        moderator=_who(update),
     )
+    # The group is told here; the card itself is edited (through the outbox) to show it.
+    await context.say(update, text)
 
 
 @handler
@@ -146,11 +155,8 @@ async def removejob_cmd(update: Update, context: MarketContext) -> None:
     if len(args) < 2:
         raise InvalidInput("mod.removejob_usage")
     job_id = int_arg(args[0], "mod.removejob_usage")
-    del mod  # checked; the service records no moderator for removals
-    job = await jobs.remove_job(
-        context.svc, job_id=job_id, moderator=update.effective_user.id, reason=" ".join(args[1:])
-    )
-    await context.say(update, context.t("mod-job-removed", job=job.id))
+    job = await jobs.remove_job(context.svc, mod, job_id, " ".join(args[1:]))
+    await context.say(update, context.t("mod-job-removed", job=str(job.id)))
 
 
 @handler
@@ -228,3 +234,89 @@ async def group_deal_cmd(update: Update, context: MarketContext) -> None:
 def in_group(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+# --- evidence: the parties' side of a dispute ------------------------------------------------
+
+
+async def _add_evidence(
+    update: Update, context: MarketContext, deal_id: int, text: str, files: list[dict[str, Any]]
+) -> None:
+    user = update.effective_user
+    assert user is not None
+    await disputes.add_evidence(context.svc, user.id, deal_id, text, files)
+    await context.say(update, context.t("mod-evidence-added", deal=str(deal_id), files=len(files)))
+
+
+@handler
+async def evidence_cmd(update: Update, context: MarketContext) -> None:
+    """/evidence <deal> <text>; as a reply to one's own file or photo, that file too."""
+    message = update.effective_message
+    args, text = split_args(message, 1)
+    if not args:
+        raise InvalidInput("mod.evidence_usage")
+    deal_id = int_arg(args[0], "mod.evidence_usage")
+    files: list[dict[str, Any]] = []
+    reply = message.reply_to_message if message is not None else None
+    user = update.effective_user
+    sender = reply.from_user if reply is not None else None
+    if sender is not None and user is not None and sender.id == user.id:
+        files = files_of(reply)
+    if not text and not files:
+        raise InvalidInput("mod.evidence_usage")
+    await _add_evidence(update, context, deal_id, text, files)
+
+
+@handler
+async def _evidence_file(update: Update, context: MarketContext) -> None:
+    message = update.effective_message
+    args, text = split_args(message, 1)
+    if not args:
+        raise InvalidInput("mod.evidence_usage")
+    deal_id = int_arg(args[0], "mod.evidence_usage")
+    await _add_evidence(update, context, deal_id, text, files_of(message))
+
+
+async def evidence_file(update: Update, context: MarketContext) -> None:
+    """A file or photo with the caption `/evidence <deal> [text]`: evidence, answered (or
+    refused) here and never taken for a delivery file."""
+    await _evidence_file(update, context)
+    raise ApplicationHandlerStop
+
+
+@handler
+async def _evidence_reply(update: Update, context: MarketContext) -> bool:
+    message = update.effective_message
+    chat = update.effective_chat
+    target = message.reply_to_message if message is not None else None
+    if message is None or chat is None or target is None:
+        return False
+    deal_id = await disputes.dispute_of_reply(context.svc, chat.id, target.message_id)
+    if deal_id is None:
+        return False
+    text = message.text or message.caption or ""
+    await _add_evidence(update, context, deal_id, text, files_of(message))
+    return True
+
+
+async def evidence_reply(update: Update, context: MarketContext) -> None:
+    """A reply (text, file or photo) to a dispute notification adds to that dispute (a
+    refusal is answered here too); any other reply goes on to the ordinary handlers."""
+    if await _evidence_reply(update, context) is not False:
+        raise ApplicationHandlerStop
+
+
+def evidence_handlers() -> list[BaseHandler]:
+    """Run before every other handler (a group of their own): a reply to the dispute
+    notification, and a file captioned /evidence, are evidence, not deliveries or messages."""
+    private = filters.ChatType.PRIVATE
+    media = filters.Document.ALL | filters.PHOTO
+    return [
+        MessageHandler(
+            private & filters.CaptionRegex(r"^/evidence(@\w+)?(\s|$)") & media, evidence_file
+        ),
+        MessageHandler(
+            private & filters.REPLY & ((filters.TEXT & ~filters.COMMAND) | media),
+            evidence_reply,
+        ),
+    ]

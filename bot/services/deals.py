@@ -517,14 +517,16 @@ async def delivery_due(tx: Tx, svc: Services, deal_id: int) -> bool:
     if deal is None or deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:
         return False
     refund_at = (deal.due_at or 0) + svc.settings.delivery_grace
+    if refund_at <= tx.now:
+        return False  # the refund is due as well: offering "Extend / Wait" would be stale
     await _tell_both(tx, deal, "notify.delivery_overdue", refund_at=refund_at)
     return True
 
 
 async def nudge_delivery(tx: Tx, svc: Services, deal_id: int) -> bool:
     deal = await tx.deals.get(deal_id)
-    if deal is None or deal.state != DealState.FUNDED:
-        return False
+    if deal is None or deal.state != DealState.FUNDED or (deal.due_at or 0) <= tx.now:
+        return False  # moved on, or already overdue (the bot was down): no stale reminder
     await tx.outbox.add(
         deal.freelancer_id,
         "notify.delivery_nudge",
@@ -536,7 +538,7 @@ async def nudge_delivery(tx: Tx, svc: Services, deal_id: int) -> bool:
 
 async def nudge_review(tx: Tx, svc: Services, deal_id: int) -> bool:
     deal = await tx.deals.get(deal_id)
-    if deal is None or deal.state != DealState.DELIVERED:
+    if deal is None or deal.state != DealState.DELIVERED or (deal.review_ends_at or 0) <= tx.now:
         return False
     await tx.outbox.add(
         deal.client_id,

@@ -165,3 +165,17 @@ async def dispute_view(svc: Services, deal_id: int) -> tuple[Deal, Dispute | Non
     async with svc.read() as tx:
         deal = await deal_or_404(tx, deal_id)
         return deal, await tx.disputes.latest_for(deal.id)
+
+
+DISPUTE_NOTICES = ("notify.dispute_opened_other", "notify.dispute_opened_self")
+
+
+async def dispute_of_reply(svc: Services, chat_id: int, message_id: int) -> int | None:
+    """The deal whose dispute notification the dispatcher sent as `message_id` in `chat_id`
+    (a party replying to it adds evidence); None for any other message."""
+    async with svc.read() as tx:
+        row = await tx.outbox.find_by_message(chat_id, message_id)
+    if row is None or row["key"] not in DISPUTE_NOTICES:
+        return None
+    deal = row["params"].get("deal")
+    return deal if isinstance(deal, int) else None

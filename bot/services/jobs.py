@@ -156,8 +156,8 @@ async def expire_job(tx: Tx, svc: Services, job_id: int) -> bool:
 async def nudge_job(tx: Tx, svc: Services, job_id: int) -> bool:
     """Timer: bidding closes soon, there are bids and no hire: remind the client."""
     job = await tx.jobs.get(job_id)
-    if job is None or job.state != JobState.OPEN:
-        return False
+    if job is None or job.state != JobState.OPEN or job.bidding_ends_at <= tx.now:
+        return False  # no reminder about a window that has already closed
     count = await tx.bids.count_live(job.id)
     if count == 0:
         return False

@@ -299,13 +299,26 @@ async def trial_submitted(n: Note) -> Outgoing:
     text = await n.text()
     if result:
         text += "\n\n" + n.t("notify-quote", text=result)
-    return Outgoing(text, extra=_files((trial or {}).get("files")))
+    rows = [[(n.t("notify-btn-view-bids"), ("cb", "bids", int(n.params["job"])))]]
+    return Outgoing(text, rows, extra=_files((trial or {}).get("files")))
 
 
 @renders("notify.invited")
 async def invited(n: Note) -> Outgoing:
+    """The invitation, with the job's card under it and a Bid button."""
+    from bot.services.jobs import JobView
+    from bot.services.profiles import rating_of
+    from bot.views.cards import job_card
+
+    text = await n.text()
+    job = await n.job()
+    client = await n.user(job.client_id) if job is not None else None
+    if job is not None and client is not None:
+        avg, count = await rating_of(n.tx, n.rt.svc, client.id)
+        view = JobView(job, client, await n.tx.bids.count_live(job.id), avg, count)
+        text += "\n\n" + job_card(n, view, n.chat_id)[0]
     rows = [[(n.t("notify-btn-bid"), ("cb", "bid", int(n.params["job"])))]]
-    return Outgoing(await n.text(), rows)
+    return Outgoing(text, rows)
 
 
 @renders("notify.question", "notify.message")
@@ -516,7 +529,11 @@ async def dispute_opened_other(n: Note) -> Outgoing:
     respond_by = n.params.get("respond_by")
     text = await n.text()
     text += "\n\n" + n.t("notify-quote", text=n.params.get("reason", ""))
-    text += "\n\n" + n.t("notify-dispute-respond", respond_at=Markup(n.when(int(respond_by or 0))))
+    text += "\n\n" + n.t(
+        "notify-dispute-respond",
+        respond_at=Markup(n.when(int(respond_by or 0))),
+        deal=_deal_id(n),
+    )
     return Outgoing(text)
 
 

@@ -26,3 +26,21 @@ err-mod-removejob-usage = Usage: /removejob &lt;job&gt; &lt;reason&gt;
 err-mod-paid-usage = Usage: /paid &lt;payout&gt;
 err-mod-deal-usage = Usage: /deal &lt;deal&gt;
 alert-internal-error = ⚠️ Internal error while handling an update: { $error }. Details are in the log.
+mod-evidence-added = 📎 Added to the dispute on Deal #{ $deal }{ $files ->
+        [0] {""}
+        [one] {" "}with 1 file
+       *[other] {" "}with { $files } files
+    }; the moderators see it.
+err-mod-evidence-usage = Send your side of a dispute: /evidence &lt;deal&gt; &lt;what happened&gt;, or reply to the dispute message with text or files.
+alert-deadline-error = ⚠️ A timed action failed: { $kind } of #{ $subject } ({ $error }). It stays pending and is retried; details are in the log.
+
+## The command menu in the moderator group (setMyCommands for that chat)
+
+cmd-mod-resolve = Decide a dispute: deal release|refund|split percent
+cmd-mod-deal = A deal's whole history
+cmd-mod-ban = Ban a user: user id, reason
+cmd-mod-unban = Lift a ban: user id
+cmd-mod-removejob = Take a job down: job, reason
+cmd-mod-payouts = Waiting payouts and refunds
+cmd-mod-paid = Mark a payout as paid
+cmd-mod-stats = Jobs, bids, deals and money

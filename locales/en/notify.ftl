@@ -132,8 +132,8 @@ notify-refunded-freelancer = ↩️ Deal #{ $deal } is refunded to the client: {
        *[other] it was cancelled
     }.
 notify-dispute-opened-other = ⚠️ { $by_name } opened a dispute on Deal #{ $deal } (Job #{ $job } “{ $title }”):
-notify-dispute-respond = Every timer of the deal is paused and the moderators have been called in; your side is expected by { $respond_at }.
-notify-dispute-opened-self = ⚠️ Your dispute on Deal #{ $deal } is open. Every timer of the deal is paused; the moderators will decide and both of you will be told.
+notify-dispute-respond = Every timer of the deal is paused and the moderators have been called in; your side is expected by { $respond_at }. Reply to this message with your side (text or files), or send /evidence { $deal } &lt;what happened&gt;.
+notify-dispute-opened-self = ⚠️ Your dispute on Deal #{ $deal } is open. Every timer of the deal is paused; the moderators will decide and both of you will be told. To add evidence, reply to this message with text or files, or send /evidence { $deal } &lt;text&gt;.
 notify-resolved-client = ⚖️ The moderators decided Deal #{ $deal }: { $outcome ->
         [release] the money goes to the freelancer.
         [refund] you are refunded { $back }{ $how ->

@@ -26,3 +26,22 @@ err-mod-removejob-usage = Формат: /removejob &lt;заказ&gt; &lt;при
 err-mod-paid-usage = Формат: /paid &lt;выплата&gt;
 err-mod-deal-usage = Формат: /deal &lt;сделка&gt;
 alert-internal-error = ⚠️ Внутренняя ошибка при обработке обновления: { $error }. Подробности в журнале.
+mod-evidence-added = 📎 Добавлено к спору по сделке #{ $deal }{ $files ->
+        [0] {""}
+        [one] {" "}({ $files } файл)
+        [few] {" "}({ $files } файла)
+       *[other] {" "}({ $files } файлов)
+    }; модераторы это видят.
+err-mod-evidence-usage = Изложите свою позицию по спору: /evidence &lt;сделка&gt; &lt;что произошло&gt;, или ответьте на сообщение о споре текстом или файлами.
+alert-deadline-error = ⚠️ Не удалось выполнить действие по сроку: { $kind } для #{ $subject } ({ $error }). Оно остаётся в очереди и будет повторено; подробности в журнале.
+
+## Меню команд в группе модераторов (setMyCommands для этого чата)
+
+cmd-mod-resolve = Решить спор: сделка release|refund|split процент
+cmd-mod-deal = Вся история сделки
+cmd-mod-ban = Заблокировать: id пользователя, причина
+cmd-mod-unban = Снять блокировку: id пользователя
+cmd-mod-removejob = Снять заказ: заказ, причина
+cmd-mod-payouts = Ожидающие выплаты и возвраты
+cmd-mod-paid = Отметить выплату выполненной
+cmd-mod-stats = Заказы, отклики, сделки и деньги
