@@ -12,6 +12,8 @@ starts a new Application on the same database: the restart tests use it.
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.sandbox.botapi import BotApiServer, SimUser
+from bot.domain.errors import DomainError
+from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
 from bot.services.base import Clock, Services
 from tests.conftest import make_settings
 
@@ -36,12 +39,18 @@ class Market:
 
     async def __aenter__(self) -> Market:
         await self.server.start()
-        await self.start_bot()
+        try:
+            await self.start_bot()
+        except BaseException:
+            await self.server.stop()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.stop_bot()
-        await self.server.stop()
+        try:
+            await self.stop_bot()
+        finally:
+            await self.server.stop()
 
     @property
     def settings(self) -> Settings:
@@ -89,6 +98,11 @@ class Market:
         await self.stop_bot()
         await self.start_bot()
 
+    def sentence(self, err: DomainError) -> str:
+        """What a person sees for a refusal (visible text, in English)."""
+        assert self.app is not None
+        return visible(self.app.bot_data["rt"].i18n.error("en", err))
+
     def person(
         self, user_id: int, name: str, language: str = "en", username: str | None = None
     ) -> SimUser:
@@ -107,3 +121,13 @@ class Market:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("outbox still has due rows")
+
+
+def visible(markup: str) -> str:
+    """The text Telegram shows for HTML `markup`: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def labels(msg: SimMessage) -> list[str]:
+    """The texts of a message's buttons, in order."""
+    return [b.text for b in msg.buttons]

@@ -3,96 +3,28 @@ polling the loopback Bot API server, including a restart in the middle of /post.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from telegram.ext import Application
 
-from bot.app import build_application
-from bot.domain.errors import DomainError, Forbidden, InvalidInput
+from bot.domain.errors import Forbidden, InvalidInput
 from bot.domain.states import JobState
 from bot.handlers.base import build_keyboard
-from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
+from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import jobs
 from bot.services.base import Services
 from bot.services.jobs import JobDraft
 from bot.services.profiles import touch_user
-from tests.conftest import make_settings
+from tests.factories import CLIENT, FREELANCER, FREELANCER2
+from tests.harness import Market, labels
 
-TOKEN = "123456:TEST-flows"
-CLIENT, FREELANCER, FREELANCER2 = 1001, 2001, 2002
 TRICKY_TITLE = 'Cats <b>& "dogs"</b> blog'
-
-
-class Market:
-    """The loopback server and one running Application on a database file; restartable."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.server = BotApiServer(token=TOKEN, bot_username="market_bot")
-        self.db_path = tmp_path / "market.db"
-        self.app: Application | None = None
-
-    async def start(self) -> None:
-        settings = make_settings(
-            bot_token=TOKEN,
-            bot_api_base_url=self.server.base_url,
-            database_url=f"sqlite:///{self.db_path}",
-        )
-        app = build_application(settings, outbox_poll=0.05, persistence_interval=0.2)
-        await app.initialize()
-        svc: Services = app.bot_data["rt"].svc
-        try:
-            svc.db.conn  # noqa: B018 - connected already if initialize() ran post_init
-        except RuntimeError:
-            assert app.post_init is not None
-            await app.post_init(app)  # what run_polling() does after initialize()
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        self.app = app
-
-    async def stop(self) -> None:
-        app, self.app = self.app, None
-        if app is None:
-            return
-        assert app.updater is not None
-        await app.updater.stop()
-        await app.stop()  # flushes the persistence one last time
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-        await app.shutdown()
-
-    @property
-    def svc(self) -> Services:
-        assert self.app is not None
-        return self.app.bot_data["rt"].svc
-
-    def sentence(self, err: DomainError) -> str:
-        """What a person sees for a refusal (visible text, in English)."""
-        assert self.app is not None
-        return visible(self.app.bot_data["rt"].i18n.error("en", err))
-
-    def person(self, user_id: int, name: str, language: str = "en") -> SimUser:
-        return self.server.add_user(user_id, name, username=name.lower(), language_code=language)
-
-
-def visible(markup: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 @pytest.fixture
 async def market(tmp_path) -> AsyncIterator[Market]:
-    m = Market(tmp_path)
-    await m.server.start()
-    await m.start()
-    try:
+    async with Market(tmp_path) as m:
         yield m
-    finally:
-        await m.stop()
-        await m.server.stop()
 
 
 async def step(
@@ -109,10 +41,6 @@ async def step(
     elif text is not None:
         await user.send(text)
     return await user.wait_for(lambda m: expect in m.text and m.inline, timeout=10)
-
-
-def labels(msg: SimMessage) -> list[str]:
-    return [b.text for b in msg.buttons]
 
 
 async def open_job(svc: Services, client: int = CLIENT, title: str = "Logo for a bakery") -> int:
@@ -244,8 +172,7 @@ async def test_post_restart_in_the_middle(market: Market):
 
     assert market.app is not None
     await market.app.update_persistence()
-    await market.stop()
-    await market.start()  # a new Application on the same database
+    await market.restart()  # a new Application on the same database
 
     # The person carries on from the same step.
     m = await step(

@@ -4,81 +4,25 @@ Bot API server, people typing commands and pressing buttons."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from telegram.ext import Application
 
-from bot.app import build_application
-from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
+from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import bids, jobs
 from bot.services.base import Services
 from bot.services.jobs import JobDraft
-from tests.conftest import make_settings
+from tests import factories as f
+from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
+from tests.harness import Market, labels
 
-TOKEN = "123456:TEST-browse"
-CLIENT, FREELANCER, FREELANCER2, STRANGER = 1001, 2001, 2002, 3001
 TRICKY_TITLE = 'C++ <templates> & "quotes"'
-
-
-@dataclass
-class Market:
-    server: BotApiServer
-    app: Application
-
-    @property
-    def svc(self) -> Services:
-        return self.app.bot_data["rt"].svc
-
-    def person(self, user_id: int, name: str, language: str = "en") -> SimUser:
-        return self.server.add_user(user_id, name, username=name.lower(), language_code=language)
 
 
 @pytest.fixture
 async def market(tmp_path) -> AsyncIterator[Market]:
-    server = BotApiServer(token=TOKEN, bot_username="market_bot")
-    await server.start()
-    settings = make_settings(
-        bot_token=TOKEN,
-        bot_api_base_url=server.base_url,
-        database_url=f"sqlite:///{tmp_path}/m.db",
-    )
-    app = build_application(settings, outbox_poll=0.05, persistence_interval=0.2)
-    try:
-        async with app:
-            svc: Services = app.bot_data["rt"].svc
-            try:
-                svc.db.conn  # noqa: B018 - connected already when initialize() runs post_init
-            except RuntimeError:
-                assert app.post_init is not None
-                await app.post_init(app)  # what run_polling() does after initialize()
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield Market(server, app)
-            finally:
-                await app.updater.stop()
-                await app.stop()
-        await _post_shutdown(app)
-    finally:
-        await server.stop()
-
-
-async def _post_shutdown(app: Application) -> None:
-    """What run_polling() does last; the dispatcher and the database are closed even if
-    another part of the shutdown (not this file's subject) fails."""
-    rt = app.bot_data["rt"]
-    try:
-        assert app.post_shutdown is not None
-        await app.post_shutdown(app)
-    except Exception:
-        logging.getLogger(__name__).exception("post_shutdown failed")
-        if rt.dispatcher is not None:
-            await rt.dispatcher.stop()
-        await rt.svc.db.close()
+    async with Market(tmp_path) as m:
+        yield m
 
 
 async def people(m: Market) -> tuple[SimUser, SimUser, SimUser, SimUser]:
@@ -96,18 +40,10 @@ async def people(m: Market) -> tuple[SimUser, SimUser, SimUser, SimUser]:
 
 
 def draft(title: str = "Build a Telegram bot", category: str = "programming", **over) -> JobDraft:
+    """factories.draft, with the answers the category asks for."""
     answers = {"programming": {"stack": "python"}, "design": {"deliverable": "a logo"}}
-    base = {
-        "category": category,
-        "title": title,
-        "description": "A marketplace bot with escrow, bids and disputes, in Python.",
-        "answers": answers.get(category, {}),
-        "budget_min": 100,
-        "budget_max": 200,
-        "deadline_at": 10**10,
-    }
-    base.update(over)
-    return JobDraft(**base)  # type: ignore[arg-type]
+    over = {"answers": answers.get(category, {}), **over}
+    return f.draft(title=title, category=category, **over)
 
 
 async def quiet(user: SimUser, seconds: float = 0.3) -> None:
@@ -151,10 +87,6 @@ async def relayed_to(m: Market, chat_id: int, key: str) -> SimMessage:
             return msg
         await asyncio.sleep(0.05)
     raise AssertionError(f"{key} was not sent to {chat_id}")
-
-
-def labels(msg: SimMessage) -> list[str]:
-    return [b.text for b in msg.buttons]
 
 
 # --- everyone -------------------------------------------------------------------------------
