@@ -1,19 +1,29 @@
 """The outbox dispatcher: sends what services queued, within Telegram's limits.
 
 - Rows are taken in id order; one chat's rows go in order, different chats in parallel.
-- 429: the row waits `retry_after` (the chat is skipped until then, others go on).
-- Network errors and 5xx: retried with backoff, up to MAX_ATTEMPTS.
+- 429: the row waits `retry_after` (the chat is skipped until then, others go on); a 429 in
+  a private chat means the bot as a whole is over its limit, so every send pauses as long.
+- Network errors and 5xx: retried with backoff (at most a minute apart) for as long as
+  Telegram stays unreachable, up to GIVE_UP_AFTER: an outage delays notifications, it does
+  not lose them.
 - 403 (blocked, never started): given up, the person marked unreachable; nothing else stops.
 - A row is marked sent only after Telegram accepted it; a crash in between sends it again
   at most once more (at-least-once), never loses it.
-The overall 30/s and 20/min-per-group pacing comes from PTB's AIORateLimiter on the bot.
+
+Pacing is the dispatcher's own (`Pacer`): sends are spaced evenly at `rate` a second (27, under
+Telegram's 30) and at most `group_per_minute` (19, under 20) go to one group or channel in
+any 61 seconds. PTB's AIORateLimiter on the bot (a leaky bucket, 30/s with a burst of 30)
+still paces the handlers' replies, but its burst alone would break a strict "30 in any one
+second" rule: a burst of notifications (10,000 deadlines falling due at once) must not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +35,58 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 BATCH = 100
+GIVE_UP_AFTER = 24 * 3600  # a row Telegram would not take for a day (network, 5xx) fails
+MAX_BACKOFF = 60  # seconds between retries after network errors and 5xx
+RATE = 27.0  # sends a second, evenly spaced (Telegram allows about 30: room for jitter)
+GROUP_PER_MINUTE = 19  # sends to one group or channel in any GROUP_WINDOW (Telegram: 20/min)
+GROUP_WINDOW = 61.0
+IN_FLIGHT = 8  # rows being sent at once: a burst of notifications leaves the replies room
+
+
+class Pacer:
+    """Spaces the dispatcher's sends: one every 1/rate seconds overall, and a sliding window
+    per group chat. `wait(chat_id)` returns when this send may go; `pause(seconds)` holds
+    every send (after a 429 that speaks for the whole bot).
+
+    The spacing is measured from when the previous send was actually let go, not from when
+    it was due: when the event loop was busy (a crowd of deadlines running) the late sends do
+    not bunch up and go out together."""
+
+    def __init__(self, rate: float = RATE, group_per_minute: int = GROUP_PER_MINUTE) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.group_limit = group_per_minute
+        self._last = float("-inf")  # loop time the last send was let go
+        self._lock = asyncio.Lock()  # first come, first served
+        self._groups: dict[int, deque[float]] = {}
+        self._group_locks: dict[int, asyncio.Lock] = {}
+
+    def pause(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._last = max(self._last, loop.time() + seconds - self.interval)
+
+    async def wait(self, chat_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        if chat_id < 0 and self.group_limit > 0:
+            lock = self._group_locks.setdefault(chat_id, asyncio.Lock())
+            async with lock:
+                sent = self._groups.setdefault(chat_id, deque())
+                while True:
+                    now = loop.time()
+                    while sent and now - sent[0] >= GROUP_WINDOW:
+                        sent.popleft()
+                    if len(sent) < self.group_limit:
+                        break
+                    await asyncio.sleep(sent[0] + GROUP_WINDOW - now)
+                sent.append(now)
+        if not self.interval:
+            return
+        async with self._lock:
+            left = self._last + self.interval - loop.time()
+            while left > 0:  # (again if a 429 paused everything meanwhile)
+                await asyncio.sleep(left)
+                left = self._last + self.interval - loop.time()
+            self._last = loop.time()
 
 
 @dataclass
@@ -43,11 +103,20 @@ Renderer = Callable[[Runtime, dict[str, Any], str], Awaitable[Outgoing]]
 
 
 class Dispatcher:
-    def __init__(self, rt: Runtime, bot: Bot, render: Renderer, poll_interval: float = 0.5):
+    def __init__(
+        self,
+        rt: Runtime,
+        bot: Bot,
+        render: Renderer,
+        poll_interval: float = 0.5,
+        pacer: Pacer | None = None,
+    ):
         self.rt = rt
         self.bot = bot
         self.render = render
         self.poll_interval = poll_interval
+        self.pacer = pacer or Pacer()
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -86,7 +155,19 @@ class Dispatcher:
         """Send every row due now; returns how many rows were handled."""
         svc = self.rt.svc
         async with svc.read() as tx:
-            rows = await tx.outbox.due(tx.now, BATCH)
+            # Due rows, but not behind an earlier row of the same chat that waits for a
+            # retry: a chat's messages keep their order even when one of them failed. Found
+            # through the index of pending rows: the table keeps every row ever sent, and a
+            # scan in id order would walk all of them on every pass.
+            found = await tx.fetchall(
+                "SELECT * FROM outbox o INDEXED BY outbox_pending"
+                " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
+                " AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.state = 'pending'"
+                " AND h.next_attempt_at > ? AND h.chat_id = o.chat_id AND h.id < o.id)"
+                " ORDER BY o.id LIMIT ?",
+                (tx.now, tx.now, BATCH),
+            )
+        rows = [{**dict(r), "params": json.loads(r["params"])} for r in found]
         if not rows:
             return 0
         by_chat: dict[int, list[dict[str, Any]]] = {}
@@ -97,7 +178,9 @@ class Dispatcher:
 
     async def _send_chat(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
-            if not await self._send_row(row):
+            async with self._in_flight:
+                sent = await self._send_row(row)
+            if not sent:
                 return  # keep this chat's order: later rows wait for the failed one
 
     async def _send_row(self, row: dict[str, Any]) -> bool:
@@ -108,6 +191,8 @@ class Dispatcher:
         except RetryAfter as exc:
             wait = exc.retry_after
             delay = int(wait.total_seconds()) if hasattr(wait, "total_seconds") else int(wait)
+            if row["chat_id"] > 0:  # not a group's own limit: the bot's, every send waits
+                self.pacer.pause(max(1, delay))
             await self._retry(row, max(1, delay), f"429 retry after {delay}s")
             return False
         except Forbidden as exc:
@@ -127,11 +212,13 @@ class Dispatcher:
                     await tx.outbox.give_up(row["id"], str(exc), state="failed")
                 return True
         except (TimedOut, NetworkError) as exc:
-            if row["attempts"] + 1 >= MAX_ATTEMPTS:
+            # Telegram unreachable or failing (5xx, a dropped connection): try again, a little
+            # later each time; only a row it has refused for a whole day is given up.
+            if svc.clock.now() - row["created_at"] >= GIVE_UP_AFTER:
                 async with svc.tx() as tx:
                     await tx.outbox.give_up(row["id"], str(exc), state="failed")
                 return True
-            await self._retry(row, min(300, 2 ** row["attempts"]), str(exc))
+            await self._retry(row, min(MAX_BACKOFF, 2 ** min(row["attempts"], 16)), str(exc))
             return False
         except Exception as exc:
             log.exception("outbox row %s (%s) failed to render or send", row["id"], row["key"])
@@ -167,7 +254,9 @@ class Dispatcher:
         method = row["method"]
         params = row["params"]
         chat_id = row["chat_id"]
+        pace = self.pacer.wait  # right before each call, after the rendering's reads
         if method == "refund_star":
+            await pace(chat_id)
             await self.bot.refund_star_payment(
                 user_id=chat_id, telegram_payment_charge_id=params["charge_id"]
             )
@@ -179,6 +268,7 @@ class Dispatcher:
         markup = build_keyboard(self.rt, out.rows)
         if method == "invoice":
             s = self.rt.svc.settings
+            await pace(chat_id)
             msg = await self.bot.send_invoice(
                 chat_id=chat_id,
                 title=out.extra["title"],
@@ -197,11 +287,13 @@ class Dispatcher:
                     target = await tx.outbox.sent_message(row["ref"], chat_id)
             if target is None:
                 return None
+            await pace(chat_id)
             await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=target, reply_markup=markup
             )
             return target
         reply_to = out.extra.get("reply_to")
+        await pace(chat_id)
         msg = await self.bot.send_message(
             chat_id,
             text,
@@ -210,7 +302,9 @@ class Dispatcher:
             allow_sending_without_reply=True,
         )
         for file_id in out.extra.get("documents", []):
+            await pace(chat_id)
             await self.bot.send_document(chat_id, file_id)
         for file_id in out.extra.get("photos", []):
+            await pace(chat_id)
             await self.bot.send_photo(chat_id, file_id)
         return msg.message_id

@@ -7,6 +7,7 @@ row was not in an expected state, and the service turns that into a clear refusa
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,12 @@ def _decode(row: Any) -> dict[str, Any]:
     for key in _JSON_COLUMNS & d.keys():
         d[key] = json.loads(d[key]) if d[key] else ({} if key == "answers" else [])
     return d
+
+
+def _has_token(word: str) -> bool:
+    """Whether the FTS5 unicode61 tokenizer finds a token in `word` (a letter, a digit or a
+    private-use character); a word without one would be an empty phrase, matching nothing."""
+    return any(ch.isalnum() or unicodedata.category(ch) == "Co" for ch in word)
 
 
 def _states(values: Iterable[str]) -> tuple[str, list[str]]:
@@ -160,15 +167,45 @@ class JobsRepo(Repo):
         limit: int = 10,
         offset: int = 0,
     ) -> list[Job]:
-        sql = "SELECT * FROM jobs WHERE state = 'open'"
-        params: list[Any] = []
-        if category:
-            sql += " AND category = ?"
-            params.append(category)
+        """Open jobs of `category` (an id) whose title or description has every word,
+        newest first.
+
+        Words go through the full-text index of migration 0003 (FTS5 over the open jobs): a
+        word matches a job with a word *starting* with it, in any case and with or without
+        accents, in any script (`logo` finds "Logos", `прог` finds "Программист", `cafe`
+        finds "Café").
+        Unlike the substring scan this replaced, a word no longer matches the middle of
+        another (`gram` does not find "programming"). A word without a single letter or
+        digit (`$$$`, an emoji) has nothing to index and is still matched as a substring.
+        User text never reaches the FTS query syntax: each word is one quoted string.
+        """
+        terms: list[str] = []
+        substrings: list[str] = []
         for word in words or []:
-            sql += " AND (instr(lower(title), ?) > 0 OR instr(lower(description), ?) > 0)"
-            params += [word.lower(), word.lower()]
-        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+            if _has_token(word):
+                terms.append('"' + word.replace('"', '""') + '"*')
+            elif word.strip():
+                substrings.append(word.lower())
+        params: list[Any] = []
+        if terms:
+            # The index hands out matches newest first; the join checks state and category
+            # until the page is full, so a common word costs no more than a rare one.
+            sql = (
+                "SELECT j.* FROM jobs_fts JOIN jobs j ON j.id = jobs_fts.rowid"
+                " WHERE jobs_fts MATCH ? AND j.state = 'open'"
+            )
+            params.append(" ".join(terms))
+            order = "jobs_fts.rowid DESC"
+        else:
+            sql = "SELECT j.* FROM jobs j WHERE j.state = 'open'"
+            order = "j.id DESC"
+        if category:
+            sql += " AND j.category = ?"
+            params.append(category)
+        for word in substrings:
+            sql += " AND (instr(lower(j.title), ?) > 0 OR instr(lower(j.description), ?) > 0)"
+            params += [word, word]
+        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
         params += [limit, offset]
         rows = await self.tx.fetchall(sql, params)
         return [Job.model_validate(_decode(r)) for r in rows]
