@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -155,19 +154,7 @@ class Dispatcher:
         """Send every row due now; returns how many rows were handled."""
         svc = self.rt.svc
         async with svc.read() as tx:
-            # Due rows, but not behind an earlier row of the same chat that waits for a
-            # retry: a chat's messages keep their order even when one of them failed. Found
-            # through the index of pending rows: the table keeps every row ever sent, and a
-            # scan in id order would walk all of them on every pass.
-            found = await tx.fetchall(
-                "SELECT * FROM outbox o INDEXED BY outbox_pending"
-                " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
-                " AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.state = 'pending'"
-                " AND h.next_attempt_at > ? AND h.chat_id = o.chat_id AND h.id < o.id)"
-                " ORDER BY o.id LIMIT ?",
-                (tx.now, tx.now, BATCH),
-            )
-        rows = [{**dict(r), "params": json.loads(r["params"])} for r in found]
+            rows = await tx.outbox.due(tx.now, BATCH)
         if not rows:
             return 0
         by_chat: dict[int, list[dict[str, Any]]] = {}

@@ -44,15 +44,8 @@ async def missed_star_payments(bot: Bot, svc: Services) -> int:
             and deals.parse_payload(t.source.invoice_payload or "") is not None
         ]
         if incoming:
-            marks = ",".join("?" * len(incoming))
             async with svc.read() as tx:
-                known = {
-                    r["charge_id"]
-                    for r in await tx.fetchall(
-                        f"SELECT charge_id FROM payments WHERE charge_id IN ({marks})",
-                        [t.id for t in incoming],
-                    )
-                }
+                known = await tx.payments.known([t.id for t in incoming])
             for t in incoming:
                 if t.id in known:
                     continue

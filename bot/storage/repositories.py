@@ -442,6 +442,16 @@ class PaymentsRepo(Repo):
         row = await self.tx.fetchone("SELECT * FROM payments WHERE charge_id = ?", (charge_id,))
         return None if row is None else dict(row)
 
+    async def known(self, charge_ids: list[str]) -> set[str]:
+        """Which of these charge ids are already recorded."""
+        if not charge_ids:
+            return set()
+        marks = ",".join("?" * len(charge_ids))
+        rows = await self.tx.fetchall(
+            f"SELECT charge_id FROM payments WHERE charge_id IN ({marks})", list(charge_ids)
+        )
+        return {r["charge_id"] for r in rows}
+
     async def record(self, **f: Any) -> bool:
         """Insert a payment; False if this charge id was already recorded."""
         cur = await self.tx.execute(
