@@ -166,19 +166,7 @@ class BenchServer(BotApiServer):
         `slot` is awaited before each of the two updates (the pacing)."""
         if slot is not None:
             await slot()
-        query_id = str(6_000_000_000_000_000 + next(self._ids))
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._pre_checkouts[query_id] = {"future": future, "user_id": user.id, "data": data}
-        self.push_update(
-            "pre_checkout_query",
-            {
-                "id": query_id,
-                "from": user.api(),
-                "currency": data["currency"],
-                "total_amount": data["total_amount"],
-                "invoice_payload": data["payload"],
-            },
-        )
+        _query_id, future = self._push_pre_checkout(user, data)
         answer = await asyncio.wait_for(future, wait)
         if not answer["ok"]:
             raise LoadError(f"pre-checkout refused: {answer.get('error_message')}")

@@ -131,3 +131,24 @@ def visible(markup: str) -> str:
 def labels(msg: SimMessage) -> list[str]:
     """The texts of a message's buttons, in order."""
     return [b.text for b in msg.buttons]
+
+
+async def step(
+    user: SimUser,
+    text: str | None,
+    expect: str,
+    press: str | None = None,
+    on: SimMessage | None = None,
+    *,
+    buttons: bool = False,
+) -> SimMessage:
+    """Type `text` (or press `press` on `on`), then wait for the bot's message containing
+    `expect` (with inline buttons, when `buttons`)."""
+    if press is not None:
+        assert on is not None
+        await user.press(on, press)
+    elif text is not None:
+        await user.send(text)
+    if buttons:
+        return await user.wait_for(lambda m: expect in m.text and m.inline, timeout=10)
+    return await user.wait_for(expect, timeout=10)

@@ -10,13 +10,13 @@ import pytest
 from bot.domain.errors import Forbidden, InvalidInput
 from bot.domain.states import JobState
 from bot.handlers.base import build_keyboard
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import jobs
 from bot.services.base import Services
 from bot.services.jobs import JobDraft
 from bot.services.profiles import touch_user
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import Market, labels
+from tests.harness import step as _step
 
 TRICKY_TITLE = 'Cats <b>& "dogs"</b> blog'
 
@@ -27,20 +27,9 @@ async def market(tmp_path) -> AsyncIterator[Market]:
         yield m
 
 
-async def step(
-    user: SimUser,
-    text: str | None,
-    expect: str,
-    press: str | None = None,
-    on: SimMessage | None = None,
-) -> SimMessage:
-    """Send `text` (or press `press` on `on`), then wait for the bot's message with `expect`."""
-    if press is not None:
-        assert on is not None
-        await user.press(on, press)
-    elif text is not None:
-        await user.send(text)
-    return await user.wait_for(lambda m: expect in m.text and m.inline, timeout=10)
+def step(*args, **kwargs):
+    """Every prompt of a flow carries buttons (Back, Cancel, ...): wait for one of those."""
+    return _step(*args, buttons=True, **kwargs)
 
 
 async def open_job(svc: Services, client: int = CLIENT, title: str = "Logo for a bakery") -> int:

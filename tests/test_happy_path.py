@@ -14,28 +14,12 @@ import pytest
 
 from bot.sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
-from tests.harness import Market
+from tests.harness import Market, step
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
 
 TITLE = 'C++ <templates> & "quotes"'
 CLIENT, FRED, GINA = 1001, 2001, 2002
-
-
-async def ask(
-    user: SimUser,
-    text: str | None,
-    expect: str,
-    press: str | None = None,
-    on: SimMessage | None = None,
-) -> SimMessage:
-    """Type `text` (or press a button), then wait for a bot message containing `expect`."""
-    if press is not None:
-        assert on is not None
-        await user.press(on, press)
-    elif text is not None:
-        await user.send(text)
-    return await user.wait_for(expect, timeout=10)
 
 
 def received(user: SimUser) -> str:
@@ -50,16 +34,16 @@ async def test_post_bid_ask_hire_pay_deliver_revise_release_rate(tmp_path) -> No
         gina = m.person(GINA, "Gina")
 
         # --- the client posts a job through the flow -------------------------------------
-        msg = await ask(clara, "/post", "choose the category")
-        msg = await ask(clara, None, "title of the job", press="💻 Programming", on=msg)
-        msg = await ask(clara, TITLE, "Describe the job")
-        msg = await ask(clara, "Generic containers for a game engine, with tests.", "question 1")
-        msg = await ask(clara, "C++20", "question 2")
-        msg = await ask(clara, None, "budget", press="Skip ▶", on=msg)
-        msg = await ask(clara, "100-200", "delivered")
-        msg = await ask(clara, "2w", "private brief")
-        msg = await ask(clara, None, "files", press="Skip ▶", on=msg)
-        msg = await ask(clara, None, "Preview", press="✔ Done", on=msg)
+        msg = await step(clara, "/post", "choose the category")
+        msg = await step(clara, None, "title of the job", press="💻 Programming", on=msg)
+        msg = await step(clara, TITLE, "Describe the job")
+        msg = await step(clara, "Generic containers for a game engine, with tests.", "question 1")
+        msg = await step(clara, "C++20", "question 2")
+        msg = await step(clara, None, "budget", press="Skip ▶", on=msg)
+        msg = await step(clara, "100-200", "delivered")
+        msg = await step(clara, "2w", "private brief")
+        msg = await step(clara, None, "files", press="Skip ▶", on=msg)
+        msg = await step(clara, None, "Preview", press="✔ Done", on=msg)
         assert TITLE in msg.text
         await clara.press(msg, "✅ Publish")
         await clara.wait_for("Job #1 is live.")
@@ -67,11 +51,11 @@ async def test_post_bid_ask_hire_pay_deliver_revise_release_rate(tmp_path) -> No
         assert job.title == TITLE and job.state == "open"
 
         # --- two freelancers bid: Fred guided, Gina in one line -----------------------------
-        msg = await ask(fred, "/bid 1", "Your price")
+        msg = await step(fred, "/bid 1", "Your price")
         assert TITLE in msg.text
-        msg = await ask(fred, "150", "how many days")
-        msg = await ask(fred, "5", "cover letter")
-        msg = await ask(fred, "Ten years of templates & allocators.", "Send it?")
+        msg = await step(fred, "150", "how many days")
+        msg = await step(fred, "5", "cover letter")
+        msg = await step(fred, "Ten years of templates & allocators.", "Send it?")
         await fred.press(msg, "✅ Confirm")
         await fred.wait_for("Bid #1 on Job #1 is placed")
         await gina.send("/bid 1 120 7 I write <generic> code & tests.")
@@ -88,7 +72,7 @@ async def test_post_bid_ask_hire_pay_deliver_revise_release_rate(tmp_path) -> No
         await clara.wait_for("Yes, C++17 is fine.")
 
         # --- hire Fred from /bids, pay the invoice -----------------------------------------
-        listing = await ask(clara, "/bids 1", "Bid #1")
+        listing = await step(clara, "/bids 1", "Bid #1")
         assert "Bid #2" in listing.text
         await clara.press(listing, "Accept #1")
         await clara.wait_for("Deal #1 created")

@@ -12,27 +12,11 @@ from telegram import BotCommandScopeAllPrivateChats
 from bot.sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
-from tests.harness import Market
+from tests.harness import Market, step
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
-
-
-async def step(
-    user: SimUser,
-    expect: str,
-    text: str | None = None,
-    press: str | None = None,
-    on: SimMessage | None = None,
-) -> SimMessage:
-    """Type `text` (or press `press` on `on`), then wait for the bot's answer with `expect`."""
-    if press is not None:
-        assert on is not None
-        await user.press(on, press)
-    elif text is not None:
-        await user.send(text)
-    return await user.wait_for(expect, timeout=10)
 
 
 def is_invoice(msg: SimMessage) -> bool:
@@ -54,16 +38,16 @@ async def test_the_happy_path_in_russian(tmp_path) -> None:
         assert "Ольга" in welcome.text
 
         # The client posts a job through the conversation, step by step.
-        msg = await step(olga, "шаг 1: выберите категорию", "/post")
+        msg = await step(olga, "/post", "шаг 1: выберите категорию")
         assert "🧩 Другое" in [b.text for b in msg.buttons]
-        msg = await step(olga, "Название", press="🧩 Другое", on=msg)
+        msg = await step(olga, None, "Название", press="🧩 Другое", on=msg)
         assert {"◀ Назад", "✖ Отмена"} <= {b.text for b in msg.buttons}
-        await step(olga, "Опишите заказ", "Логотип для пекарни")
-        await step(olga, "бюджет", "Круглый логотип для семейной пекарни, тёплые цвета.")
-        await step(olga, "сдана", "150")
-        msg = await step(olga, "закрытое ТЗ", "1w")
-        msg = await step(olga, "файлы", press="Пропустить ▶", on=msg)
-        msg = await step(olga, "Предпросмотр", press="✔ Готово", on=msg)
+        await step(olga, "Логотип для пекарни", "Опишите заказ")
+        await step(olga, "Круглый логотип для семейной пекарни, тёплые цвета.", "бюджет")
+        await step(olga, "150", "сдана")
+        msg = await step(olga, "1w", "закрытое ТЗ")
+        msg = await step(olga, None, "файлы", press="Пропустить ▶", on=msg)
+        msg = await step(olga, None, "Предпросмотр", press="✔ Готово", on=msg)
         assert "Логотип для пекарни" in msg.text and "Без закрытого ТЗ." in msg.text
         assert "Бюджет: 150 ⭐" in msg.text
         await olga.press(msg, "✅ Опубликовать")

@@ -2499,19 +2499,7 @@ class BotApiServer:
                     + self.transcript(chat.id)
                 )
             data = live.invoice_data
-        query_id = str(5_000_000_000_000_000 + next(self._ids))
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._pre_checkouts[query_id] = {"future": future, "user_id": user.id, "data": data}
-        self.push_update(
-            "pre_checkout_query",
-            {
-                "id": query_id,
-                "from": user.api(),
-                "currency": data["currency"],
-                "total_amount": data["total_amount"],
-                "invoice_payload": data["payload"],
-            },
-        )
+        query_id, future = self._push_pre_checkout(user, data)
         try:
             answer = await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:
@@ -2525,6 +2513,23 @@ class BotApiServer:
         return self._successful_payment(
             user, chat.id, data["payload"], data["total_amount"], data["currency"], None
         )
+
+    def _push_pre_checkout(self, user: SimUser, data: dict) -> tuple[str, asyncio.Future]:
+        """Send the bot a pre_checkout_query for invoice `data`; the future gets its answer."""
+        query_id = str(5_000_000_000_000_000 + next(self._ids))
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pre_checkouts[query_id] = {"future": future, "user_id": user.id, "data": data}
+        self.push_update(
+            "pre_checkout_query",
+            {
+                "id": query_id,
+                "from": user.api(),
+                "currency": data["currency"],
+                "total_amount": data["total_amount"],
+                "invoice_payload": data["payload"],
+            },
+        )
+        return query_id, future
 
     def _successful_payment(
         self,

@@ -108,3 +108,16 @@ def as_admin(svc: Services, user_id: int) -> Moderator:
     if not svc.is_admin(user_id):
         raise Forbidden("moderator.only")
     return Moderator(user_id)
+
+
+async def replied_notice(
+    svc: Services, chat_id: int, message_id: int, keys: tuple[str, ...], param: str
+) -> int | None:
+    """A Telegram reply answers a message the dispatcher sent: if that was a notification of
+    one of `keys`, the number it was about (its `param`); None for any other message."""
+    async with svc.read() as tx:
+        row = await tx.outbox.find_by_message(chat_id, message_id)
+    if row is None or row["key"] not in keys:
+        return None
+    value = row["params"].get(param)
+    return value if isinstance(value, int) else None

@@ -7,7 +7,14 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Deal, Dispute
 from bot.domain.states import DealAction, DealState, JobState, next_deal_state
 from bot.services import escrow
-from bot.services.base import Moderator, Services, deal_or_404, lost_race, party_deal
+from bot.services.base import (
+    Moderator,
+    Services,
+    deal_or_404,
+    lost_race,
+    party_deal,
+    replied_notice,
+)
 from bot.services.deals import ALL_DEAL_DEADLINES, _finish, _move, _notify_params, _tell_both
 from bot.storage.db import Tx
 
@@ -171,11 +178,6 @@ DISPUTE_NOTICES = ("notify.dispute_opened_other", "notify.dispute_opened_self")
 
 
 async def dispute_of_reply(svc: Services, chat_id: int, message_id: int) -> int | None:
-    """The deal whose dispute notification the dispatcher sent as `message_id` in `chat_id`
-    (a party replying to it adds evidence); None for any other message."""
-    async with svc.read() as tx:
-        row = await tx.outbox.find_by_message(chat_id, message_id)
-    if row is None or row["key"] not in DISPUTE_NOTICES:
-        return None
-    deal = row["params"].get("deal")
-    return deal if isinstance(deal, int) else None
+    """The deal whose dispute notification `message_id` in `chat_id` is (a party replying to
+    it adds evidence); None for any other message."""
+    return await replied_notice(svc, chat_id, message_id, DISPUTE_NOTICES, "deal")

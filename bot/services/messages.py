@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, NotFound
 from bot.domain.states import BID_LIVE, JobState
-from bot.services.base import Services, active_user, bid_or_404, job_or_404
+from bot.services.base import Services, active_user, bid_or_404, job_or_404, replied_notice
 from bot.storage.db import Tx
 
 
@@ -78,11 +78,6 @@ RELAYED_KEYS = ("notify.question", "notify.message")
 
 
 async def thread_of_reply(svc: Services, chat_id: int, message_id: int) -> int | None:
-    """The stored message a Telegram reply answers: the relayed question or message that the
-    dispatcher sent as `message_id` in `chat_id`; None for any other message."""
-    async with svc.read() as tx:
-        row = await tx.outbox.find_by_message(chat_id, message_id)
-    if row is None or row["key"] not in RELAYED_KEYS:
-        return None
-    stored = row["params"].get("message")
-    return stored if isinstance(stored, int) else None
+    """The stored message a Telegram reply answers: the relayed question or message sent as
+    `message_id` in `chat_id`; None for any other message."""
+    return await replied_notice(svc, chat_id, message_id, RELAYED_KEYS, "message")
