@@ -228,7 +228,15 @@ class Walker:
                 await self.answer(self.client, funded, 30)
                 break
         await self.answer(self.client, funded, 30)
-        delivered = says(f"Deal #{d} is delivered")
+
+        def delivered(m: SimMessage) -> bool:
+            # The reply to /deliver can die with the bot after the commit; by the time the
+            # person asks again the short review window may have released the deal already.
+            return any(
+                f"Deal #{d} {word}" in m.text
+                for word in ("is delivered", "is released", "is complete")
+            )
+
         await self._until_answered(self.freelancer, f"/deliver {d} here it is", delivered)
         if self.release:
 
