@@ -4,6 +4,19 @@ Every write runs inside `BEGIN IMMEDIATE`, so two processes (or two connections)
 same deal serialize on SQLite's write lock, and the conditional `UPDATE ... WHERE state = ?`
 inside decides the single winner. Within one process an asyncio lock keeps the shared
 connection to one transaction at a time.
+
+Where statements run: aiosqlite owns the connection and its thread does the slow, blocking
+work (opening, migrations, WAL checkpoints). The statements of a transaction run on the event
+loop itself: they are lookups by key and small writes that take microseconds in WAL mode,
+where one trip to aiosqlite's thread costs about a hundred (a future, a cross-thread wake-up,
+a turn of the loop), and a handler makes twenty of them. Nothing on the loop waits for a
+lock: the connection's busy timeout is zero, `BEGIN IMMEDIATE` is retried with
+`asyncio.sleep` while another connection writes, and once it has the write lock nothing else
+in the transaction can be made to wait (WAL readers never block, and commits need no other
+lock). WAL checkpoints, the one part of a commit that writes the database file and syncs, are
+taken off the loop: automatic checkpoints are off for this connection and the thread runs a
+passive one every `CHECKPOINT_EVERY` commits. The repositories keep an async interface, so
+another backend (PostgreSQL with asyncpg) fits behind them unchanged.
 """
 
 from __future__ import annotations
@@ -38,7 +51,8 @@ from bot.storage.repositories import (
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_S = 30.0
+CHECKPOINT_EVERY = 200  # commits between passive WAL checkpoints (about 1-2 MB of WAL)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -56,26 +70,48 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        self._raw: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._commits = 0
 
     async def connect(self, migrate: bool = True) -> Database:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        path = self.path
+
+        def connector() -> sqlite3.Connection:
+            # Opened in aiosqlite's thread; statements also run on the loop's thread (never
+            # both at once: the lock below), hence check_same_thread=False.
+            self._raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            return self._raw
+
+        conn = await aiosqlite.Connection(connector, iter_chunk_size=64)
         conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
         self._conn = conn
+        await self._in_thread(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        await self._in_thread("PRAGMA journal_mode = WAL")
+        await self._in_thread("PRAGMA synchronous = NORMAL")
+        await self._in_thread("PRAGMA foreign_keys = ON")
         if migrate:
             await self.migrate()
+        # From here on nothing on the loop may wait for a lock (see the module's docstring).
+        await self._in_thread("PRAGMA busy_timeout = 0")
+        await self._in_thread("PRAGMA wal_autocheckpoint = 0")
         return self
+
+    async def _in_thread(self, sql: str) -> list[Any]:
+        """Run a statement in aiosqlite's thread and read it to the end. (A cursor that
+        `aiosqlite.Connection.execute` returns stays alive in the worker thread until its
+        next call, and an unfinished statement would make the next COMMIT fail.)"""
+        return list(await self.conn.execute_fetchall(sql))
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            async with self._lock:
+                await self._checkpoint()
+                await self._conn.close()
             self._conn = None
+            self._raw = None
 
     async def __aenter__(self) -> Database:
         if self._conn is None:
@@ -91,59 +127,94 @@ class Database:
             raise RuntimeError("database is not connected")
         return self._conn
 
+    @property
+    def raw(self) -> sqlite3.Connection:
+        if self._raw is None or self._conn is None:
+            raise RuntimeError("database is not connected")
+        return self._raw
+
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0])
+        return int((await self._in_thread("PRAGMA user_version"))[0][0])
 
     async def migrate(self) -> list[str]:
         """Apply every migration newer than the stored version; returns the names applied."""
         applied: list[str] = []
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._in_thread("BEGIN IMMEDIATE")
             try:
-                async with self.conn.execute("PRAGMA user_version") as cur:
-                    current = int((await cur.fetchone())[0])
+                current = int((await self._in_thread("PRAGMA user_version"))[0][0])
                 for number, name, sql in _migrations():
                     if number <= current:
                         continue
                     for statement in _split_sql(sql):
-                        await self.conn.execute(statement)
-                    await self.conn.execute(f"PRAGMA user_version = {number}")
+                        await self._in_thread(statement)
+                    await self._in_thread(f"PRAGMA user_version = {number}")
                     applied.append(name)
-                await self.conn.execute("COMMIT")
+                await self._in_thread("COMMIT")
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._in_thread("ROLLBACK")
                 raise
         for name in applied:
             log.info("applied migration %s", name)
         return applied
 
+    async def _begin(self, sql: str) -> None:
+        """Start a transaction without blocking the loop: while another connection holds
+        the write lock, wait with asyncio.sleep and try again (as SQLite's own busy handler
+        does, but letting the loop run), for up to BUSY_TIMEOUT_S."""
+        raw = self.raw
+        delay, waited = 0.001, 0.0
+        while True:
+            try:
+                raw.execute(sql)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if waited >= BUSY_TIMEOUT_S:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.05)
+
+    async def _checkpoint(self) -> None:
+        """A passive WAL checkpoint in aiosqlite's thread (the caller holds the lock)."""
+        self._commits = 0
+        try:
+            await self._in_thread("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the next one will catch up
+            log.warning("WAL checkpoint failed: %s", exc)
+
     @asynccontextmanager
     async def transaction(self, now: int) -> AsyncIterator[Tx]:
         """A write transaction: commits on success, rolls back on any exception."""
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(self.conn, now)
+            await self._begin("BEGIN IMMEDIATE")
+            raw = self.raw
             try:
-                yield tx
-                await self.conn.execute("COMMIT")
+                yield Tx(raw, now)
+                raw.execute("COMMIT")
             except BaseException:
                 # Also when COMMIT itself fails (disk full, I/O error): never leave the
                 # shared connection inside a transaction.
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
                 raise
+            self._commits += 1
+            if self._commits >= CHECKPOINT_EVERY:
+                await self._checkpoint()
 
     @asynccontextmanager
     async def read(self, now: int) -> AsyncIterator[Tx]:
         """A consistent read-only snapshot."""
         async with self._lock:
-            await self.conn.execute("BEGIN")
+            await self._begin("BEGIN")
+            raw = self.raw
             try:
-                yield Tx(self.conn, now)
+                yield Tx(raw, now)
             finally:
-                await self.conn.execute("ROLLBACK")
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
 
 
 def _split_sql(sql: str) -> list[str]:
@@ -164,31 +235,33 @@ def _split_sql(sql: str) -> list[str]:
 
 
 class Tx:
-    """One open transaction: the repositories services use, and the transaction's clock."""
+    """One open transaction: the repositories services use, and the transaction's clock.
 
-    def __init__(self, conn: aiosqlite.Connection, now: int) -> None:
+    The methods are coroutines so that repositories read the same over any backend; with
+    SQLite they complete without suspending (see the module's docstring)."""
+
+    def __init__(self, conn: sqlite3.Connection, now: int) -> None:
         self.conn = conn
         self.now = now
 
-    async def execute(self, sql: str, params: Any = ()) -> aiosqlite.Cursor:
-        return await self.conn.execute(sql, params)
+    async def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Any) -> None:
+        self.conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        """One row (queries here are by key or LIMIT 1); one trip to the database thread."""
-        rows = await self.conn.execute_fetchall(sql, params)
-        return rows[0] if rows else None
+        return self.conn.execute(sql, params).fetchone()
 
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
+        return self.conn.execute(sql, params).fetchall()
 
     async def insert(self, sql: str, params: Any = ()) -> int:
-        cur = await self.conn.execute(sql, params)
-        return int(cur.lastrowid)
+        return int(self.conn.execute(sql, params).lastrowid)
 
     async def update(self, sql: str, params: Any = ()) -> int:
         """Run a write and return how many rows it changed (0 = the condition did not hold)."""
-        cur = await self.conn.execute(sql, params)
-        return cur.rowcount
+        return self.conn.execute(sql, params).rowcount
 
     # Repositories, built on first use.
     @cached_property

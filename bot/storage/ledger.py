@@ -66,7 +66,7 @@ class Ledger:
             " VALUES (?, ?, ?, ?, ?)",
             (kind, deal_id, payout_id, memo, self.tx.now),
         )
-        await self.tx.conn.executemany(
+        await self.tx.executemany(
             "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency)"
             " VALUES (?, ?, ?, ?)",
             [(txn_id, acc, amt, currency) for acc, amt in legs],
