@@ -75,10 +75,14 @@ from bot.services.base import Clock, Services  # noqa: E402
 from bot.services.jobs import JobDraft  # noqa: E402
 from bot.services.profiles import touch_user  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
+from bot.transport import AiohttpRequest  # noqa: E402
 
 CLIENT_BASE, FREELANCER_BASE = 100_000, 200_000
 GOAL_RATIO = 0.5
 GOAL_P99_MS = 50.0
+# The echo bots and their HTTP transports: "echo" is python-telegram-bot as it comes (httpx),
+# the baseline of the goals; "echo-aiohttp" talks HTTP as the marketplace does.
+BOTS = {"echo": "httpx", "echo-aiohttp": "aiohttp"}
 
 log = logging.getLogger("bench.e2e")
 
@@ -100,8 +104,9 @@ def lifted_limiter() -> AIORateLimiter:
 # --- the two bots --------------------------------------------------------------------------
 
 
-def echo_bot(base_url: str, production_limiter: bool) -> Application:
-    """A bare python-telegram-bot echo bot: a message comes back as it was typed."""
+def echo_bot(base_url: str, production_limiter: bool, transport: str = "httpx") -> Application:
+    """A bare python-telegram-bot echo bot: a message comes back as it was typed. With
+    `transport="aiohttp"` it talks HTTP the way the marketplace does (bot/transport.py)."""
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -117,14 +122,16 @@ def echo_bot(base_url: str, production_limiter: bool) -> Application:
         assert message is not None
         await context.bot.send_message(message.chat_id, "Payment received.")
 
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(base_url)
         .rate_limiter(AIORateLimiter(max_retries=0) if production_limiter else lifted_limiter())
         .concurrent_updates(True)
-        .build()
     )
+    if transport == "aiohttp":
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest())
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.add_handler(PreCheckoutQueryHandler(approve))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, paid))
@@ -284,11 +291,11 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
             label = "as fast as answered" if not rate else f"paced {rate:g}/s"
             if phase == "production":
                 label += ", production 30/s"
-            for name in ("echo", "marketplace"):
-                if phase == "production" and name == "echo":
+            for name in args.bots:
+                if phase == "production" and name != "marketplace":
                     continue
                 spec = LoadSpec(
-                    script="echo" if name == "echo" else "market",
+                    script="market" if name == "marketplace" else "echo",
                     jobs=jobs,
                     bidders=bidders,
                     lifecycles=count,
@@ -298,9 +305,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
                 )
                 production = phase == "production"
                 app = (
-                    echo_bot(server.base_url, production)
-                    if name == "echo"
-                    else market_bot(server.base_url, db_path, production)
+                    market_bot(server.base_url, db_path, production)
+                    if name == "marketplace"
+                    else echo_bot(server.base_url, production, transport=BOTS[name])
                 )
                 print(f"running:   {name}, {label}, {count} lifecycles ...", flush=True)
                 results[(name, phase)] = describe(name, label, await run_with(app, server, spec))
@@ -310,6 +317,15 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
     lines = [results[k] for k in sorted(results, key=lambda k: (k[1] != "saturation", k))]
     print()
     report(lines)
+    if not {"marketplace", "echo"} <= set(args.bots):
+        rows = []
+        for only in args.bots:
+            sat, paced_row = results[(only, "saturation")], results[(only, "paced")]
+            rows += [
+                Row("e2e", f"{only} throughput (as fast as answered)", f"{sat['rate']:.0f} upd/s"),
+                Row("e2e", f"{only} p99 at {args.rate:g} upd/s", fmt_ms(paced_row["p99"])),
+            ]
+        return rows
     market_sat, echo_sat = results[("marketplace", "saturation")], results[("echo", "saturation")]
     market_paced, echo_paced = results[("marketplace", "paced")], results[("echo", "paced")]
     ratio_rate = market_sat["rate"] / echo_sat["rate"]
@@ -343,6 +359,20 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
         Row("e2e", f"echo bot p99 at {args.rate:g} upd/s", fmt_ms(echo_paced["p99"])),
         Row("e2e", "p99 ratio marketplace/echo", f"{ratio_p99:.2f}"),
     ]
+    if "echo-aiohttp" in args.bots:
+        same_sat = results[("echo-aiohttp", "saturation")]
+        same_paced = results[("echo-aiohttp", "paced")]
+        rows += [
+            Row("e2e", "echo bot on aiohttp throughput", f"{same_sat['rate']:.0f} upd/s"),
+            Row(
+                "e2e",
+                "throughput ratio marketplace/echo on aiohttp",
+                f"{market_sat['rate'] / same_sat['rate']:.2f}",
+            ),
+            Row(
+                "e2e", f"echo bot on aiohttp p99 at {args.rate:g} upd/s", fmt_ms(same_paced["p99"])
+            ),
+        ]
     if ("marketplace", "production") in results:
         prod_row = results[("marketplace", "production")]
         rows.append(
@@ -377,6 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         dest="production_limiter",
         action="store_false",
         help="skip the run with the default limiter",
+    )
+    parser.add_argument(
+        "--bots",
+        nargs="+",
+        choices=(*BOTS, "marketplace"),
+        default=[*BOTS, "marketplace"],
+        help="run only these bots (for profiling one of them; the ratios need both)",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="per awaited answer (120 s)")
     parser.add_argument("--json", default=None, help="also write the figures here")

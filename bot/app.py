@@ -27,6 +27,7 @@ from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
 from bot.storage.persistence import SqlitePersistence
+from bot.transport import AiohttpRequest
 from bot.updates import PerPersonUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ def build_application(
         .token(settings.bot_token)
         .base_url(base)
         .base_file_url(file_base)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -21,7 +21,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -41,6 +48,7 @@ from bot.sandbox.botapi import (
     parse_html,
     parse_markdown_v2,
 )
+from bot.transport import AiohttpRequest
 
 TOKEN = "123456:TEST-sandbox-token"
 GROUP_ID = -1001234567890
@@ -128,14 +136,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(f"you said: {update.effective_message.text}")
 
 
-def build_app(server: BotApiServer) -> Application:
-    app = (
+def build_app(server: BotApiServer, transport: str = "httpx") -> Application:
+    """PTB's own transport (httpx) or the marketplace's (bot/transport.py): every test of
+    this file runs over both, so the two must behave alike."""
+    builder = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(server.base_url)
         .base_file_url(server.base_file_url)
-        .build()
     )
+    if transport == "aiohttp":
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest())
+    app = builder.build()
     app.add_handler(CommandHandler("start", cmd_start))
     app.add_handler(CommandHandler("echo", cmd_echo))
     app.add_handler(CommandHandler("menu", cmd_menu))
@@ -167,9 +179,9 @@ async def server() -> AsyncIterator[BotApiServer]:
         yield srv
 
 
-@pytest_asyncio.fixture
-async def app(server: BotApiServer) -> AsyncIterator[Application]:
-    async with running(build_app(server)) as application:
+@pytest_asyncio.fixture(params=["httpx", "aiohttp"])
+async def app(server: BotApiServer, request: pytest.FixtureRequest) -> AsyncIterator[Application]:
+    async with running(build_app(server, request.param)) as application:
         yield application
 
 
@@ -606,3 +618,53 @@ def test_escaped_text_round_trips(text: str) -> None:
     visible, entities = parse_html(html.escape(text, quote=False))
     assert (visible, entities) == (text, [])
     assert entities_to_html(visible, entities) == html.escape(text, quote=False)
+
+
+# --------------------------------------------------------------------------------------
+# The marketplace's transport (bot/transport.py) where the two transports differ in code
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_slow_answer_is_timed_out_and_refused_connection_is_network_error(
+    server: BotApiServer, transport: str
+) -> None:
+    alice = server.add_user(1001, "Alice", started=True)
+    async with build_app(server, transport) as application:
+        bot = application.bot
+        server.inject_fault("sendMessage", status=None, delay=1.0)
+        with pytest.raises(TimedOut):
+            await bot.send_message(alice.id, "slow", read_timeout=0.2)
+        await asyncio.sleep(1.0)  # the server's late answer lands after the bot gave up
+        await bot.send_message(alice.id, "next")  # the pool recovered
+        assert alice.messages[-1].text == "next"
+
+    refused = BotApiServer(token=TOKEN)  # never started: nothing listens on its port
+    refused.port = _free_port()
+    with pytest.raises(NetworkError):  # initialize() asks getMe first
+        async with build_app(refused, transport):
+            pass
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.asyncio
+async def test_marketplace_uses_aiohttp_transport(tmp_path) -> None:
+    from bot.app import build_application
+    from bot.config import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bot_token=TOKEN,
+        bot_api_base_url="http://127.0.0.1:1/bot",
+        database_url=f"sqlite:///{tmp_path / 'm.db'}",
+    )
+    application = build_application(settings)
+    assert isinstance(application.bot.request, AiohttpRequest)
