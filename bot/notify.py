@@ -220,6 +220,11 @@ class Dispatcher:
                 await tx.disputes.set_card(int(row["params"]["dispute"]), message_id)
         return True
 
+    async def _progress(self, row: dict[str, Any], parts_sent: int, message_id: int) -> None:
+        async with self.rt.svc.tx() as tx:
+            await tx.outbox.progress(row["id"], parts_sent, message_id)
+        row["parts_sent"], row["message_id"] = parts_sent, message_id
+
     async def _retry(self, row: dict[str, Any], delay: int, why: str) -> None:
         async with self.rt.svc.tx() as tx:
             await tx.outbox.retry_later(row["id"], tx.now + delay, why)
@@ -279,19 +284,28 @@ class Dispatcher:
                 text, chat_id=chat_id, message_id=target, reply_markup=markup
             )
             return target
-        reply_to = out.extra.get("reply_to")
-        await pace(chat_id)
-        msg = await self.bot.send_message(
-            chat_id,
-            text,
-            reply_markup=markup,
-            reply_to_message_id=reply_to,
-            allow_sending_without_reply=True,
-        )
-        for file_id in out.extra.get("documents", []):
+        # The text, then each file: a retry after a failed file sends only what is left.
+        files = [(self.bot.send_document, f) for f in out.extra.get("documents", [])]
+        files += [(self.bot.send_photo, f) for f in out.extra.get("photos", [])]
+        done = int(row.get("parts_sent") or 0)
+        message_id = row.get("message_id")
+        if done == 0:
             await pace(chat_id)
-            await self.bot.send_document(chat_id, file_id)
-        for file_id in out.extra.get("photos", []):
+            msg = await self.bot.send_message(
+                chat_id,
+                text,
+                reply_markup=markup,
+                reply_to_message_id=out.extra.get("reply_to"),
+                allow_sending_without_reply=True,
+            )
+            message_id = msg.message_id
+            if files:
+                await self._progress(row, 1, message_id)
+        for part, (send, file_id) in enumerate(files, start=1):
+            if part < done:
+                continue
             await pace(chat_id)
-            await self.bot.send_photo(chat_id, file_id)
-        return msg.message_id
+            await send(chat_id, file_id)
+            if part < len(files):
+                await self._progress(row, part + 1, message_id)
+        return message_id

@@ -490,6 +490,43 @@ async def test_telegram_failing_for_a_while(tmp_path: Path) -> None:
         assert internal_errors(m.server) == []
 
 
+async def test_a_file_that_fails_is_retried_without_sending_the_text_again(
+    tmp_path: Path,
+) -> None:
+    """A notification with files is several calls; when a file fails, the retry sends the
+    files that are left and not the text again."""
+    async with Market(tmp_path) as m:
+        people = await market_people(m, CLIENT, F1)
+        client, freelancer = people[CLIENT], people[F1]
+        svc = m.svc
+        job = await f.job(svc, CLIENT, title="Logo with files")
+        deal = await deals.hire(svc, CLIENT, (await f.bid(svc, job.id, F1)).id)
+        assert await f.pay(svc, deal, "files-charge") == "funded"
+        await all_sent(m, 10)
+        client.mark_read()
+
+        # The delivery note goes out, the first file does not (500), the second is not tried.
+        m.server.inject_fault("sendDocument", times=1, status=500)
+        await freelancer.send_document("logo.svg", b"<svg/>", caption=f"/deliver {deal.id} v1")
+        await freelancer.wait_for(f"Deal #{deal.id} is delivered with 1 file.")
+        await client.wait_for(f"Deal #{deal.id}")
+        states = await all_sent(m, 10)
+        assert set(states) == {"sent"}, states
+
+        row = (await rows(svc, "SELECT * FROM outbox WHERE key = 'notify.delivered'"))[0]
+        assert row["attempts"] == 2 and row["parts_sent"] == 1, row
+        seen = m.server.chat_messages(CLIENT)
+        notes = [x for x in seen if x.kind == "text" and "Review it by" in x.text]
+        assert [x.message_id for x in notes] == [row["message_id"]], [x.text for x in notes]
+        files = [x for x in seen if x.kind == "document"]
+        assert [x.media["file_name"] for x in files] == ["logo.svg"]
+        failed = [
+            r for r in m.server.call_records if r.method == "sendDocument" and r.status != 200
+        ]
+        assert len(failed) == 1
+        assert internal_errors(m.server) == []
+
+
 async def test_a_refund_survives_dropped_connections(tmp_path: Path) -> None:
     """A payment for a deal that no longer waits for it is returned (refundStarPayment)
     exactly once, though the first tries never reach Telegram."""

@@ -74,6 +74,13 @@ class Outbox:
             (self.tx.now, message_id, row_id),
         )
 
+    async def progress(self, row_id: int, parts_sent: int, message_id: int | None) -> None:
+        """Record that the first `parts_sent` calls of a many-part row went out."""
+        await self.tx.execute(
+            "UPDATE outbox SET parts_sent = ?, message_id = ? WHERE id = ? AND state = 'pending'",
+            (parts_sent, message_id, row_id),
+        )
+
     async def retry_later(self, row_id: int, at: int, error: str) -> None:
         await self.tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ?"
