@@ -14,9 +14,10 @@ lock: the connection's busy timeout is zero, `BEGIN IMMEDIATE` is retried with
 `asyncio.sleep` while another connection writes, and once it has the write lock nothing else
 in the transaction can be made to wait (WAL readers never block, and commits need no other
 lock). WAL checkpoints, the one part of a commit that writes the database file and syncs, are
-taken off the loop: automatic checkpoints are off for this connection and the thread runs a
-passive one every `CHECKPOINT_EVERY` commits. The repositories keep an async interface, so
-another backend (PostgreSQL with asyncpg) fits behind them unchanged.
+taken off the loop: automatic checkpoints are off for this connection, and every
+`CHECKPOINT_EVERY` commits a passive one runs in the background on a connection of its own.
+The repositories keep an async interface, so another backend (PostgreSQL with asyncpg) fits
+behind them unchanged.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Database:
         self._raw: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self._commits = 0
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
 
     async def connect(self, migrate: bool = True) -> Database:
         if self.path != ":memory:":
@@ -106,10 +109,15 @@ class Database:
         return list(await self.conn.execute_fetchall(sql))
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            await self._checkpointing
+            self._checkpointing = None
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+            self._checkpointer = None
         if self._conn is not None:
             async with self._lock:
-                await self._checkpoint()
-                await self._conn.close()
+                await self._conn.close()  # the last connection to close checkpoints the WAL
             self._conn = None
             self._raw = None
 
@@ -177,12 +185,28 @@ class Database:
             waited += delay
             delay = min(delay * 2, 0.05)
 
+    def _committed(self) -> None:
+        """Count a commit; every CHECKPOINT_EVERY, start a WAL checkpoint in the background."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY or self.path == ":memory:":
+            return
+        if self._checkpointing is None or self._checkpointing.done():
+            self._commits = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
     async def _checkpoint(self) -> None:
-        """A passive WAL checkpoint in aiosqlite's thread (the caller holds the lock)."""
-        self._commits = 0
+        """Copy the WAL into the database, on a connection (and thread) of its own.
+
+        The copying is a passive checkpoint while transactions go on. Commits made meanwhile
+        leave a tail it could not copy, and SQLite starts the WAL file over only once all of
+        it is copied, so a second pass copies that short tail holding the transaction lock."""
         try:
-            await self._in_thread("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as exc:  # the next one will catch up
+            if self._checkpointer is None:
+                self._checkpointer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            async with self._lock:
+                await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the next one catches up
             log.warning("WAL checkpoint failed: %s", exc)
 
     @asynccontextmanager
@@ -200,9 +224,7 @@ class Database:
                 if raw.in_transaction:
                     raw.execute("ROLLBACK")
                 raise
-            self._commits += 1
-            if self._commits >= CHECKPOINT_EVERY:
-                await self._checkpoint()
+            self._committed()
 
     @asynccontextmanager
     async def read(self, now: int) -> AsyncIterator[Tx]:

@@ -1,0 +1,122 @@
+"""The database handle itself (bot/storage/db.py): statements run on the event loop, so
+nothing there may wait for a lock, and WAL checkpoints happen off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage import db as db_module
+from bot.storage.db import Database
+
+
+async def outbox_count(db: Database) -> int:
+    async with db.read(0) as tx:
+        return await tx.outbox.pending_count()
+
+
+async def test_a_transaction_waits_for_another_writer_without_blocking_the_loop(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.db"
+    db = await Database(path).connect()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        async def write() -> None:
+            async with db.transaction(0) as tx:
+                await tx.outbox.add(1, "notify.test")
+
+        beat = asyncio.create_task(ticker())
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writer.done()
+        assert ticks >= 10, "the loop kept running while the transaction waited"
+        other.execute("COMMIT")
+        await asyncio.wait_for(writer, 2)
+        beat.cancel()
+        assert await outbox_count(db) == 1
+    finally:
+        other.close()
+        await db.close()
+
+
+async def test_a_writer_that_never_lets_go_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "m.db"
+    db = await Database(path).connect()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with db.transaction(0) as tx:
+                await tx.outbox.add(1, "notify.test")
+        other.execute("ROLLBACK")
+        assert await outbox_count(db) == 0
+        async with db.transaction(0) as tx:  # the connection is usable again
+            await tx.outbox.add(1, "notify.test")
+        assert await outbox_count(db) == 1
+    finally:
+        other.close()
+        await db.close()
+
+
+def wal_bytes(path: Path) -> int:
+    return Path(f"{path}-wal").stat().st_size
+
+
+def wal_frames(path: Path) -> int:
+    """Frames in the WAL now (a passive checkpoint from a fresh connection reports them)."""
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+
+
+async def run_commits(db: Database, commits: int) -> None:
+    for n in range(commits):
+        async with db.transaction(n) as tx:
+            await tx.outbox.add(n + 1, "notify.test", {"n": n, "pad": "x" * 500})
+        await asyncio.sleep(0)  # let the background checkpoint run, as a live bot does
+
+
+async def test_the_wal_is_checkpointed_in_the_background_and_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Automatic checkpoints are off for the connection the loop uses; without the
+    background ones the WAL would grow with every commit."""
+    path = tmp_path / "a.db"
+    db = await Database(path).connect()
+    try:
+        await run_commits(db, 1500)
+        assert db._checkpointing is not None, "the commits started checkpoints"
+        await db._checkpointing
+        checkpointed = wal_bytes(path)
+        await db._checkpoint()  # copies what came after the last one
+        await run_commits(db, 1)
+        assert wal_frames(path) <= 10, "the WAL file started over"
+    finally:
+        await db.close()
+
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 10**9)
+    path = tmp_path / "b.db"
+    db = await Database(path).connect()
+    try:
+        await run_commits(db, 1500)
+        assert db._checkpointing is None
+        never = wal_bytes(path)
+        assert wal_frames(path) > 1500
+    finally:
+        await db.close()
+    assert checkpointed * 2 < never, (checkpointed, never)
