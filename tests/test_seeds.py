@@ -150,13 +150,18 @@ async def test_only_shortlisted_bidders_get_the_brief_and_only_after_the_nda(tmp
         await alice.wait_for(f"Bob (@bob) accepted the NDA of Job #{nda_job.id} (Bid #{n_bob})")
 
         asked = await carol.wait_for("non-disclosure agreement")
+        accept_data = asked.find_button("Accept the NDA").callback_data
         await carol.press(asked, "Decline")
         await carol.wait_for(f"You declined the NDA of Job #{nda_job.id}")
         await alice.wait_for(
             f"Carol (@carol) declined the NDA of Job #{nda_job.id} (Bid #{n_carol})"
         )
-        # The answered question can't be pressed again.
+        # The answered question can't be pressed again, and a press that still arrives (a
+        # second device, a double tap) finds the decline: it is final.
         assert m.server.message(CAROL, asked.message_id).buttons == []
+        late = await carol.press_data(asked, accept_data)
+        answer = await late.wait_answer()
+        assert answer["text"] == f"You declined the NDA for Bid #{n_carol}; that answer is final."
 
         # Every message each person was shown: the briefs appear only where they should.
         await m.settle()
@@ -174,6 +179,7 @@ async def test_only_shortlisted_bidders_get_the_brief_and_only_after_the_nda(tmp
         assert accepted.nda_accepted_at is not None
         assert abs(accepted.nda_accepted_at - m.clock.now()) < 60
         assert declined.nda_accepted_at is None and declined.shortlisted_at is not None
+        assert declined.nda_declined_at is not None and accepted.nda_declined_at is None
         await alice.send(f"/bids {nda_job.id}")
         listing = await alice.wait_for("Bids on Job")
         bob_line = bid_chunk(listing, n_bob)

@@ -405,6 +405,11 @@ async def test_nda_declined(svc) -> None:
     assert await f.outbox(svc, "notify.brief") == []
     with pytest.raises(Forbidden):
         await bids.brief_for(svc, FREELANCER, b.id)
+    assert out.nda_declined_at is not None
+    # The decline is final: a late accept (or a second decline) is refused, nothing changes.
+    await f.refused(svc, bids.answer_nda(svc, FREELANCER, b.id, True), "nda.already_declined")
+    await f.refused(svc, bids.answer_nda(svc, FREELANCER, b.id, False), "nda.already_declined")
+    assert await f.outbox(svc, "notify.brief") == []
 
 
 async def test_nda_not_asked_on_a_job_without_one(svc) -> None:

@@ -67,6 +67,7 @@ class Bid(Model):
     updated_at: int
     shortlisted_at: int | None = None
     nda_accepted_at: int | None = None
+    nda_declined_at: int | None = None
     decline_reason: str | None = None
 
 

@@ -1410,6 +1410,15 @@ class SimUser:
         await asyncio.sleep(0)
         return res
 
+    async def press_data(
+        self, message: MessageRef, data: str, *, chat: int | None = None
+    ) -> PressResult:
+        """Send a press with this callback data on a bot message, whatever buttons it has
+        now: a button already gone (a second device, a double tap, a replayed request)."""
+        res = self.server._press(self, message, "", chat, data=data)
+        await asyncio.sleep(0)
+        return res
+
     async def pay(self, invoice: SimMessage | str, timeout: float = 10.0) -> SimMessage | str:  # noqa: ASYNC109
         """Pay an invoice message (or an invoice link from createInvoiceLink).
 
@@ -2427,7 +2436,12 @@ class BotApiServer:
         return msg
 
     def _press(
-        self, user: SimUser, message: MessageRef, button: str, chat_id: int | None
+        self,
+        user: SimUser,
+        message: MessageRef,
+        button: str,
+        chat_id: int | None,
+        data: str | None = None,
     ) -> PressResult:
         if isinstance(message, SimMessage):
             chat_id = message.chat_id
@@ -2444,6 +2458,8 @@ class BotApiServer:
             )
         if not live.from_bot:
             raise AssertionError(f"message #{mid} was not sent by the bot")
+        if data is not None:
+            return self._push_press(user, chat, live, data)
         if not live.inline:
             raise AssertionError(
                 f"message #{mid} has no inline keyboard (now):\n    {live.describe()}"
@@ -2460,8 +2476,11 @@ class BotApiServer:
                 f"button {btn.text!r} is not a callback button ({btn.raw}); nothing is sent to "
                 "the bot when it is pressed"
             )
+        return self._push_press(user, chat, live, btn.callback_data)
+
+    def _push_press(self, user: SimUser, chat: Any, live: SimMessage, data: str) -> PressResult:
         query_id = str(4_000_000_000_000_000 + next(self._ids))
-        result = PressResult(query_id, live.snapshot(), btn.callback_data, user.id)
+        result = PressResult(query_id, live.snapshot(), data, user.id)
         self._callback_queries[query_id] = result
         self.push_update(
             "callback_query",
@@ -2470,7 +2489,7 @@ class BotApiServer:
                 "from": user.api(),
                 "message": self.render(live),
                 "chat_instance": str((abs(chat.id) * 7_919 + self.bot_id) % 10**18),
-                "data": btn.callback_data,
+                "data": data,
             },
         )
         self._emit(
@@ -2478,7 +2497,7 @@ class BotApiServer:
                 "press",
                 chat.id,
                 live.snapshot(),
-                {"user_id": user.id, "data": btn.callback_data, "query_id": query_id},
+                {"user_id": user.id, "data": data, "query_id": query_id},
             )
         )
         return result

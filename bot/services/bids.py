@@ -123,7 +123,8 @@ async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> Bid:
 
 
 async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> Bid:
-    """The shortlisted freelancer accepts (the brief is sent) or declines the job's NDA."""
+    """The shortlisted freelancer accepts (the brief is sent) or declines the job's NDA.
+    The first answer is the one that counts: a decline is final for this bid."""
     async with svc.tx() as tx:
         bid = await bid_or_404(tx, bid_id)
         if bid.freelancer_id != actor:
@@ -133,9 +134,10 @@ async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> Bi
             raise Conflict("nda.not_asked", bid=bid_id)
         if bid.nda_accepted_at is not None:
             raise Conflict("nda.already_accepted", bid=bid_id)
+        if bid.nda_declined_at is not None or not await tx.bids.answer_nda(bid.id, accept):
+            raise Conflict("nda.already_declined", bid=bid_id)
         params = {"job": job.id, "title": job.title, "bid": bid.id}
         if accept:
-            await tx.bids.set_nda_accepted(bid.id)
             await tx.outbox.add(actor, "notify.brief", params)
             await tx.outbox.add(
                 job.client_id, "notify.nda_accepted", {**params, "freelancer": actor}

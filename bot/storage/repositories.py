@@ -270,10 +270,13 @@ class BidsRepo(Repo):
             )
         )
 
-    async def set_nda_accepted(self, bid_id: int) -> bool:
+    async def answer_nda(self, bid_id: int, accept: bool) -> bool:
+        """Record the freelancer's one answer to the NDA; False if it was already given."""
+        column = "nda_accepted_at" if accept else "nda_declined_at"
         return bool(
             await self.tx.update(
-                "UPDATE bids SET nda_accepted_at = ? WHERE id = ? AND nda_accepted_at IS NULL",
+                f"UPDATE bids SET {column} = ? WHERE id = ?"
+                " AND nda_accepted_at IS NULL AND nda_declined_at IS NULL",
                 (self.tx.now, bid_id),
             )
         )

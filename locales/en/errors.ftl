@@ -69,6 +69,7 @@ err-brief-not-shortlisted = Only shortlisted freelancers can see the private bri
 err-brief-nda-first = Accept the NDA of Job #{ $job } first to see its private brief.
 err-nda-not-asked = Bid #{ $bid } has no NDA waiting for an answer.
 err-nda-already-accepted = You already accepted the NDA for Bid #{ $bid }.
+err-nda-already-declined = You declined the NDA for Bid #{ $bid }; that answer is final.
 err-msg-not-party = Only the client and the author of Bid #{ $bid } can write in its thread.
 err-message-not-found = That message can no longer be answered.
 err-message-not-yours = You can only answer messages sent to you.
