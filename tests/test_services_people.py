@@ -394,3 +394,18 @@ async def test_hired_before(svc) -> None:
     await f.funded_deal(svc)
     assert await profiles.hired_before(svc, CLIENT, FREELANCER)
     assert not await profiles.hired_before(svc, CLIENT, FREELANCER2)
+
+
+async def test_touch_user_creates_refreshes_and_otherwise_only_reads(svc) -> None:
+    new = await profiles.touch_user(svc, 7001, "zed", "Zed", "en")
+    assert (new.username, new.first_name, new.language) == ("zed", "Zed", "en")
+    writes = svc.db.raw.total_changes
+    same = await profiles.touch_user(svc, 7001, "zed", "Zed", "en")
+    assert same == new and svc.db.raw.total_changes == writes  # a read, no write
+    renamed = await profiles.touch_user(svc, 7001, "zed_new", "Zed Z", "ru")
+    assert (renamed.username, renamed.first_name, renamed.language) == ("zed_new", "Zed Z", "ru")
+    async with svc.tx() as tx:
+        await tx.users.set_unreachable(7001)
+    # Writing to the bot again makes a person who had blocked it reachable again.
+    back = await profiles.touch_user(svc, 7001, "zed_new", "Zed Z", "ru")
+    assert not back.unreachable

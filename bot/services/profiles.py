@@ -18,7 +18,17 @@ _URL = re.compile(r"^https?://[^\s<>\"]{3,300}$")
 async def touch_user(
     svc: Services, user_id: int, username: str | None, first_name: str, language: str | None
 ) -> User:
-    """Create or refresh the person behind an update (called once per update)."""
+    """Create or refresh the person behind an update (called once per update). Most updates
+    come from someone already known as they are: then it is a read, not a write."""
+    async with svc.read() as tx:
+        known = await tx.users.get(user_id)
+    if (
+        known is not None
+        and not known.unreachable
+        and (known.username, known.first_name, known.language)
+        == (username, first_name or "", language)
+    ):
+        return known
     async with svc.tx() as tx:
         return await tx.users.upsert(user_id, username, first_name, language)
 
