@@ -120,3 +120,21 @@ async def test_the_wal_is_checkpointed_in_the_background_and_starts_over(
     finally:
         await db.close()
     assert checkpointed * 2 < never, (checkpointed, never)
+
+
+async def test_a_long_read_runs_in_a_thread_on_a_snapshot_of_its_own(tmp_path: Path) -> None:
+    db = await Database(tmp_path / "m.db").connect()
+    try:
+        async with db.transaction(0) as tx:
+            await tx.outbox.add(1, "notify.test")
+        async with db.read(0, in_thread=True) as snap:
+            assert await snap.outbox.pending_count() == 1
+            # Writers go on meanwhile; the snapshot keeps seeing what it saw.
+            async with db.transaction(0) as tx:
+                await tx.outbox.add(2, "notify.test")
+            assert await snap.outbox.pending_count() == 1
+            with pytest.raises(sqlite3.OperationalError, match="read-only"):
+                await snap.outbox.add(3, "notify.test")
+        assert await outbox_count(db) == 2
+    finally:
+        await db.close()

@@ -38,8 +38,8 @@ class Services:
             yield tx
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
-        async with self.db.read(self.clock.now()) as tx:
+    async def read(self, *, in_thread: bool = False) -> AsyncIterator[Tx]:
+        async with self.db.read(self.clock.now(), in_thread=in_thread) as tx:
             yield tx
 
     def is_admin(self, user_id: int) -> bool:

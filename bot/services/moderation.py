@@ -41,7 +41,7 @@ class Stats:
 
 async def stats(svc: Services, mod: Moderator) -> Stats:
     cur = svc.settings.currency
-    async with svc.read() as tx:
+    async with svc.read(in_thread=True) as tx:  # whole-table counts: off the event loop
         totals = await tx.ledger.totals_by_kind(cur)
         return Stats(
             jobs=await tx.jobs.count_by_state(),

@@ -76,6 +76,8 @@ class Database:
         self._commits = 0
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpointing: asyncio.Task[None] | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
 
     async def connect(self, migrate: bool = True) -> Database:
         if self.path != ":memory:":
@@ -115,6 +117,10 @@ class Database:
         if self._checkpointer is not None:
             await self._checkpointer.close()
             self._checkpointer = None
+        if self._reader is not None:
+            async with self._reader_lock:
+                await self._reader.close()
+            self._reader = None
         if self._conn is not None:
             async with self._lock:
                 await self._conn.close()  # the last connection to close checkpoints the WAL
@@ -227,8 +233,23 @@ class Database:
             self._committed()
 
     @asynccontextmanager
-    async def read(self, now: int) -> AsyncIterator[Tx]:
-        """A consistent read-only snapshot."""
+    async def read(self, now: int, *, in_thread: bool = False) -> AsyncIterator[Tx]:
+        """A consistent read-only snapshot. `in_thread=True` is for reads that may take long
+        (whole-table counts for moderators): they run on a read-only connection of their own
+        in aiosqlite's thread, so the loop and the writers go on meanwhile."""
+        if in_thread and self.path != ":memory:":
+            async with self._reader_lock:
+                if self._reader is None:
+                    reader = await aiosqlite.connect(self.path, isolation_level=None)
+                    reader.row_factory = sqlite3.Row
+                    await reader.execute_fetchall("PRAGMA query_only = ON")
+                    self._reader = reader
+                await self._reader.execute_fetchall("BEGIN")
+                try:
+                    yield ThreadTx(self._reader, now)
+                finally:
+                    await self._reader.execute_fetchall("ROLLBACK")
+            return
         async with self._lock:
             await self._begin("BEGIN")
             raw = self.raw
@@ -337,3 +358,31 @@ class Tx:
     @cached_property
     def deadlines(self) -> Deadlines:
         return Deadlines(self)
+
+
+class ThreadTx(Tx):
+    """A read-only transaction whose statements run in aiosqlite's thread (see
+    `Database.read(in_thread=True)`); the repositories work over it unchanged."""
+
+    def __init__(self, conn: aiosqlite.Connection, now: int) -> None:
+        self.aconn = conn
+        self.now = now
+
+    async def execute(self, sql: str, params: Any = ()) -> Any:
+        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+
+    async def executemany(self, sql: str, rows: Any) -> None:
+        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+
+    async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        rows = await self.aconn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return list(await self.aconn.execute_fetchall(sql, params))
+
+    async def insert(self, sql: str, params: Any = ()) -> int:
+        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+
+    async def update(self, sql: str, params: Any = ()) -> int:
+        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
