@@ -221,9 +221,9 @@ class Dispatcher:
         return True
 
     async def _progress(self, row: dict[str, Any], parts_sent: int, message_id: int) -> None:
+        """Keep how many calls of a many-part row went out (a retry re-reads the row)."""
         async with self.rt.svc.tx() as tx:
             await tx.outbox.progress(row["id"], parts_sent, message_id)
-        row["parts_sent"], row["message_id"] = parts_sent, message_id
 
     async def _retry(self, row: dict[str, Any], delay: int, why: str) -> None:
         async with self.rt.svc.tx() as tx:

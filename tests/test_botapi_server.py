@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dtm
 import html
+import socket
 import warnings
 from collections.abc import AsyncIterator
 
@@ -648,8 +649,6 @@ async def test_slow_answer_is_timed_out_and_refused_connection_is_network_error(
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

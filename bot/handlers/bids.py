@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 
 from bot.domain.errors import InvalidInput
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
-from bot.handlers.callbacks import button
+from bot.handlers.callbacks import button, yes_no_buttons
 from bot.handlers.common import me
 from bot.services import bids, deals
 from bot.views import cards
@@ -163,6 +163,7 @@ async def _drop_buttons(update: Update, markup: InlineKeyboardMarkup | None = No
             await query.edit_message_reply_markup(markup)
 
 
+@yes_no_buttons("nda")
 async def _answer_nda(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
     bid = await bids.answer_nda(context.svc, me(update), _first_id(args, "args.bid"), ok)
     await _drop_buttons(update)
@@ -170,16 +171,7 @@ async def _answer_nda(update: Update, context: MarketContext, args: list[str], o
     await context.say(update, cards.tr(context, key, bid=bid.id, job=bid.job_id))
 
 
-@button("nda_yes")
-async def nda_yes_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _answer_nda(update, context, args, True)
-
-
-@button("nda_no")
-async def nda_no_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _answer_nda(update, context, args, False)
-
-
+@yes_no_buttons("trial")
 async def _answer_trial(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
     trial_id = _first_id(args, "args.trial_id")
     await bids.answer_trial(context.svc, me(update), trial_id, ok)
@@ -189,13 +181,3 @@ async def _answer_trial(update: Update, context: MarketContext, args: list[str],
     await _drop_buttons(update, context.keyboard(submit))
     key = "trial-accepted" if ok else "trial-declined"
     await context.say(update, cards.tr(context, key, trial=trial_id))
-
-
-@button("trial_yes")
-async def trial_yes_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _answer_trial(update, context, args, True)
-
-
-@button("trial_no")
-async def trial_no_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _answer_trial(update, context, args, False)

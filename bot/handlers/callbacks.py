@@ -17,6 +17,7 @@ from telegram import Update
 from bot.handlers.base import MarketContext, _answer_query, handler
 
 ButtonFn = Callable[[Update, MarketContext, list[str]], Awaitable[Any]]
+AnswerFn = Callable[[Update, MarketContext, list[str], bool], Awaitable[Any]]
 ACTIONS: dict[str, ButtonFn] = {}
 
 
@@ -25,6 +26,23 @@ def button(action: str) -> Callable[[ButtonFn], ButtonFn]:
         if action in ACTIONS:
             raise ValueError(f"button action {action!r} registered twice")
         ACTIONS[action] = fn
+        return fn
+
+    return register
+
+
+def yes_no_buttons(prefix: str) -> Callable[[AnswerFn], AnswerFn]:
+    """Register `<prefix>_yes` and `<prefix>_no` for one handler that takes the answer."""
+
+    def register(fn: AnswerFn) -> AnswerFn:
+        for suffix, answer in (("yes", True), ("no", False)):
+
+            async def press(
+                update: Update, context: MarketContext, args: list[str], answer: bool = answer
+            ) -> Any:
+                return await fn(update, context, args, answer)
+
+            button(f"{prefix}_{suffix}")(press)
         return fn
 
     return register

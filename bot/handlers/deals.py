@@ -16,7 +16,7 @@ from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.states import DealAction, DealState, next_deal_state
 from bot.handlers.base import MarketContext, _answer_query, handler, int_arg
-from bot.handlers.callbacks import button
+from bot.handlers.callbacks import button, yes_no_buttons
 from bot.i18n import Markup, id_params
 from bot.services import deals, disputes, feedback
 from bot.views.deal_card import (
@@ -27,7 +27,7 @@ from bot.views.deal_card import (
     load_deal_list,
     stars_row,
 )
-from bot.views.pages import nav_row, page_arg, page_of
+from bot.views.pages import page_arg, page_of, with_nav
 
 # Files sent this long after /deliver join that delivery.
 DELIVER_FILES_WINDOW = 10 * 60
@@ -117,9 +117,7 @@ async def _deals_page(update: Update, context: MarketContext, number: int, edit:
         for deal, _job in page.items
     ]
     rows: list[list[Any]] = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    nav = nav_row(page, "deals_page")
-    if nav:
-        rows.append(nav)
+    rows = with_nav(rows, page, "deals_page")
     await context.say(update, "\n".join(lines), rows, edit=edit)
 
 
@@ -425,22 +423,13 @@ async def cancel_go_button(update: Update, context: MarketContext, args: list[st
     await _cancel(update, context, _deal_arg(args), edit=True)
 
 
+@yes_no_buttons("cancel")
 async def _answer_cancel(
     update: Update, context: MarketContext, args: list[str], agree: bool
 ) -> None:
     deal_id = _deal_arg(args)
     outcome = await deals.answer_cancel(context.svc, _me(update), deal_id, agree)
     await context.say(update, _t(context, f"deal-cancel-answer-{outcome}", deal=deal_id), edit=True)
-
-
-@button("cancel_yes")
-async def cancel_yes_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _answer_cancel(update, context, args, True)
-
-
-@button("cancel_no")
-async def cancel_no_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _answer_cancel(update, context, args, False)
 
 
 @button("extend1d")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, filters
@@ -248,14 +248,19 @@ async def _add_evidence(
     await context.say(update, context.t("mod-evidence-added", deal=str(deal_id), files=len(files)))
 
 
+def _evidence_args(message: Message | None) -> tuple[int, str]:
+    """/evidence <deal> [text] (as a command or a file's caption): the deal and the text."""
+    args, text = split_args(message, 1)
+    if not args:
+        raise InvalidInput("mod.evidence_usage")
+    return int_arg(args[0], "mod.evidence_usage"), text
+
+
 @handler
 async def evidence_cmd(update: Update, context: MarketContext) -> None:
     """/evidence <deal> <text>; as a reply to one's own file or photo, that file too."""
     message = update.effective_message
-    args, text = split_args(message, 1)
-    if not args:
-        raise InvalidInput("mod.evidence_usage")
-    deal_id = int_arg(args[0], "mod.evidence_usage")
+    deal_id, text = _evidence_args(message)
     files: list[dict[str, Any]] = []
     reply = message.reply_to_message if message is not None else None
     user = update.effective_user
@@ -270,10 +275,7 @@ async def evidence_cmd(update: Update, context: MarketContext) -> None:
 @handler
 async def _evidence_file(update: Update, context: MarketContext) -> None:
     message = update.effective_message
-    args, text = split_args(message, 1)
-    if not args:
-        raise InvalidInput("mod.evidence_usage")
-    deal_id = int_arg(args[0], "mod.evidence_usage")
+    deal_id, text = _evidence_args(message)
     await _add_evidence(update, context, deal_id, text, files_of(message))
 
 

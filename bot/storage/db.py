@@ -369,10 +369,10 @@ class ThreadTx(Tx):
         self.now = now
 
     async def execute(self, sql: str, params: Any = ()) -> Any:
-        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+        raise _read_only()
 
     async def executemany(self, sql: str, rows: Any) -> None:
-        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+        raise _read_only()
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         rows = await self.aconn.execute_fetchall(sql, params)
@@ -382,7 +382,11 @@ class ThreadTx(Tx):
         return list(await self.aconn.execute_fetchall(sql, params))
 
     async def insert(self, sql: str, params: Any = ()) -> int:
-        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+        raise _read_only()
 
     async def update(self, sql: str, params: Any = ()) -> int:
-        raise sqlite3.OperationalError("a read-only snapshot runs queries only")
+        raise _read_only()
+
+
+def _read_only() -> sqlite3.OperationalError:
+    return sqlite3.OperationalError("a read-only snapshot runs queries only")

@@ -20,7 +20,7 @@ from bot.i18n import Markup, id_params
 from bot.services.jobs import JobView
 from bot.services.payouts import Balance
 from bot.text import clip
-from bot.views.pages import Page, nav_row
+from bot.views.pages import Page, with_nav
 
 Button = tuple[str, tuple[Any, ...]]
 Rows = list[list[Button]]
@@ -160,10 +160,7 @@ def jobs_list(fmt: Fmt, page: Page[Job], query: str, query_token: str) -> Card:
     rows: Rows = []
     buttons = [(tr(fmt, "btn-job", job=job.id), ("cb", "job", job.id)) for job in page.items]
     rows.extend(buttons[i : i + 5] for i in range(0, len(buttons), 5))
-    nav = nav_row(page, "jobs", query_token)
-    if nav:
-        rows.append(nav)
-    return _with_page(fmt, head, lines, page), rows
+    return _with_page(fmt, head, lines, page), with_nav(rows, page, "jobs", query_token)
 
 
 def my_jobs_list(fmt: Fmt, page: Page[tuple[Job, int]]) -> Card:
@@ -187,10 +184,7 @@ def my_jobs_list(fmt: Fmt, page: Page[tuple[Job, int]]) -> Card:
         if count
     ]
     rows: Rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    nav = nav_row(page, "myjobs")
-    if nav:
-        rows.append(nav)
-    return _with_page(fmt, tr(fmt, "myjobs-head"), lines, page), rows
+    return _with_page(fmt, tr(fmt, "myjobs-head"), lines, page), with_nav(rows, page, "myjobs")
 
 
 # --- bids -----------------------------------------------------------------------------------
@@ -316,9 +310,7 @@ def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
             label = f"• {label}"
         sorts.append((label, ("cb", "bids", job.id, how, 0)))
     rows.append(sorts)
-    nav = nav_row(page, "bids", job.id, sort)
-    if nav:
-        rows.append(nav)
+    rows = with_nav(rows, page, "bids", job.id, sort)
     return _with_page(fmt, head, lines, page, sep="\n\n"), rows
 
 
@@ -341,8 +333,7 @@ def my_bids_list(fmt: Fmt, page: Page[tuple[Bid, Job]]) -> Card:
         if bid.shortlisted_at is not None and bid.state == BidState.ACTIVE:
             line += " · " + tr(fmt, "bid-mark-shortlisted")
         lines.append(line)
-    nav = nav_row(page, "mybids")
-    return _with_page(fmt, tr(fmt, "mybids-head"), lines, page), [nav] if nav else []
+    return _with_page(fmt, tr(fmt, "mybids-head"), lines, page), with_nav([], page, "mybids")
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -398,8 +389,8 @@ def favs_list(fmt: Fmt, page: Page[ProfileStats]) -> Card:
         + summary(fmt, stats)
         for stats in page.items
     ]
-    nav = nav_row(page, "favs")
-    return _with_page(fmt, tr(fmt, "favs-head"), lines, page, sep="\n\n"), [nav] if nav else []
+    head = tr(fmt, "favs-head")
+    return _with_page(fmt, head, lines, page, sep="\n\n"), with_nav([], page, "favs")
 
 
 def balance_card(fmt: Fmt, bal: Balance) -> str:

@@ -62,3 +62,9 @@ def nav_row(page: Page[Any], action: str, *args: object) -> list[Button]:
     if page.has_next:
         row.append((NEXT, ("cb", action, *args, page.number + 1)))
     return row
+
+
+def with_nav(rows: list[list[Button]], page: Page[Any], action: str, *args: object) -> Any:
+    """`rows` and, under them, the ◀ ▶ row when there is more than one page."""
+    nav = nav_row(page, action, *args)
+    return [*rows, nav] if nav else rows
