@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_timedelta
+from babel.units import format_unit
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast as fast
 from fluent.syntax import parse as parse_ftl
 from fluent.syntax.visitor import Visitor
 
+from bot.domain.durations import Seconds, split_duration
 from bot.domain.errors import DomainError
 from bot.domain.money import format_money
 
@@ -111,11 +113,20 @@ class I18n:
         for key in ("amount", "available"):  # money in a refusal, shown with its currency
             if currency and isinstance(params.get(key), int):
                 params[key] = Markup(self.money(locale, params[key], currency))
+        for key, value in params.items():
+            if isinstance(value, Seconds):
+                params[key] = self.duration(locale, value)
         return self.t(locale, f"err-{fluent_id(err.key)}", **params)
 
     # Formatting helpers (Babel).
     def money(self, locale: str, minor: int, currency: str) -> str:
         return format_money(minor, currency, "ru_RU" if locale == "ru" else "en_US")
+
+    def duration(self, locale: str, seconds: int) -> str:
+        """`3 days`, `3 дня`: the largest whole unit, in words."""
+        count, unit = split_duration(seconds)
+        name = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}[unit]
+        return format_unit(count, f"duration-{name}", locale=locale)
 
     def when(self, locale: str, epoch: int, now: int) -> str:
         """`2026-12-01 18:00 UTC (in 3 days)`."""

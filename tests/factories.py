@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import struct
+import zlib
 
 from bot.services import bids, deals, jobs
 from bot.services.base import Services
@@ -179,3 +181,21 @@ async def pending(svc: Services, subject_id: int, of_job: bool = False) -> dict[
 def advance_to(svc: Services, when: int) -> None:
     """Move the services' clock to `when` (never backwards)."""
     svc.clock.advance(max(0, when - svc.clock.now()))
+
+
+def png(width: int = 240, height: int = 150) -> bytes:
+    """A real PNG image (blue and white bands) that a browser draws."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    bands = [bytes((51, 144, 236)), bytes((255, 255, 255))]
+    rows = b"".join(b"\x00" + bands[(y // 25) % 2] * width for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -184,6 +184,46 @@ def test_percent_of_refuses_floats_and_out_of_range() -> None:
         (" 2H ", 7200),
         ("48h", 172800),
         ("2 d", 172800),
+        # English words, any number form
+        ("3 days", 259200),
+        ("1 day", 86400),
+        ("2 hours", 7200),
+        ("1 hr", 3600),
+        ("30 min", 1800),
+        ("45 minutes", 2700),
+        ("10 sec", 10),
+        ("2 weeks", 1209600),
+        ("1 wk", 604800),
+        # Russian words and abbreviations, any number form
+        ("2д", 172800),
+        ("2 д", 172800),
+        ("1 день", 86400),
+        ("2 дня", 172800),
+        ("5 дней", 432000),
+        ("3 дн.", 259200),
+        ("12ч", 43200),
+        ("1 час", 3600),
+        ("3 часа", 10800),
+        ("24 часов", 86400),
+        ("30 мин", 1800),
+        ("30 мин.", 1800),
+        ("15м", 900),
+        ("1 минута", 60),
+        ("2 минуты", 120),
+        ("5 минут", 300),
+        ("1 минуту", 60),
+        ("90с", 90),
+        ("30 сек", 30),
+        ("1 секунда", 1),
+        ("10 секунд", 10),
+        ("1 нед", 604800),
+        ("1 нед.", 604800),
+        ("1 неделя", 604800),
+        ("1 неделю", 604800),
+        ("2 недели", 1209600),
+        ("5 недель", 3024000),
+        ("2 ДНЯ", 172800),
+        (" 3 Часа ", 10800),
     ],
 )
 def test_parse_duration(text: str, seconds: int) -> None:
@@ -191,7 +231,29 @@ def test_parse_duration(text: str, seconds: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "0s", "0d", "3", "d", "3x", "1.5h", "-1d", "3 days", "1h30m", "12345678s"]
+    "text",
+    [
+        "",
+        "0s",
+        "0d",
+        "0 дней",
+        "3",
+        "d",
+        "дня",
+        "3x",
+        "1.5h",
+        "1,5 часа",
+        "-1d",
+        "1h30m",
+        "1 час 30 минут",
+        "12345678s",
+        "2 месяца",
+        "1 year",
+        "²d",
+        "٣ дня",
+        "3 дняя",
+        "3 days ago",
+    ],
 )
 def test_parse_duration_refuses(text: str) -> None:
     with pytest.raises(ValueError):
@@ -229,11 +291,19 @@ def test_parse_deadline_dates() -> None:
 def test_parse_deadline_too_soon(text: str) -> None:
     err = refusal(parse_deadline, text, NOW, 3600)
     assert err.key == "deadline.too_soon"
-    assert err.params == {"min": "1h"}
+    assert err.params == {"min": 3600}
 
 
 def test_parse_deadline_too_soon_names_the_minimum() -> None:
-    assert refusal(parse_deadline, "1d", NOW, 2 * 86400).params == {"min": "2d"}
+    assert refusal(parse_deadline, "1d", NOW, 2 * 86400).params == {"min": 2 * 86400}
+
+
+def test_russian_deadlines_and_extensions() -> None:
+    assert parse_deadline("2 дня", NOW, 3600) == NOW + 2 * 86400
+    assert parse_deadline("1 нед", NOW, 3600) == NOW + 604800
+    assert parse_extension("3 часа") == 3 * 3600
+    assert refusal(parse_extension, "2 месяца").key == "duration.invalid"
+    assert refusal(parse_deadline, "30 мин", NOW, 3600).key == "deadline.too_soon"
 
 
 @pytest.mark.parametrize(
@@ -588,7 +658,7 @@ def test_env_file_is_read(env: pytest.MonkeyPatch, tmp_path) -> None:
         ("FUNDING_WINDOW", "-1h"),
         ("REVIEW_WINDOW", "1.5d"),
         ("NUDGE_LEAD", ""),
-        ("FEEDBACK_WINDOW", "2 weeks"),
+        ("FEEDBACK_WINDOW", "2 months"),
         ("PLATFORM_FEE_PERCENT", "150"),
         ("PLATFORM_FEE_PERCENT", "-1"),
         ("PLATFORM_FEE_PERCENT", "ten"),

@@ -409,9 +409,7 @@ async def test_every_outbox_row_renders_in_both_languages(market, caplog) -> Non
     # Some texts, checked by eye once and pinned here.
     assert "Bid #" in texts[("notify.bid_new", "en")]
     assert "&lt;b&gt;&amp;&lt;/b&gt;" in texts[("notify.brief", "en")]  # a person's text, escaped
-    assert (
-        "Ставка" in texts[("notify.bid_new", "ru")] or "ставка" in texts[("notify.bid_new", "ru")]
-    )
+    assert "Новый отклик" in texts[("notify.bid_new", "ru")]
 
 
 async def test_notification_details(market) -> None:

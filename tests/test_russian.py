@@ -62,7 +62,7 @@ async def test_the_happy_path_in_russian(tmp_path) -> None:
         await ivan.send("/bid 1 150 3 Нарисую за три дня, пришлю два варианта.")
         placed = await ivan.wait_for("Отклик #1 на заказ #1 отправлен")
         assert "150 ⭐" in placed.text
-        news = await olga.wait_for("Новая ставка на заказ #1")
+        news = await olga.wait_for("Новый отклик на заказ #1")
         assert "Иван" in news.text
 
         # The client hires: a Russian invoice; the freelancer is told.
@@ -71,7 +71,7 @@ async def test_the_happy_path_in_russian(tmp_path) -> None:
         assert invoice.invoice["title"] == "Сделка #1"
         assert invoice.invoice["currency"] == "XTR" and invoice.invoice["total_amount"] == 150
         assert "гарантийном счёте" in invoice.invoice["description"]
-        await ivan.wait_for("Вашу ставку #1 на заказ #1 «Логотип для пекарни» приняли!")
+        await ivan.wait_for("Ваш отклик #1 на заказ #1 «Логотип для пекарни» приняли!")
 
         # Paying funds the deal.
         paid = await olga.pay(invoice)

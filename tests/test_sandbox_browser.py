@@ -14,11 +14,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.run import Sandbox
+from tests import factories as f
+from tests.factories import png
 
 CHROMIUM = os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,6 +74,37 @@ def browser_ready(request: pytest.FixtureRequest) -> None:
 async def sandbox(browser_ready: None, tmp_path: Path):
     async with Sandbox(port=0, database=tmp_path / "sandbox.db", persist_clock=False) as sb:
         yield sb
+
+
+async def expect_image(page, selector: str) -> None:
+    """The last image matching `selector` is on the page and drawn (its bytes loaded)."""
+    await page.wait_for_function(
+        "(sel) => { const all = document.querySelectorAll(sel); const img = all[all.length - 1];"
+        " return !!img && img.complete && img.naturalWidth > 0; }",
+        arg=selector,
+    )
+
+
+async def launch(pw, tmp_path: Path, **kw):
+    return await pw.chromium.launch_persistent_context(
+        str(tmp_path / "chromium-profile"),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        **kw,
+    )
+
+
+def watch_errors(page, errors: list[str]) -> None:
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    page.on(
+        "response",
+        lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    )
 
 
 class ChatPage:
@@ -226,10 +260,19 @@ async def test_walk_post_bid_hire_pay_deliver_release(
             )
             await page.locator(".msg-row.out .file-name", has_text="landing-copy.txt").wait_for()
             await chat.new_bot_message(before + 1)
+            # A photo too: sent as a photo, with its preview.
+            before = await chat.last_id()
+            await page.set_input_files(
+                "#file-input",
+                files=[{"name": "mockup.png", "mimeType": "image/png", "buffer": png()}],
+            )
+            await expect_image(page, ".msg-row.out img.photo")
+            await chat.new_bot_message(before + 1)
 
-            # The client gets the delivery, file included, and releases the money.
+            # The client gets the delivery, the file and the photo included, and releases.
             await chat.open("Alice")
             await page.locator(".file-name", has_text="landing-copy.txt").last.wait_for()
+            await expect_image(page, '.msg-row[data-from="bot"] img.photo')
             delivered = page.locator(
                 '.msg-row[data-from="bot"]', has=page.locator(".kb-btn", has_text="Release")
             ).last
@@ -262,6 +305,163 @@ async def test_walk_post_bid_hire_pay_deliver_release(
     assert not errors, errors
     assert shot.stat().st_size > 10_000
     _say(request, f"sandbox screenshot: {shot}")
+
+
+async def whole(page, selector: str, width: int) -> list[str]:
+    """What is wrong with the elements matching `selector`: cut off (text wider than its
+    box) or outside the `width` of the screen; [] when each is whole and on screen."""
+    problems = []
+    for item in await page.locator(selector).all():
+        if not await item.is_visible():
+            continue
+        box = await item.bounding_box()
+        assert box is not None
+        label = (await item.inner_text()).strip() or selector
+        if box["x"] < 0 or box["x"] + box["width"] > width + 0.5:
+            problems.append(f"{label!r} is outside the screen: {box}")
+        cut = await item.evaluate("e => e.scrollWidth > e.clientWidth + 1")
+        if cut:
+            problems.append(f"{label!r} is cut off")
+    return problems
+
+
+async def test_guide_photo_days_new_messages_a_phone_and_reset(
+    sandbox: Sandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    alice_id = sandbox.user("Alice").id
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        context = await launch(pw, tmp_path, viewport={"width": 1280, "height": 800})
+        try:
+            page = await context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            watch_errors(page, errors)
+            await page.goto(sandbox.url)
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+            chat = ChatPage(page)
+
+            # The guide is the first thing on the page: who is who, and what to try.
+            guide = page.locator("#guide")
+            await expect(guide).to_be_visible()
+            await expect(guide).to_contain_text("How to use the sandbox")
+            await expect(guide.locator(".guide-persona")).to_have_count(5)
+            for p in sandbox.personas:
+                await expect(guide).to_contain_text(p.name)
+                await expect(guide).to_contain_text(p.about)
+            await expect(guide.locator(".guide-steps li")).to_have_count(5)
+            await guide.get_by_role("button", name="Chat as Alice").click()
+            await expect(guide).to_be_hidden()
+            await page.locator("#chat-title", has_text="Alice").wait_for()
+            await page.locator('.msg-row[data-from="bot"]').first.wait_for()
+            await page.locator("#guide-open").click()
+            await expect(guide).to_be_visible()
+            await chat.open("Alice")
+
+            # A photo goes as a photo and shows as one.
+            before = await chat.last_id()
+            await page.set_input_files(
+                "#file-input",
+                files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": png()}],
+            )
+            await expect_image(page, ".msg-row.out img.photo")
+            await chat.new_bot_message(before + 1)
+
+            # One day, one divider; a day later, a second one before the new messages.
+            dividers = page.locator("#messages .day-divider")
+            await expect(dividers).to_have_count(1)
+            first_day = await dividers.first.inner_text()
+            await page.locator("#plus-day").click()
+            await expect(page.locator("#clock-offset")).to_contain_text("+1d")
+            await chat.send("/help", "Both sides")
+            await expect(dividers).to_have_count(2)
+            second_day = await dividers.last.inner_text()
+            today = datetime.fromtimestamp(sandbox.clock.now(), UTC)
+            assert second_day == f"{today:%A}, {today.day} {today:%B} {today.year}" != first_day
+            order = await page.evaluate(
+                "() => [...document.querySelectorAll('#messages > *')]"
+                ".map(e => e.classList.contains('day-divider') ? 'day' : e.dataset.from)"
+            )
+            assert order[0] == "day" and order[-3:] == ["day", "user", "bot"], order
+
+            # Scrolled up, a new message does not pull the page away: it is marked, and a
+            # button says it is there; the button brings it into view.
+            await page.evaluate("() => { document.querySelector('#messages').scrollTop = 0; }")
+            await sandbox.app.bot.send_message(alice_id, "A message while you read above.")
+            new_below = page.locator("#new-below")
+            await expect(new_below).to_be_visible()
+            await expect(new_below).to_contain_text("1 new message")
+            unseen = page.locator(".msg-row.unseen", has_text="A message while you read above.")
+            await expect(unseen).to_have_count(1)
+            assert not await unseen.is_visible() or not await unseen.evaluate(
+                "e => { const b = document.querySelector('#messages').getBoundingClientRect();"
+                " const r = e.getBoundingClientRect(); return r.top < b.bottom; }"
+            )
+            await new_below.click()
+            await expect(new_below).to_be_hidden()
+            await expect(unseen).to_be_in_viewport()
+
+            # A phone-sized screen: one pane at a time, nothing cut off.
+            await page.set_viewport_size({"width": 400, "height": 780})
+            await page.goto(f"{sandbox.url}/?phone")  # no #chat= link: the guide first
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+            await expect(guide).to_be_visible()
+            assert await whole(page, "#guide .guide-persona b", 400) == []
+            await page.locator("#guide-back").click()
+            await expect(page.locator("#sidebar")).to_be_visible()
+            assert await whole(page, ".chat-item-name", 400) == []
+            await chat.open("Alice")
+            await expect(page.locator("#sidebar")).to_be_hidden()
+            await expect_image(page, ".msg-row.out img.photo")
+            for selector in ("#chat-title", "#text", "#send", "#attach", "#back"):
+                assert await whole(page, selector, 400) == [], selector
+            box = await page.locator("#text").bounding_box()
+            assert box is not None and box["width"] >= 200
+            overflow = await page.evaluate(
+                "() => { const m = document.querySelector('#messages');"
+                " return m.scrollWidth - m.clientWidth; }"
+            )
+            assert overflow <= 0
+            await chat.send("/balance", "balance")
+            # The picture: the photo, the day that follows it, the input box.
+            await page.evaluate(
+                "() => document.querySelector('.msg-row.out img.photo')"
+                ".scrollIntoView({block: 'center'})"
+            )
+            assert await whole(page, "#chat-title", 400) == []
+            phone = tmp_path / "sandbox-400.png"
+            await page.screenshot(path=str(phone))
+            await page.locator("#back").click()
+            await expect(page.locator("#sidebar")).to_be_visible()
+            await page.set_viewport_size({"width": 1280, "height": 800})
+
+            # Reset: asked once more, then a fresh database and empty chats.
+            svc = sandbox.app.bot_data["rt"].svc
+            job = await f.job(svc, alice_id)
+            await chat.open("Alice")
+            await page.locator(".msg-row", has_text=f"Job #{job.id}").last.wait_for()
+            await page.locator("#reset").click()
+            await expect(page.locator("#reset-confirm")).to_be_visible()
+            await page.locator("#reset-yes").click()
+            await expect(page.locator(".toast", has_text="Started over")).to_be_visible()
+            await expect(guide).to_be_visible()
+            await expect(page.locator("#clock-offset")).to_have_text("real time")
+            await chat.open("Alice")
+            await page.locator('.msg-row[data-from="bot"]').first.wait_for()
+            await expect(page.locator(".msg-row", has_text=f"Job #{job.id}")).to_have_count(0)
+            await expect(page.locator("#messages img.photo")).to_have_count(0)
+            first = page.locator("#messages .msg-row").first
+            await expect(first).to_have_text(re.compile(r"^/start"))
+        finally:
+            await context.close()
+
+    async with sandbox.app.bot_data["rt"].svc.read() as tx:
+        assert await tx.jobs.get(job.id) is None
+    assert sandbox.clock.offset == 0
+    assert not errors, errors
+    assert phone.stat().st_size > 10_000
+    _say(request, f"sandbox screenshot at 400 px: {phone}")
 
 
 SANITIZER_CASES = [

@@ -1,4 +1,5 @@
-"""Durations (`90s`, `15m`, `2h`, `3d`, `1w`) and deadline input (a duration or a date)."""
+"""Durations (`90s`, `15m`, `2h`, `3d`, `1w`, `3 days`, `2д`, `3 часа`, `1 нед`) and deadline
+input (a duration or a date)."""
 
 from __future__ import annotations
 
@@ -8,33 +9,61 @@ from datetime import UTC, datetime
 from bot.domain.errors import InvalidInput
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION_RE = re.compile(r"^\s*(\d{1,7})\s*([smhdw])\s*$", re.IGNORECASE)
-_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?\s*$")
+
+# Every spelling a person may type for a unit, English and Russian, any number form; a
+# trailing dot (`1 нед.`, `30 мин.`) is allowed. Months and years are not durations here:
+# their length varies.
+_WORDS: dict[str, tuple[str, ...]] = {
+    "s": ("s", "sec", "secs", "second", "seconds", "с", "сек", "секунда", "секунды", "секунд",
+          "секунду"),
+    "m": ("m", "min", "mins", "minute", "minutes", "м", "мин", "минута", "минуты", "минут",
+          "минуту"),
+    "h": ("h", "hr", "hrs", "hour", "hours", "ч", "час", "часа", "часов"),
+    "d": ("d", "day", "days", "д", "дн", "день", "дня", "дней"),
+    "w": ("w", "wk", "wks", "week", "weeks", "н", "нед", "неделя", "недели", "недель",
+          "неделю"),
+}  # fmt: skip
+_UNIT_OF = {word: unit for unit, words in _WORDS.items() for word in words}
+_DURATION_RE = re.compile(r"^\s*([0-9]{1,7})\s*([^\W\d_]+)\.?\s*$")
+_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?\s*$", re.ASCII)
+
+
+class Seconds(int):
+    """A duration in a refusal's parameters: each language renders it in its own words."""
 
 
 def parse_duration(text: str) -> int:
-    """Seconds in a duration like `3d`; raises ValueError for anything else."""
+    """Seconds in a duration like `3d`, `3 days`, `3д` or `3 дня`; ValueError for anything
+    else (no sign, no fraction, one number and one unit)."""
     m = _DURATION_RE.match(text or "")
-    if not m:
+    unit = _UNIT_OF.get(m.group(2).lower()) if m else None
+    if m is None or unit is None:
         raise ValueError(f"not a duration: {text!r} (use 90s, 15m, 2h, 3d or 1w)")
-    seconds = int(m.group(1)) * _UNITS[m.group(2).lower()]
+    seconds = int(m.group(1)) * _UNITS[unit]
     if seconds <= 0:
         raise ValueError(f"duration must be positive: {text!r}")
     return seconds
 
 
-def format_duration(seconds: int) -> str:
-    """The largest whole unit: 259200 -> `3d`, 5400 -> `90m`."""
+def split_duration(seconds: int) -> tuple[int, str]:
+    """The largest whole unit: 259200 -> (3, "d"), 5400 -> (90, "m"), 61 -> (61, "s")."""
     for unit in ("w", "d", "h", "m"):
         size = _UNITS[unit]
         if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+            return seconds // size, unit
+    return seconds, "s"
+
+
+def format_duration(seconds: int) -> str:
+    """The largest whole unit: 259200 -> `3d`, 5400 -> `90m`."""
+    count, unit = split_duration(seconds)
+    return f"{count}{unit}"
 
 
 def parse_deadline(text: str, now: int, min_seconds: int) -> int:
-    """A delivery deadline typed as a duration (`3d`) or a date (`2026-12-01`, end of that day
-    UTC, or `2026-12-01 18:00`). Returns epoch seconds; at least `min_seconds` after `now`."""
+    """A delivery deadline typed as a duration (`3d`, `3 дня`) or a date (`2026-12-01`, end
+    of that day UTC, or `2026-12-01 18:00`). Returns epoch seconds; at least `min_seconds`
+    after `now`."""
     try:
         due = now + parse_duration(text)
     except ValueError:
@@ -51,7 +80,7 @@ def parse_deadline(text: str, now: int, min_seconds: int) -> int:
             raise InvalidInput("deadline.invalid") from None
         due = int(dt.timestamp())
     if due - now < min_seconds:
-        raise InvalidInput("deadline.too_soon", min=format_duration(min_seconds))
+        raise InvalidInput("deadline.too_soon", min=Seconds(min_seconds))
     if due - now > 5 * 365 * 86400:
         raise InvalidInput("deadline.invalid")
     return due

@@ -27,7 +27,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain import rules
 from bot.domain.categories import CATEGORIES, Question
-from bot.domain.durations import format_duration, parse_deadline
+from bot.domain.durations import parse_deadline
 from bot.domain.errors import DomainError, Forbidden, InvalidInput
 from bot.domain.money import exponent, parse_amount
 from bot.flows.common import (
@@ -236,7 +236,7 @@ def _prompt_for(context: MarketContext, d: dict[str, Any], step: str) -> tuple[s
                 context, Markup(_budget_text(context, d["budget_min"], d["budget_max"]))
             )
     elif step == "deadline":
-        text = t("post-ask-deadline", min=format_duration(settings.min_deadline))
+        text = t("post-ask-deadline", min=context.duration(settings.min_deadline))
         if d.get("deadline_at"):
             text += _current(context, Markup(context.when(d["deadline_at"])))
     elif step == "brief":

@@ -61,6 +61,9 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
     def money(self, minor: int, currency: str | None = None) -> str:
         return self.rt.i18n.money(self.locale, minor, currency or self.svc.settings.currency)
 
+    def duration(self, seconds: int) -> str:
+        return self.rt.i18n.duration(self.locale, seconds)
+
     def when(self, epoch: int) -> str:
         return self.rt.i18n.when(self.locale, epoch, self.svc.clock.now())
 
@@ -143,6 +146,20 @@ async def identify(update: Update, context: MarketContext) -> None:
     context.locale = rt.i18n.negotiate(override, tg.language_code)
 
 
+async def refresh_menu(context: MarketContext) -> None:
+    """The command menu of a person who chose a language, registered again if it changed
+    since (bot/handlers/commands.py); after the answer, so it never delays it."""
+    from bot.handlers.commands import refresh_person_menu
+
+    me = context.me
+    if me is None or not me.locale_override:
+        return
+    cache = context.bot_data.setdefault("menu_stamps", {})
+    await refresh_person_menu(
+        context.bot, context.rt, me.id, me.locale_override, context.user_data, cache
+    )
+
+
 def handler(fn: HandlerFn) -> HandlerFn:
     """Wrap a handler: identify, run, explain refusals, never leak a traceback to the person."""
 
@@ -157,6 +174,7 @@ def handler(fn: HandlerFn) -> HandlerFn:
         finally:
             if context.rt.dispatcher is not None:
                 context.rt.dispatcher.kick()
+            await refresh_menu(context)
 
     return wrapper
 

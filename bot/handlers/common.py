@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.base import MarketContext, args_of, handler
+from bot.handlers.base import MarketContext, args_of, handler, refresh_menu
 from bot.handlers.callbacks import button
 from bot.services import profiles
 
@@ -53,6 +53,7 @@ async def language(update: Update, context: MarketContext) -> None:
 async def language_button(update: Update, context: MarketContext, args: list[str]) -> None:
     context.me = await profiles.set_language(context.svc, me(update), (args or [""])[0])
     context.locale = context.me.locale_override or context.locale
+    await refresh_menu(context)  # the menu in the new language before the answer says so
     await context.say(update, context.t("language-set"), edit=True)
 
 

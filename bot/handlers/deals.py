@@ -243,10 +243,12 @@ async def revise(update: Update, context: MarketContext) -> None:
 
 @handler
 async def extend(update: Update, context: MarketContext) -> None:
-    args, _ = split_args(update.effective_message, 2)
-    _need(args, 2, "dealcmd.usage_extend")
+    args, duration = split_args(update.effective_message, 1)  # `3d`, or `3 дня`: the rest
+    _need(args, 1, "dealcmd.usage_extend")
+    if not duration:
+        raise InvalidInput("dealcmd.usage_extend")
     deal_id = int_arg(args[0], "dealcmd.usage_extend")
-    await _extend(update, context, deal_id, args[1], edit=False)
+    await _extend(update, context, deal_id, duration, edit=False)
 
 
 async def _extend(

@@ -1389,9 +1389,10 @@ class SimUser:
         *,
         chat: int | None = None,
         filename: str = "photo.jpg",
+        mime_type: str = "image/jpeg",
     ) -> SimMessage:
         msg = self.server._user_media(
-            self, "photo", content, filename, "image/jpeg", caption, chat, reply_to
+            self, "photo", content, filename, mime_type, caption, chat, reply_to
         )
         await asyncio.sleep(0)
         return msg
@@ -1738,6 +1739,8 @@ class BotApiServer:
         self.strict_html_ampersand = strict_html_ampersand
         self.privacy_mode = privacy_mode
         self.callback_query_ttl = callback_query_ttl
+        # The clock of message, edit, payment and member dates (the sandbox moves it).
+        self.now: Callable[[], int] = lambda: int(time.time())
         # model
         self.users: dict[int, SimUser] = {}
         self.chats: dict[int, SimChat] = {}
@@ -1880,6 +1883,37 @@ class BotApiServer:
 
     def user(self, user_id: int) -> SimUser:
         return self.users[user_id]
+
+    def reset(self) -> None:
+        """Forget every chat, message, file, payment, menu, call and pending update, as a
+        new Telegram would; the people and the chats' members stay (the sandbox's Reset)."""
+        for chat in self.chats.values():
+            chat.messages.clear()
+            chat.next_message_id = 1
+            chat.menu_button = None
+        for user in self.users.values():
+            user.started = user.blocked = False
+            user._cursors.clear()
+        for entry in self._pre_checkouts.values():
+            if not entry["future"].done():
+                entry["future"].set_exception(AssertionError("the sandbox was reset"))
+        for store in (
+            self.files,
+            self._files_by_path,
+            self.charges,
+            self.my_commands,
+            self.bot_texts,
+            self._log,
+            self._callback_queries,
+            self._pre_checkouts,
+            self._invoice_links,
+        ):
+            store.clear()
+        for log in (self.refunds, self.call_records, self.faults, self.downloads, self._updates):
+            log.clear()
+        self.default_menu_button = {"type": "commands"}
+        self._bump_updates()
+        self._bump_log()
 
     def add_chat(
         self,
@@ -2217,7 +2251,7 @@ class BotApiServer:
         msg = SimMessage(
             chat_id=chat.id,
             message_id=chat.next_message_id,
-            date=int(time.time()),
+            date=self.now(),
             from_bot=from_bot,
             sender=sender,
             chat=chat.api(),
@@ -2429,7 +2463,7 @@ class BotApiServer:
         msg.body = msg.source = text
         msg.entities = self._text_entities(text)
         msg.edited += 1
-        msg.edit_date = int(time.time())
+        msg.edit_date = self.now()
         self._emit(SandboxEvent("user_edit", chat.id, msg.snapshot()))
         if self._bot_sees(chat, msg):
             self.push_update("edited_message", self.render(msg))
@@ -2567,7 +2601,7 @@ class BotApiServer:
         charge = self.charges.get(charge_id)
         if charge is None:
             charge = Charge(
-                charge_id, user.id, currency, total_amount, payload, provider_id, int(time.time())
+                charge_id, user.id, currency, total_amount, payload, provider_id, self.now()
             )
             self.charges[charge_id] = charge
         payment = {
@@ -2596,7 +2630,7 @@ class BotApiServer:
             {
                 "chat": chat.api(),
                 "from": user.api(),
-                "date": int(time.time()),
+                "date": self.now(),
                 "old_chat_member": _member_api(old, bot),
                 "new_chat_member": _member_api(new, bot),
             },
@@ -2949,7 +2983,7 @@ class BotApiServer:
         if markup is not None or msg.inline:
             msg.markup = markup
         msg.edited += 1
-        msg.edit_date = int(time.time())
+        msg.edit_date = self.now()
         self._log_bot_message("edit", msg)
         return self.render(msg)
 

@@ -11,6 +11,9 @@ Five personas (two clients, two freelancers, a moderator) have started the bot; 
 is also in the moderator group.  Windows are minutes instead of days so that reminders and
 auto-release can be seen, and the page can fast-forward the shared clock by an hour or a day.
 
+The chats survive a restart (:mod:`bot.sandbox.history`, next to the database), and the page's
+Reset starts over: a fresh database, empty chats, the clock at real time, the bot restarted.
+
 Tests drive the same thing with ``async with Sandbox(port=0, database=tmp_path / "s.db")``.
 """
 
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.botapi import BotApiServer, SimUser
+from bot.sandbox.history import ChatHistory
 from bot.sandbox.web import Persona, SandboxWeb
 from bot.services.base import Clock
 
@@ -87,6 +91,7 @@ class Sandbox:
         start_personas: bool = True,
         jobs_channel: bool = True,
         persist_clock: bool = True,
+        persist_chats: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -100,9 +105,11 @@ class Sandbox:
         self.persist_clock = persist_clock
         self.clock = Clock(self._load_offset())
         self.server = BotApiServer(token=TOKEN, bot_username=BOT_USERNAME, bot_name=BOT_NAME)
+        self.history = ChatHistory(self.server, self.database) if persist_chats else None
         self.web: SandboxWeb | None = None
         self.app: Any = None  # telegram.ext.Application once started
         self._housekeeping: asyncio.Task | None = None
+        self._resetting = asyncio.Lock()
 
     # -- pieces -------------------------------------------------------------------------
     @property
@@ -165,8 +172,6 @@ class Sandbox:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> Sandbox:
-        from bot.app import build_application
-
         await self.server.start()
         self._populate()
         # The page first: a port already in use fails before the database is touched.
@@ -177,12 +182,24 @@ class Sandbox:
             group_ids=groups,
             clock=self.clock,
             on_advance=self._save_offset,
+            on_reset=self.reset,
             host=self.host,
             port=self.port,
             title="Marketplace sandbox",
         )
         await self.web.start()
         self.port = self.web.port
+        restored = self.history.load() if self.history is not None else False
+        await self._start_bot(greet=self.start_personas and not restored)
+        if self.history is not None:
+            self.history.watch()
+        self._housekeeping = asyncio.create_task(self._trim_records())
+        return self
+
+    async def _start_bot(self, *, greet: bool) -> None:
+        """The unmodified bot on the database; with `greet`, every persona sends /start."""
+        from bot.app import build_application
+
         self.database.parent.mkdir(parents=True, exist_ok=True)
         app = build_application(
             self.settings(),
@@ -199,21 +216,11 @@ class Sandbox:
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=10)
         await app.start()
-        if self.start_personas:
+        if greet:
             for p in self.personas:
                 await self.server.user(p.user_id).send("/start")
-        self._housekeeping = asyncio.create_task(self._trim_records())
-        return self
 
-    async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
-            self._housekeeping = None
-        if self.web is not None:
-            await self.web.stop()
-            self.web = None
+    async def _stop_bot(self) -> None:
         app, self.app = self.app, None
         if app is not None:  # as run_polling() ends
             if app.updater is not None and app.updater.running:
@@ -225,8 +232,41 @@ class Sandbox:
             await app.shutdown()
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
+        started = self.app is not None
+        await self._stop_bot()
+        if self.history is not None and started:
+            self.history.close()  # after the bot: everything it sent is in
         await self.server.stop()
         self._save_offset()
+
+    async def reset(self) -> None:
+        """Start over, as if the sandbox had never run: the bot stops, the database, its
+        history and the clock file go, the server forgets every chat, the clock returns to
+        real time, and the bot starts again on a new database; every persona sends /start."""
+        async with self._resetting:
+            await self._stop_bot()
+            if self.history is not None:
+                self.history.discard()
+            self.server.reset()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    self.database.with_name(self.database.name + suffix).unlink()
+            with contextlib.suppress(FileNotFoundError):
+                self.clock_file.unlink()
+            self.clock.offset = 0
+            self._populate()
+            await self._start_bot(greet=self.start_personas)
+            self._save_offset()
 
     async def __aenter__(self) -> Sandbox:
         try:
@@ -265,7 +305,7 @@ def _banner(sandbox: Sandbox) -> str:
         f"  Sandbox running: open {sandbox.url} in your browser",
         f"  Bot API (loopback): {sandbox.server.base_url}   database: {sandbox.database}",
         "  Personas: " + ", ".join(f"{p.name} ({p.role}, {p.language})" for p in sandbox.personas),
-        "  Ctrl+C to stop; delete the database file to start over.",
+        "  Ctrl+C to stop; the chats are kept for the next start; Reset on the page starts over.",
         "",
     ]
     return "\n".join(lines)

@@ -16,10 +16,12 @@ cross-site form cannot send, and the Host must be a loopback name):
 ``GET  /api/chats/{chat}/messages``      the chat's messages, rendered for the page
 ``GET  /api/commands?persona=ID``        the bot's command menu in the persona's language
 ``POST /api/send``                       ``{persona, chat, text, reply_to?}``
-``POST /api/upload``                     multipart: persona, chat, file, caption?, reply_to?
+``POST /api/upload``                     multipart: persona, chat, file, caption?, reply_to?,
+                                         as? (photo | document; an image is a photo)
 ``POST /api/press``                      ``{persona, chat, message, row, col}``
 ``POST /api/pay``                        ``{persona, chat, message}``
 ``GET  /api/clock`` / ``POST /api/clock``  the sandbox time / ``{seconds}`` to fast-forward
+``POST /api/reset``                      start over (a fresh database and chats)
 ``GET  /api/files/{file_id}``            a file's bytes (sent by the bot or a persona)
 ``GET  /api/events``                     Server-Sent Events: ``{kind, chat_id, message, data}``
 =======================================  ==================================================
@@ -52,7 +54,8 @@ MAX_UPLOAD = 20 * 1024 * 1024
 MAX_ADVANCE = 366 * 86400
 KEEPALIVE_SECONDS = 15.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# Only these are shown inline by the browser; everything else is downloaded.
+# Only these are shown inline by the browser; everything else is downloaded. An upload of one
+# of them is sent as a photo, as Telegram's apps do, unless the page asks for a file.
 INLINE_MIME = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -169,13 +172,12 @@ def _file_name(msg: SimMessage) -> str | None:
     return None
 
 
-def message_json(server: BotApiServer, msg: SimMessage, offset: int = 0) -> dict:
+def message_json(server: BotApiServer, msg: SimMessage) -> dict:
     """A message as the page draws it (not the Bot API shape).
 
     ``html`` is Telegram-subset HTML (the bot's own markup, or the user's text escaped); the
     page renders it with a whitelist of Telegram's tags and treats anything else as text.
-    ``date`` is on the sandbox clock: the server's wall-clock date plus ``offset``, the clock's
-    offset when the message was sent.
+    ``date`` is the server's, which the page's clock sets (sandbox time).
     """
     reply = None
     if msg.reply_to_message_id is not None:
@@ -208,7 +210,7 @@ def message_json(server: BotApiServer, msg: SimMessage, offset: int = 0) -> dict
     return {
         "id": msg.message_id,
         "chat_id": msg.chat_id,
-        "date": msg.date + offset,
+        "date": msg.date,
         "from_bot": msg.from_bot,
         "sender": _sender(msg),
         "kind": msg.kind,
@@ -265,7 +267,8 @@ class SandboxWeb:
 
     ``group_ids`` are the non-private chats to list (groups where personas talk, channels
     shown read-only).  ``on_advance(seconds)`` (sync or async) runs after the clock moved,
-    e.g. to persist the offset.
+    e.g. to persist the offset; ``on_reset()`` (async) starts everything over, and without it
+    the page has no Reset.  With a ``clock``, the server dates messages by it (sandbox time).
     """
 
     def __init__(
@@ -276,6 +279,7 @@ class SandboxWeb:
         group_ids: Sequence[int] = (),
         clock: ClockLike | None = None,
         on_advance: Callable[[int], Awaitable[None] | None] | None = None,
+        on_reset: Callable[[], Awaitable[None]] | None = None,
         host: str = "127.0.0.1",
         port: int = 8080,
         title: str = "Marketplace sandbox",
@@ -285,15 +289,17 @@ class SandboxWeb:
         self.group_ids = list(group_ids)
         self.clock = clock
         self.on_advance = on_advance
+        self.on_reset = on_reset
         self.host = host
         self.port = port
         self.title = title
         self._streams: set[asyncio.Queue] = set()
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
-        # The clock offset at the time each message was sent, so the page shows sandbox time.
-        self._offsets: dict[tuple[int, int], int] = {}
-        server.add_listener(self._remember_offset)
+        self._resetting = False
+        self._resets = 0
+        if clock is not None:
+            server.now = clock.now
 
     # -- lifecycle ----------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -312,6 +318,7 @@ class SandboxWeb:
         r.add_post("/api/pay", self._pay)
         r.add_get("/api/clock", self._clock_get)
         r.add_post("/api/clock", self._clock_post)
+        r.add_post("/api/reset", self._reset)
         r.add_get("/api/files/{file_id}", self._file)
         r.add_get("/api/events", self._events)
         app.on_shutdown.append(self._on_shutdown)
@@ -331,7 +338,6 @@ class SandboxWeb:
         return self
 
     async def stop(self) -> None:
-        self.server.remove_listener(self._remember_offset)
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -356,6 +362,8 @@ class SandboxWeb:
             return web.json_response({"error": "the sandbox answers on loopback only"}, status=403)
         if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
             return web.json_response({"error": "missing X-Sandbox header"}, status=403)
+        if self._resetting and request.method == "POST":
+            return web.json_response({"error": "the sandbox is starting over"}, status=503)
         try:
             response = await handler(request)
         except _BadRequest as exc:
@@ -456,15 +464,8 @@ class SandboxWeb:
         ]
         return [self._chat_json(i) for i in ids]
 
-    def _remember_offset(self, event: SandboxEvent) -> None:
-        if event.message is not None and event.kind in ("message", "invoice", "user_message"):
-            key = (event.message.chat_id, event.message.message_id)
-            self._offsets.setdefault(key, self.clock.offset if self.clock else 0)
-
     def _msg(self, msg: SimMessage) -> dict:
-        key = (msg.chat_id, msg.message_id)
-        offset = self._offsets.setdefault(key, self.clock.offset if self.clock else 0)
-        return message_json(self.server, msg, offset)
+        return message_json(self.server, msg)
 
     def broadcast(self, payload: dict) -> None:
         """Send a page-level event (not from the Bot API server) to every open page."""
@@ -524,6 +525,8 @@ class SandboxWeb:
                 "personas": [asdict(p) for p in self.personas],
                 "chats": self._chats_json(),
                 "clock": _clock_json(self.clock),
+                "can_reset": self.on_reset is not None,
+                "reset": self._resets,
             }
         )
 
@@ -642,9 +645,20 @@ class SandboxWeb:
             raise _BadRequest("a caption is at most 1024 characters")
         if mime in (None, "", "application/octet-stream"):
             mime = None
-        msg = await user.send_document(
-            Path(filename).name or "file", content, caption, reply_to, chat=chat_id, mime_type=mime
-        )
+        name = Path(filename).name or "file"
+        send_as = fields.get("as") or ("photo" if mime in INLINE_MIME else "document")
+        if send_as not in ("photo", "document"):
+            raise _BadRequest("as must be photo or document")
+        if send_as == "photo":
+            if mime not in INLINE_MIME:
+                raise _BadRequest("only PNG, JPEG, GIF and WebP images go as photos")
+            msg = await user.send_photo(
+                content, caption, reply_to, chat=chat_id, filename=name, mime_type=mime
+            )
+        else:
+            msg = await user.send_document(
+                name, content, caption, reply_to, chat=chat_id, mime_type=mime
+            )
         return web.json_response({"message": self._msg(msg)})
 
     async def _press(self, request: web.Request) -> web.Response:
@@ -709,6 +723,22 @@ class SandboxWeb:
         self.broadcast(
             {"kind": "clock", "chat_id": None, "message": None, "data": _clock_json(self.clock)}
         )
+
+    # -- reset --------------------------------------------------------------------------
+    async def _reset(self, _request: web.Request) -> web.Response:
+        if self.on_reset is None:
+            raise _BadRequest("this sandbox cannot start over", 409)
+        if self._resetting:
+            raise _BadRequest("the sandbox is starting over already", 409)
+        self._resetting = True
+        try:
+            await self.on_reset()
+        finally:
+            self._resetting = False
+        self._resets += 1  # each page starts over once per reset, from the answer or the event
+        data = {"reset": self._resets, "clock": _clock_json(self.clock)}
+        self.broadcast({"kind": "reset", "chat_id": None, "message": None, "data": data})
+        return web.json_response({"ok": True, **data})
 
     # -- live events --------------------------------------------------------------------
     async def _events(self, request: web.Request) -> web.StreamResponse:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.domain import rules
 from bot.domain.categories import get_category
-from bot.domain.durations import format_duration
+from bot.domain.durations import Seconds
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Job, User
 from bot.domain.states import BidState, JobState
@@ -49,7 +49,7 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
     async with svc.tx() as tx:
         await active_user(tx, actor)
         if draft.deadline_at - tx.now < s.min_deadline:
-            raise InvalidInput("deadline.too_soon", min=format_duration(s.min_deadline))
+            raise InvalidInput("deadline.too_soon", min=Seconds(s.min_deadline))
         job = await tx.jobs.create(
             client_id=actor,
             category=category.id,

@@ -121,6 +121,17 @@ async def set_language(svc: Services, actor: int, language: str) -> User:
         return await user_or_404(tx, actor)
 
 
+async def chosen_languages(svc: Services, user_ids: list[int]) -> dict[int, str]:
+    """The /language choice of each of these people who made one."""
+    out: dict[int, str] = {}
+    async with svc.read() as tx:
+        for uid in user_ids:
+            user = await tx.users.get(uid)
+            if user is not None and user.locale_override:
+                out[uid] = user.locale_override
+    return out
+
+
 async def add_favourite(svc: Services, actor: int, ref: str) -> User:
     async with svc.tx() as tx:
         await active_user(tx, actor)

@@ -5,7 +5,7 @@ mod-resolved = Сделка #{ $deal }: { $outcome ->
     }, решение принял { $moderator }.
 mod-banned = Пользователь { $user } заблокирован.
 mod-unbanned = Пользователь { $user } разблокирован.
-mod-job-removed = Заказ #{ $job } снят; исполнители, подавшие заявки, уведомлены.
+mod-job-removed = Заказ #{ $job } снят; исполнители, оставившие отклики, уведомлены.
 mod-payouts-empty = Нет ожидающих выплат и возвратов.
 mod-payouts-title = <b>Ожидают выплаты: { $count }</b>
 mod-payout-line = Выплата #{ $payout }: пользователь { $user }, { $amount }, с { $since }. Отметьте выполненной: /paid { $payout }
@@ -13,7 +13,7 @@ mod-paid = Выплата #{ $payout } ({ $amount }) отмечена как в�
 mod-stats =
     <b>Маркетплейс</b>
     Заказы: { $jobs }
-    Заявки: { $bids }
+    Отклики: { $bids }
     Сделки: { $deals }
     В эскроу: { $escrow }
     Заработано комиссий: { $fees }

@@ -17,54 +17,54 @@ notify-summary-rating = ⭐ { $rating } ({ $count })
 notify-summary-no-rating = оценок пока нет
 notify-rate-now = Как всё прошло? Оцените от 1 до 5 (с отзывом: /rate { $deal } &lt;1-5&gt; &lt;отзыв&gt;).
 
-## Заказы и ставки
+## Заказы и отклики
 
-notify-job-live = ✅ Заказ #{ $job } опубликован: «{ $title }». Ставки будут приходить в этот чат.
-notify-bid-new = 📩 Новая ставка на заказ #{ $job } «{ $title }»: ставка #{ $bid } от { $freelancer_name }, { $amount } за { $days ->
+notify-job-live = ✅ Заказ #{ $job } опубликован: «{ $title }». Отклики будут приходить в этот чат.
+notify-bid-new = 📩 Новый отклик на заказ #{ $job } «{ $title }»: отклик #{ $bid } от { $freelancer_name }, { $amount } за { $days ->
         [one] { $days } день
         [few] { $days } дня
        *[other] { $days } дней
     }.
-notify-bid-updated = ✏️ { $freelancer_name } изменил(а) ставку #{ $bid } на заказ #{ $job } «{ $title }»: теперь { $amount } за { $days ->
+notify-bid-updated = ✏️ { $freelancer_name } изменил(а) отклик #{ $bid } на заказ #{ $job } «{ $title }»: теперь { $amount } за { $days ->
         [one] { $days } день
         [few] { $days } дня
        *[other] { $days } дней
     }.
-notify-btn-view-bids = Смотреть ставки
-notify-bid-withdrawn = ↩️ { $freelancer_name } отозвал(а) ставку #{ $bid } на заказ #{ $job } «{ $title }».
-notify-bid-declined = Ваша ставка #{ $bid } на заказ #{ $job } «{ $title }» отклонена.
-notify-job-filled = Заказ #{ $job } «{ $title }» достался другому исполнителю; ваша ставка #{ $bid } закрыта.
-notify-job-closed-bidder = Заказчик закрыл заказ #{ $job } «{ $title }»; ваша ставка #{ $bid } закрыта.
-notify-job-expired-bidder = Приём ставок на заказ #{ $job } «{ $title }» закончился без выбора исполнителя; ваша ставка #{ $bid } закрыта.
-notify-job-removed-bidder = Модераторы сняли заказ #{ $job } «{ $title }»; ваша ставка #{ $bid } закрыта.
+notify-btn-view-bids = Смотреть отклики
+notify-bid-withdrawn = ↩️ { $freelancer_name } отозвал(а) отклик #{ $bid } на заказ #{ $job } «{ $title }».
+notify-bid-declined = Ваш отклик #{ $bid } на заказ #{ $job } «{ $title }» отклонён.
+notify-job-filled = Заказ #{ $job } «{ $title }» достался другому исполнителю; ваш отклик #{ $bid } закрыт.
+notify-job-closed-bidder = Заказчик закрыл заказ #{ $job } «{ $title }»; ваш отклик #{ $bid } закрыт.
+notify-job-expired-bidder = Приём откликов на заказ #{ $job } «{ $title }» закончился без выбора исполнителя; ваш отклик #{ $bid } закрыт.
+notify-job-removed-bidder = Модераторы сняли заказ #{ $job } «{ $title }»; ваш отклик #{ $bid } закрыт.
 notify-job-removed-client = Модераторы сняли ваш заказ #{ $job } «{ $title }».
-notify-job-expired-client = Приём ставок на ваш заказ #{ $job } «{ $title }» закончился без выбора исполнителя. Опубликовать его снова можно командой /post.
-notify-job-nudge = ⏰ Приём ставок на заказ #{ $job } «{ $title }» закрывается { $ends_at }. У вас { $bids ->
-        [one] { $bids } ставка
-        [few] { $bids } ставки
-       *[other] { $bids } ставок
-    }; выбрать исполнителя: /accept &lt;ставка&gt;.
-notify-shortlisted = ⭐ Вы в шорт-листе заказа #{ $job } «{ $title }» (ставка #{ $bid }).
-notify-shortlisted-nda = ⭐ Вы в шорт-листе заказа #{ $job } «{ $title }» (ставка #{ $bid }). Чтобы увидеть закрытое ТЗ, заказчик просит принять соглашение о неразглашении.
+notify-job-expired-client = Приём откликов на ваш заказ #{ $job } «{ $title }» закончился без выбора исполнителя. Опубликовать его снова можно командой /post.
+notify-job-nudge = ⏰ Приём откликов на заказ #{ $job } «{ $title }» закрывается { $ends_at }. У вас { $bids ->
+        [one] { $bids } отклик
+        [few] { $bids } отклика
+       *[other] { $bids } откликов
+    }; выбрать исполнителя: /accept &lt;отклик&gt;.
+notify-shortlisted = ⭐ Вы в шорт-листе заказа #{ $job } «{ $title }» (отклик #{ $bid }).
+notify-shortlisted-nda = ⭐ Вы в шорт-листе заказа #{ $job } «{ $title }» (отклик #{ $bid }). Чтобы увидеть закрытое ТЗ, заказчик просит принять соглашение о неразглашении.
 notify-nda-text = <b>Соглашение:</b>
     <blockquote>{ $nda }</blockquote>
 notify-btn-nda-accept = Принять соглашение
 notify-btn-nda-decline = Отказаться
 notify-brief = 🔒 <b>Закрытое ТЗ заказа #{ $job } «{ $title }»</b>
     <blockquote>{ $brief }</blockquote>
-notify-nda-accepted = { $freelancer_name } принял(а) соглашение по заказу #{ $job } (ставка #{ $bid }) и получил(а) закрытое ТЗ.
-notify-nda-declined = { $freelancer_name } отказался(-ась) от соглашения по заказу #{ $job } (ставка #{ $bid }).
+notify-nda-accepted = { $freelancer_name } принял(а) соглашение по заказу #{ $job } (отклик #{ $bid }) и получил(а) закрытое ТЗ.
+notify-nda-declined = { $freelancer_name } отказался(-ась) от соглашения по заказу #{ $job } (отклик #{ $bid }).
 notify-trial-requested = 🧪 Заказчик заказа #{ $job } «{ $title }» просит выполнить небольшое бесплатное тестовое задание (тест #{ $trial }) перед наймом:
     <blockquote>{ $task }</blockquote>
 notify-btn-trial-accept = Взяться за тест
 notify-btn-trial-decline = Отказаться
-notify-trial-accepted = 🧪 { $freelancer_name } взял(а) тест #{ $trial } (ставка #{ $bid }, заказ #{ $job }).
-notify-trial-declined = 🧪 { $freelancer_name } отказался(-ась) от теста #{ $trial } (ставка #{ $bid }, заказ #{ $job }).
-notify-trial-submitted = 🧪 { $freelancer_name } сдал(а) тест #{ $trial } (ставка #{ $bid }, заказ #{ $job }).
-notify-invited = 👋 { $client_name } приглашает вас сделать ставку на заказ #{ $job } «{ $title }».
-notify-btn-bid = Сделать ставку
+notify-trial-accepted = 🧪 { $freelancer_name } взял(а) тест #{ $trial } (отклик #{ $bid }, заказ #{ $job }).
+notify-trial-declined = 🧪 { $freelancer_name } отказался(-ась) от теста #{ $trial } (отклик #{ $bid }, заказ #{ $job }).
+notify-trial-submitted = 🧪 { $freelancer_name } сдал(а) тест #{ $trial } (отклик #{ $bid }, заказ #{ $job }).
+notify-invited = 👋 { $client_name } приглашает вас откликнуться на заказ #{ $job } «{ $title }».
+notify-btn-bid = Откликнуться
 notify-question = ❓ Вопрос по заказу #{ $job } «{ $title }» от { $from_name }:
-notify-message = 💬 { $from_name } по заказу #{ $job } «{ $title }» (ставка #{ $bid }):
+notify-message = 💬 { $from_name } по заказу #{ $job } «{ $title }» (отклик #{ $bid }):
 notify-message-nobid = 💬 { $from_name } по заказу #{ $job } «{ $title }»:
 
 ## Канал заказов
@@ -76,13 +76,13 @@ channel-job =
 
     { $description }
 channel-budget-range = { $budget_min } – { $budget_max }
-channel-job-open = 🟢 Ставки принимаются до { $ends }.
+channel-job-open = 🟢 Отклики принимаются до { $ends }.
 channel-job-hiring = ⏳ Исполнитель выбран; приём ставок приостановлен.
-channel-job-filled = ✅ Исполнитель найден: ставки больше не принимаются.
-channel-job-closed = ⛔ Закрыт: ставки больше не принимаются.
+channel-job-filled = ✅ Исполнитель найден: отклики больше не принимаются.
+channel-job-closed = ⛔ Закрыт: отклики больше не принимаются.
 channel-job-expired = ⌛ Срок приёма ставок истёк.
 channel-job-removed = 🚫 Заказ снят модераторами.
-channel-btn-bid = Открыть и сделать ставку
+channel-btn-bid = Открыть и откликнуться
 channel-btn-view = Открыть заказ
 
 ## Сделки
@@ -90,14 +90,14 @@ channel-btn-view = Открыть заказ
 invoice-title = Сделка #{ $deal }
 invoice-description = Заказ #{ $job } «{ $title }»: { $amount } хранятся на гарантийном счёте, пока вы не передадите их исполнителю.
 invoice-label = Сделка #{ $deal }, гарантия
-notify-hired-pending = 🎉 Вашу ставку #{ $bid } на заказ #{ $job } «{ $title }» приняли! Сделка #{ $deal } ({ $amount }) ждёт оплаты заказчиком; мы сообщим, когда она будет оплачена. Пожалуйста, не начинайте работу до этого.
+notify-hired-pending = 🎉 Ваш отклик #{ $bid } на заказ #{ $job } «{ $title }» приняли! Сделка #{ $deal } ({ $amount }) ждёт оплаты заказчиком; мы сообщим, когда она будет оплачена. Пожалуйста, не начинайте работу до этого.
 notify-payment-refunded = Сделка #{ $deal } уже не ждала оплаты, поэтому ваш платёж { $amount } возвращается вам.
 notify-deal-funded-client = 💰 Сделка #{ $deal } оплачена: { $amount } на гарантийном счёте. Срок сдачи: { $due_at }. Мы сообщим, когда работа будет сдана.
 notify-deal-funded-freelancer = 💰 Сделка #{ $deal } по заказу #{ $job } «{ $title }» оплачена: { $amount } ждут вас на гарантийном счёте. Приступайте; сдайте работу до { $due_at } командой /deliver { $deal } [комментарий].
-notify-funding-expired-client = Сделка #{ $deal } отменена: её не оплатили вовремя. Заказ #{ $job } снова принимает ставки.
-notify-funding-expired-freelancer = Сделка #{ $deal } отменена: заказчик не оплатил её вовремя. Ваша ставка на заказ #{ $job } снова активна.
-notify-deal-cancelled-client = Исполнитель отменил сделку #{ $deal } до оплаты. Заказ #{ $job } «{ $title }» снова принимает ставки.
-notify-deal-cancelled-freelancer = Заказчик отменил сделку #{ $deal } до оплаты; ваша ставка на заказ #{ $job } «{ $title }» снова активна.
+notify-funding-expired-client = Сделка #{ $deal } отменена: её не оплатили вовремя. Заказ #{ $job } снова принимает отклики.
+notify-funding-expired-freelancer = Сделка #{ $deal } отменена: заказчик не оплатил её вовремя. Ваш отклик на заказ #{ $job } снова активен.
+notify-deal-cancelled-client = Исполнитель отменил сделку #{ $deal } до оплаты. Заказ #{ $job } «{ $title }» снова принимает отклики.
+notify-deal-cancelled-freelancer = Заказчик отменил сделку #{ $deal } до оплаты; ваш отклик на заказ #{ $job } «{ $title }» снова активен.
 notify-deal-cancelled-removed = Сделка #{ $deal } отменена: модераторы сняли заказ #{ $job } «{ $title }» до оплаты.
 notify-delivered = 📦 Сделка #{ $deal }: работа сдана.
 notify-delivered-review = Проверьте её до { $review_ends_at }; после этого деньги автоматически перейдут исполнителю.
@@ -234,7 +234,7 @@ deal-card-hint-client-funded = Учёт времени: /log { $deal } &lt;ча�
 deal-card-hint-client-delivered = Подтвердите приёмку или попросите доработку: /revise { $deal } &lt;что изменить&gt;.
 deal-card-hint-client-unfunded = Оплатите счёт выше, чтобы начать сделку.
 deal-event-line = { $at } · { $kind ->
-        [hired] ставка принята
+        [hired] отклик принят
         [pay] оплачено на гарантийный счёт
         [delivery] работа сдана
         [delivery_file] файл добавлен к сдаче
@@ -283,7 +283,7 @@ deal-btn-deal = Сделка #{ $deal }
 
 ## Команды сделок
 
-deals-empty = У вас пока нет сделок. Сделка появляется, когда заказчик принимает ставку.
+deals-empty = У вас пока нет сделок. Сделка появляется, когда заказчик принимает отклик.
 deals-title = <b>Ваши сделки ({ $count })</b>
 deals-line = Сделка #{ $deal } · «{ $title }» · { $amount } · { deal-state } · { $role ->
         [client] вы заказчик

@@ -1,8 +1,7 @@
 // The sandbox chat page: plain JavaScript, no build step, nothing from the internet.
 //
-// The bot's messages are Telegram-subset HTML. They are never given to innerHTML: the small
-// parser below builds DOM nodes for Telegram's tags only (b, i, u, s, code, pre, a,
-// blockquote, span.tg-spoiler and their aliases) and turns everything else into plain text.
+// The bot's messages are Telegram-subset HTML, drawn by telegram-html.js (a whitelist, never
+// innerHTML).
 "use strict";
 
 (() => {
@@ -23,213 +22,18 @@
     commands: new Map(), // persona id -> commands
     hintIndex: 0,
     typingTimer: null,
+    newBelow: 0, // messages that arrived below while the person was scrolled up
+    lastReset: 0, // the last reset this page drew
   };
 
-  // ------------------------------------------------------------------------------------
-  // Telegram HTML -> DOM (whitelist)
-  // ------------------------------------------------------------------------------------
+  const INLINE_MIME = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
-  const SIMPLE_TAGS = {
-    b: "b", strong: "b", i: "i", em: "i", u: "u", ins: "u", s: "s", strike: "s", del: "s",
-    code: "code", pre: "pre", blockquote: "blockquote",
-  };
-  const NAMED = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'", nbsp: "\u00a0" };
-  const TAG_RE = /^<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*?)?)\s*(\/?)>/;
-  const ATTR_RE = /([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
-  const SAFE_URL = /^(https?:|tg:|mailto:)/i;
+  const renderTelegramHtml = (source, target) => window.SandboxHtml.render(source, target);
 
-  function decodeEntities(text) {
-    return text.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});/g, (whole, body) => {
-      if (body[0] === "#") {
-        const code = body[1] === "x" || body[1] === "X"
-          ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-        if (!code || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return whole;
-        return String.fromCodePoint(code);
-      }
-      const named = NAMED[body.toLowerCase()];
-      return named === undefined ? whole : named;
-    });
-  }
-
-  function parseAttrs(raw) {
-    const attrs = {};
-    if (!raw) return attrs;
-    ATTR_RE.lastIndex = 0;
-    let m;
-    while ((m = ATTR_RE.exec(raw)) !== null) {
-      const value = m[2] ?? m[3] ?? m[4] ?? "";
-      attrs[m[1].toLowerCase()] = decodeEntities(value);
-    }
-    return attrs;
-  }
-
-  // Returns an element for an allowed opening tag, or null (the tag is then shown as text).
-  function openElement(name, attrs) {
-    if (SIMPLE_TAGS[name]) {
-      const el = document.createElement(SIMPLE_TAGS[name]);
-      if (name === "code" && /^language-[\w+#.-]{1,32}$/.test(attrs.class || "")) {
-        el.className = attrs.class;
-      }
-      if (name === "blockquote" && "expandable" in attrs) el.classList.add("expandable");
-      return el;
-    }
-    if (name === "a") {
-      const el = document.createElement("a");
-      const href = attrs.href || "";
-      if (SAFE_URL.test(href)) {
-        el.href = href;
-        el.dataset.href = href;
-        el.target = "_blank";
-        el.rel = "noopener noreferrer";
-      }
-      return el;
-    }
-    if (name === "tg-spoiler" || (name === "span" && attrs.class === "tg-spoiler")) {
-      const el = document.createElement("span");
-      el.className = "tg-spoiler";
-      el.title = "spoiler: click to reveal";
-      return el;
-    }
-    if (name === "tg-emoji") return document.createElement("span");
-    return null;
-  }
-
-  // "/command" in running text is clickable, as in Telegram (not inside code or links).
-  const COMMAND_RE = /(^|[\s(«"“])(\/[a-zA-Z0-9_]{1,32})(?![\w/@])/g;
-
-  function appendText(parent, text, plain) {
-    if (plain) {
-      parent.appendChild(document.createTextNode(text));
-      return;
-    }
-    let last = 0;
-    COMMAND_RE.lastIndex = 0;
-    let m;
-    while ((m = COMMAND_RE.exec(text)) !== null) {
-      const start = m.index + m[1].length;
-      if (start > last) parent.appendChild(document.createTextNode(text.slice(last, start)));
-      const cmd = document.createElement("span");
-      cmd.className = "cmd";
-      cmd.textContent = m[2];
-      cmd.dataset.cmd = m[2];
-      parent.appendChild(cmd);
-      last = start + m[2].length;
-    }
-    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-  }
-
-  function renderTelegramHtml(source, target) {
-    const root = document.createDocumentFragment();
-    const stack = [{ name: null, el: root }];
-    let text = "";
-    const flush = () => {
-      if (text) {
-        const plain = stack.some((f) => f.name === "code" || f.name === "pre" || f.name === "a");
-        appendText(stack[stack.length - 1].el, decodeEntities(text), plain);
-        text = "";
-      }
-    };
-    let i = 0;
-    while (i < source.length) {
-      const lt = source.indexOf("<", i);
-      if (lt < 0) { text += source.slice(i); break; }
-      text += source.slice(i, lt);
-      const m = TAG_RE.exec(source.slice(lt));
-      if (!m) { text += "<"; i = lt + 1; continue; }
-      const closing = m[1] === "/";
-      const name = m[2].toLowerCase();
-      if (closing) {
-        let depth = -1;
-        for (let k = stack.length - 1; k > 0; k--) {
-          if (stack[k].name === name) { depth = k; break; }
-        }
-        if (depth < 0) { text += m[0]; i = lt + m[0].length; continue; }
-        flush();
-        stack.length = depth;
-      } else {
-        const el = openElement(name, parseAttrs(m[3]));
-        if (!el) { text += m[0]; i = lt + m[0].length; continue; }
-        flush();
-        stack[stack.length - 1].el.appendChild(el);
-        if (m[4] !== "/") stack.push({ name, el });
-      }
-      i = lt + m[0].length;
-    }
-    flush();
-    target.appendChild(root);
-  }
-
-  // ------------------------------------------------------------------------------------
-  // HTTP helpers
-  // ------------------------------------------------------------------------------------
-
-  async function api(path, body) {
-    const opts = body === undefined ? {} : {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Sandbox": "1" },
-      body: JSON.stringify(body),
-    };
-    const res = await fetch(path, opts);
-    let data = {};
-    try { data = await res.json(); } catch (_e) { data = {}; }
-    if (!res.ok) throw new Error(data.error || `${res.status} ${res.statusText}`);
-    return data;
-  }
-
-  function toast(text, kind = "info", ms = 3500) {
-    const el = document.createElement("div");
-    el.className = `toast ${kind}`;
-    el.textContent = text;
-    if (kind === "alert") {
-      const ok = document.createElement("button");
-      ok.type = "button";
-      ok.textContent = "OK";
-      ok.addEventListener("click", () => el.remove());
-      el.appendChild(ok);
-    } else {
-      setTimeout(() => el.remove(), ms);
-    }
-    $("#toasts").appendChild(el);
-  }
-
-  const fail = (err) => toast(String(err.message || err), "error", 5000);
-
-  // ------------------------------------------------------------------------------------
-  // Formatting helpers
-  // ------------------------------------------------------------------------------------
-
-  function amountText(amount, currency) {
-    if (currency === "XTR") return `${amount} ⭐`;
-    try {
-      return new Intl.NumberFormat("en", { style: "currency", currency }).format(amount / 100);
-    } catch (_e) {
-      return `${(amount / 100).toFixed(2)} ${currency}`;
-    }
-  }
-
-  // Sandbox time, in UTC like the bot's own texts.
-  function timeText(epoch) {
-    const d = new Date(epoch * 1000);
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-  }
-
-  function sizeText(bytes) {
-    if (bytes < 1024) return `${bytes} B`;
-    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  }
-
-  function el(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function initials(name) {
-    return (name || "?").trim().charAt(0).toUpperCase() || "?";
-  }
+  const {
+    api, toast, fail, amountText, timeText, dayKey, dayLabel, sizeText, el, initials,
+  } = window.SandboxUtil;
+  const { hideHints, updateHints } = window.SandboxPanels.hints(state);
 
   function chatRole(chat) {
     if (chat.type === "private") {
@@ -298,6 +102,7 @@
     if (!chat) return;
     state.current = chatId;
     state.unread.set(chatId, 0);
+    setView("chat");
     if (!keepReply) setReply(null);
     history.replaceState(null, "", `#chat=${chatId}`);
     const members = chat.members || [];
@@ -311,7 +116,23 @@
     state.chats.set(chatId, data.chat);
     state.messages = new Map(data.messages.map((m) => [m.id, m]));
     renderMessages();
-    $("#text").focus();
+    if (!narrow()) $("#text").focus();
+  }
+
+  // "guide", "chat", or (narrow screens, one pane at a time) "list".
+  function setView(view) {
+    document.body.dataset.view = view;
+  }
+
+  const narrow = () => window.matchMedia("(max-width: 700px)").matches;
+
+  function showGuide() {
+    setView("guide");
+    $("#guide").scrollTop = 0;
+  }
+
+  function renderGuide() {
+    window.SandboxPanels.renderGuide($("#guide-personas"), state.personas, (id) => openChat(id));
   }
 
   function renderHeader() {
@@ -370,29 +191,77 @@
         : "No messages yet.";
       box.appendChild(el("div", "empty-chat", hint));
     }
-    for (const msg of list) box.appendChild(renderMessage(msg));
+    let day = null;
+    for (const msg of list) {
+      if (dayKey(msg.date) !== day) {
+        day = dayKey(msg.date);
+        box.appendChild(renderDivider(msg.date));
+      }
+      box.appendChild(renderMessage(msg));
+    }
     box.scrollTop = box.scrollHeight;
+    clearNewBelow();
+  }
+
+  function renderDivider(epoch) {
+    const div = el("div", "day-divider");
+    div.dataset.day = dayKey(epoch);
+    div.appendChild(el("span", "", dayLabel(epoch)));
+    return div;
+  }
+
+  function nearBottom(box) {
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+  }
+
+  function clearNewBelow() {
+    state.newBelow = 0;
+    $("#new-below").hidden = true;
+  }
+
+  function noteNewBelow() {
+    state.newBelow += 1;
+    const btn = $("#new-below");
+    btn.textContent = `↓ ${state.newBelow} new message${state.newBelow > 1 ? "s" : ""}`;
+    btn.hidden = false;
   }
 
   function upsertMessage(msg) {
     const box = $("#messages");
-    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    const atBottom = nearBottom(box);
     const existing = box.querySelector(`.msg-row[data-id="${msg.id}"]`);
     state.messages.set(msg.id, msg);
     if (msg.deleted) {
-      if (existing) existing.remove();
+      if (existing) renderMessages(); // redraw: a day may have lost its last message
       return;
     }
     const row = renderMessage(msg);
     if (existing) {
       existing.replaceWith(row);
       row.classList.add("flash");
-    } else {
-      const empty = box.querySelector(".empty-chat");
-      if (empty) empty.remove();
-      box.appendChild(row);
-      if (nearBottom || isOutgoing(msg)) box.scrollTop = box.scrollHeight;
+      return;
     }
+    const empty = box.querySelector(".empty-chat");
+    if (empty) empty.remove();
+    const rows = box.querySelectorAll(".msg-row");
+    const last = rows.length ? state.messages.get(Number(rows[rows.length - 1].dataset.id)) : null;
+    if (!last || dayKey(last.date) !== dayKey(msg.date)) box.appendChild(renderDivider(msg.date));
+    box.appendChild(row);
+    if (atBottom || isOutgoing(msg)) {
+      box.scrollTop = box.scrollHeight;
+    } else {
+      // The person is reading further up: the message is marked, and a button below says so.
+      row.classList.add("unseen");
+      noteNewBelow();
+    }
+  }
+
+  function scrollToNewest() {
+    const box = $("#messages");
+    const first = box.querySelector(".msg-row.unseen");
+    box.scrollTo({ top: box.scrollHeight, behavior: "smooth" });
+    if (first) flashMessage(Number(first.dataset.id), "end");
+    clearNewBelow();
   }
 
   function renderMessage(msg) {
@@ -457,11 +326,31 @@
 
   function renderFile(file) {
     if (file.kind === "photo" && file.inline) {
+      const link = el("a", "photo-link");
+      link.href = file.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.title = "Open the photo";
       const img = el("img", "photo");
       img.src = file.url;
-      img.alt = file.name;
-      return img;
+      img.alt = "photo";
+      img.loading = "lazy";
+      link.appendChild(img);
+      return link;
     }
+    const wrap = el("div");
+    if (file.inline) {  // an image sent as a file: a preview above its name
+      const img = el("img", "photo preview");
+      img.src = file.url;
+      img.alt = file.name;
+      img.loading = "lazy";
+      wrap.appendChild(img);
+    }
+    wrap.appendChild(fileBox(file));
+    return wrap;
+  }
+
+  function fileBox(file) {
     const box = el("div", "file-box");
     box.appendChild(el("div", "file-icon", "📄"));
     const info = el("div");
@@ -490,10 +379,10 @@
     return kb;
   }
 
-  function flashMessage(id) {
+  function flashMessage(id, block = "center") {
     const row = $(`#messages .msg-row[data-id="${id}"]`);
     if (!row) return;
-    row.scrollIntoView({ block: "center", behavior: "smooth" });
+    row.scrollIntoView({ block, behavior: "smooth" });
     row.classList.remove("flash");
     void row.offsetWidth;
     row.classList.add("flash");
@@ -586,6 +475,8 @@
     const caption = $("#text").value.trim();
     if (caption) form.append("caption", caption);
     if (state.replyTo) form.append("reply_to", String(state.replyTo.id));
+    // An image goes as a photo (with a preview), anything else as a file, as in Telegram.
+    form.append("as", INLINE_MIME.has(file.type) ? "photo" : "document");
     form.append("file", file, file.name);
     try {
       const res = await fetch("/api/upload", { method: "POST", headers: { "X-Sandbox": "1" }, body: form });
@@ -599,6 +490,43 @@
     }
   }
 
+  function askReset(open) {
+    $("#reset").hidden = open;
+    $("#reset-confirm").hidden = !open;
+  }
+
+  async function resetSandbox() {
+    const yes = $("#reset-yes");
+    yes.disabled = true;
+    yes.textContent = "Starting over…";
+    try {
+      const res = await api("/api/reset", {});
+      await afterReset(res.reset);
+    } catch (err) {
+      fail(err);
+    } finally {
+      yes.disabled = false;
+      yes.textContent = "Reset";
+      askReset(false);
+    }
+  }
+
+  // A fresh database and empty chats (from this page or another one): draw everything anew.
+  async function afterReset(resetId) {
+    if (resetId <= state.lastReset) return; // this page has started over already
+    state.lastReset = resetId;
+    state.unread.clear();
+    state.commands.clear();
+    state.messages = new Map();
+    state.current = null;
+    setReply(null);
+    history.replaceState(null, "", location.pathname);
+    await loadState();
+    $("#messages").replaceChildren();
+    showGuide();
+    toast("Started over: a fresh database and empty chats.");
+  }
+
   async function advanceClock(seconds) {
     try {
       const clock = await api("/api/clock", { seconds });
@@ -607,55 +535,6 @@
     } catch (err) {
       fail(err);
     }
-  }
-
-  // ------------------------------------------------------------------------------------
-  // Command hints ("/" menu)
-  // ------------------------------------------------------------------------------------
-
-  async function commandsFor(persona, chatId) {
-    const key = `${persona}:${chatId}`;
-    if (!state.commands.has(key)) {
-      try {
-        const data = await api(`/api/commands?persona=${persona}&chat=${chatId}`);
-        state.commands.set(key, data.commands || []);
-      } catch (_e) {
-        return [];
-      }
-    }
-    return state.commands.get(key);
-  }
-
-  function hideHints() {
-    $("#command-hints").hidden = true;
-  }
-
-  async function updateHints() {
-    const value = $("#text").value;
-    const box = $("#command-hints");
-    const chat = state.chats.get(state.current);
-    if (!/^\/[a-z0-9_]*$/i.test(value) || state.actAs === null || !chat || chat.read_only) {
-      hideHints();
-      return;
-    }
-    const prefix = value.slice(1).toLowerCase();
-    const list = (await commandsFor(state.actAs, chat.id)).filter((c) => c.command.startsWith(prefix));
-    box.replaceChildren();
-    if (!list.length) { hideHints(); return; }
-    state.hintIndex = Math.min(state.hintIndex, list.length - 1);
-    list.forEach((c, i) => {
-      const item = el("div", `hint${i === state.hintIndex ? " active" : ""}`);
-      item.appendChild(el("span", "hint-cmd", `/${c.command}`));
-      item.appendChild(el("span", "hint-desc", c.description));
-      item.addEventListener("mousedown", (e) => {
-        e.preventDefault();
-        $("#text").value = `/${c.command} `;
-        hideHints();
-        $("#text").focus();
-      });
-      box.appendChild(item);
-    });
-    box.hidden = false;
   }
 
   function autosize() {
@@ -681,9 +560,13 @@
       case "clock":
         renderClock(ev.data);
         return;
+      case "reset":
+        afterReset(ev.data.reset).catch(fail);
+        return;
       case "message":
       case "invoice":
       case "user_message":
+        if (ev.message.from_bot) state.commands.clear(); // e.g. after /language: a new menu
         noteChat(chatId, ev.message);
         if (chatId === state.current) upsertMessage(ev.message);
         else if (ev.message.from_bot) state.unread.set(chatId, (state.unread.get(chatId) || 0) + 1);
@@ -775,7 +658,10 @@
     document.title = data.title;
     $("#bot-name").textContent = `@${data.bot.username} · loopback Bot API · no token needed`;
     renderClock(data.clock);
+    $("#reset-box").hidden = !data.can_reset;
+    state.lastReset = data.reset;
     renderSidebar();
+    renderGuide();
   }
 
   function bind() {
@@ -816,6 +702,19 @@
       state.actAs = Number(e.target.value);
       state.messages.size && renderMessages();
     });
+    $("#guide-open").addEventListener("click", showGuide);
+    for (const id of ["#back", "#guide-back"]) $(id).addEventListener("click", () => setView("list"));
+    $("#reset").addEventListener("click", () => askReset(true));
+    $("#reset-no").addEventListener("click", () => askReset(false));
+    $("#reset-yes").addEventListener("click", resetSandbox);
+    $("#new-below").addEventListener("click", scrollToNewest);
+    $("#messages").addEventListener("scroll", () => {
+      const box = $("#messages");
+      if (state.newBelow && nearBottom(box)) {
+        clearNewBelow();
+        for (const row of box.querySelectorAll(".msg-row.unseen")) row.classList.remove("unseen");
+      }
+    });
     for (const id of ["#plus-hour", "#plus-day"]) {
       const btn = $(id);
       btn.addEventListener("click", () => advanceClock(Number(btn.dataset.seconds)));
@@ -848,8 +747,10 @@
       fail(err);
       return;
     }
-    const first = hashChat() ?? state.order[0];
-    if (first !== undefined) await openChat(first);
+    // A link to a chat opens it; otherwise the guide comes first.
+    const first = hashChat();
+    if (first !== null) await openChat(first);
+    else showGuide();
     window.addEventListener("hashchange", () => {
       const wanted = hashChat();
       if (wanted !== null && wanted !== state.current) openChat(wanted).catch(fail);
@@ -862,13 +763,6 @@
     const wanted = m ? Number(m[1]) : null;
     return state.chats.has(wanted) ? wanted : null;
   }
-
-  // Exposed for tests and the curious: the sanitiser, pure.
-  window.sandboxRenderTelegramHtml = (source) => {
-    const div = document.createElement("div");
-    renderTelegramHtml(source, div);
-    return div;
-  };
 
   document.addEventListener("DOMContentLoaded", () => { main().catch(fail); });
 })();
