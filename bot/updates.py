@@ -19,6 +19,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.storage.db import forget_commits
+
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 64) -> None:
@@ -37,6 +39,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         self, update: object, coroutine: Awaitable[Any]
     ) -> None:
         """The person's turn first, then a slot: waiting for one's turn holds no slot."""
+        forget_commits()  # this task's commits are this update's (see bot.storage.db)
         key = _key(update)
         if key is None:
             async with self._semaphore:

@@ -2021,9 +2021,11 @@ class BotApiServer:
         description: str | None = None,
         drop: bool = False,
         delay: float = 0.0,
+        chat_id: int | None = None,
     ) -> Fault:
         """Make the next ``times`` calls of ``method`` (None = any method but getUpdates)
-        fail, or all calls for ``seconds`` (pass ``times=None``).
+        fail, or all calls for ``seconds`` (pass ``times=None``); with ``chat_id``, only
+        calls about that chat.
 
         ``status`` 429 answers with ``parameters.retry_after``; any other status answers with
         that error code; ``drop=True`` closes the connection without an answer; ``delay``
@@ -2041,6 +2043,7 @@ class BotApiServer:
             description=description,
             drop=drop,
             delay=delay,
+            chat_id=chat_id,
         )
         self.faults.append(fault)
         return fault

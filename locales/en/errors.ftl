@@ -2,6 +2,7 @@
 ## These may be shown in a button's alert, which is plain text: no tags here.
 
 error-internal = Something went wrong; nothing was changed.
+error-after-commit = Your request went through, but I could not show you the result. /deals, /mybids or /myjobs shows where things stand.
 button-expired = This button has expired.
 
 ## Arguments
