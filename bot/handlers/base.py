@@ -31,6 +31,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.errors import DomainError
 from bot.domain.models import User
+from bot.domain.numbers import parse_id
 from bot.runtime import Runtime
 from bot.services import profiles
 from bot.services.base import Services
@@ -256,10 +257,5 @@ def args_of(context: MarketContext) -> list[str]:
 
 
 def int_arg(value: str | None, key: str = "args.number", **params: Any) -> int:
-    """A bare entity number like `34` (also `#34`)."""
-    from bot.domain.errors import InvalidInput
-
-    text = (value or "").strip().lstrip("#")
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidInput(key, **params)
-    return int(text)
+    """A bare entity number like `34` (also `#34`), by the one rule (bot.domain.numbers)."""
+    return parse_id(value, key, **params)

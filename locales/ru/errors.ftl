@@ -8,6 +8,7 @@ button-expired = Эта кнопка устарела.
 ## Аргументы
 
 err-args-number = Укажите номер цифрами, например 12.
+err-args-link = Эта ссылка неверна; открытые заказы — в /jobs.
 err-amount-invalid = Сумма должна быть целым числом от { NUMBER($min, useGrouping: 0) } до { NUMBER($max, useGrouping: 0) }.
 err-percent-invalid = Процент должен быть целым числом от 0 до 100.
 err-rating-invalid = Оценка должна быть целым числом от 1 до 5.
