@@ -101,8 +101,11 @@ def settings_for(base_url: str, db_path: Path) -> Settings:
 
 
 def lifted_limiter() -> AIORateLimiter:
-    """Telegram's per-group limit kept, the overall 30/s cap lifted."""
-    return AIORateLimiter(overall_max_rate=0, max_retries=0)
+    """The marketplace's limiter (bot/transport.py) with Telegram's per-group limit kept and
+    the overall 30/s cap lifted."""
+    from bot.transport import RateLimiter
+
+    return RateLimiter(overall_max_rate=0)
 
 
 # --- the two bots --------------------------------------------------------------------------

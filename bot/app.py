@@ -8,7 +8,6 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -27,7 +26,7 @@ from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
 from bot.storage.persistence import SqlitePersistence
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, RateLimiter
 from bot.updates import PerPersonUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -43,10 +42,10 @@ def build_application(
     rate_limiter: BaseRateLimiter | None = None,
     outbox_rate: float = OUTBOX_RATE,
 ) -> Application:
-    """The bot as it runs. `rate_limiter` replaces the default AIORateLimiter (30 sends a
-    second overall, 20 a minute per group) and `outbox_rate` is the notifications' own pace
-    (sends a second, 0 = unpaced): the end-to-end benchmark lifts both to measure the bot
-    itself rather than Telegram's limit."""
+    """The bot as it runs. `rate_limiter` replaces the default RateLimiter (30 sends a
+    second overall, 20 a minute per group, replies retried after a short 429) and
+    `outbox_rate` is the notifications' own pace (sends a second, 0 = unpaced): the
+    end-to-end benchmark lifts both to measure the bot itself rather than Telegram's limit."""
     db = Database(settings.database_path)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
@@ -67,7 +66,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=0))
+        .rate_limiter(rate_limiter or RateLimiter())
         .context_types(ContextTypes(context=MarketContext))
         .persistence(
             SqlitePersistence(settings.database_path, update_interval=persistence_interval)

@@ -3,12 +3,20 @@
 Message ids are Fluent identifiers (`bid-new`); keys written with dots or underscores in the
 services (`notify.bid_new`, domain error `bid.not_client`) map to them by `fluent_id`.
 Every string parameter is HTML-escaped on the way in; wrap trusted markup in `Markup`.
+
+Text of any length renders whole: fluent.runtime refuses a placeable longer than 2,500
+characters and then renders the *whole* message as `{???}` (a 2,600-character description,
+a `<&`-rich delivery note once escaped). So Fluent never sees a string parameter's text: each
+one goes in as a `_Slot` that compares equal to its text (a selector such as `$role` still
+picks its variant) but formats as a short marker, and the escaped texts replace the markers
+after formatting. Telegram's own limits are applied where a message is sent (bot.text).
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +24,7 @@ from typing import Any
 from babel.dates import format_timedelta
 from babel.units import format_unit
 from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import FluentType
 from fluent.syntax import ast as fast
 from fluent.syntax import parse as parse_ftl
 from fluent.syntax.visitor import Visitor
@@ -42,6 +51,24 @@ def escape(value: object) -> str:
     if isinstance(value, Markup):
         return value
     return html.escape(str(value), quote=False)
+
+
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: never in our .ftl files
+_MARKER = re.compile(f"{_MARK_OPEN}([0-9]+){_MARK_CLOSE}")
+
+
+class _Slot(FluentType, str):
+    """A string parameter inside Fluent: equal to its text, formatted as its marker."""
+
+    marker: str
+
+    def __new__(cls, text: str, index: int) -> _Slot:
+        slot = super().__new__(cls, text)
+        slot.marker = f"{_MARK_OPEN}{index}{_MARK_CLOSE}"
+        return slot
+
+    def format(self, locale: Any) -> str:
+        return self.marker
 
 
 class _Vars(Visitor):
@@ -96,14 +123,24 @@ class I18n:
         message = bundle.get_message(mid)
         if message.value is None:
             return html.escape(key)
-        args = {
-            k: (v if isinstance(v, int | float) and not isinstance(v, bool) else escape(v))
-            for k, v in params.items()
-            if v is not None
-        }
+        args: dict[str, Any] = {}
+        texts: list[str] = []
+        for k, v in params.items():
+            if v is None:
+                continue
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                args[k] = v
+                continue
+            args[k] = _Slot(str(v), len(texts))
+            texts.append(escape(v))
         text, errors = bundle.format_pattern(message.value, args)
         if errors:
             log.warning("message %s (%s): %s", mid, locale, errors)
+        if not isinstance(text, str) or text == "{???}":  # pragma: no cover - never with slots
+            log.error("message %s (%s) could not be formatted: %s", mid, locale, errors)
+            return html.escape(key)
+        if texts:
+            text = _MARKER.sub(lambda m: texts[int(m.group(1))], text)
         return text
 
     def error(self, locale: str, err: DomainError) -> str:

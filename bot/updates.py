@@ -3,6 +3,11 @@
 Different people's updates are handled side by side (one slow Telegram call must not hold up
 everyone), while one person's updates keep their order: two quick answers in a conversation
 must reach the flow in the order they were typed.
+
+Fairness: an update first waits for its person's turn and only then for one of the
+`max_concurrent_updates` slots. PTB's own `process_update` takes the slot first, so a
+person's flood (an album, 64 quick messages) would fill every slot with updates that only
+wait for that person's lock, and everyone else would wait behind them.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.storage.db import forget_commits
 
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
@@ -28,21 +35,29 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
     async def shutdown(self) -> None:
         self._locks.clear()
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(  # type: ignore[misc]  # PTB marks it final; see the docstring
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
+        """The person's turn first, then a slot: waiting for one's turn holds no slot."""
+        forget_commits()  # this task's commits are this update's (see bot.storage.db)
         key = _key(update)
         if key is None:
-            await coroutine
+            async with self._semaphore:
+                await self.do_process_update(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
-                await coroutine
+            async with lock, self._semaphore:
+                await self.do_process_update(update, coroutine)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget idle people so the map stays small
                 del self._waiting[key]
                 self._locks.pop(key, None)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
 
 
 def _key(update: object) -> int | None:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.domain.errors import InvalidInput
+from bot.domain.numbers import whole
 from bot.domain.rules import clean_text
 
 Kind = Literal["int", "text", "bool", "url"]
@@ -33,9 +34,9 @@ class Question(BaseModel):
                 raise InvalidInput("question.required", question=self.id)
             return None
         if self.kind == "int":
-            if not re.fullmatch(r"\d{1,7}", text):
+            value = whole(text, 0, 9_999_999)
+            if value is None:
                 raise InvalidInput("question.int", question=self.id, min=self.min, max=self.max)
-            value = int(text)
             if (self.min is not None and value < self.min) or (
                 self.max is not None and value > self.max
             ):

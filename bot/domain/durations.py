@@ -25,7 +25,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _UNIT_OF = {word: unit for unit, words in _WORDS.items() for word in words}
 _DURATION_RE = re.compile(r"^\s*([0-9]{1,7})\s*([^\W\d_]+)\.?\s*$")
-_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?\s*$", re.ASCII)
+_DATE_RE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]([0-9]{2}):([0-9]{2}))?\s*$")
 
 
 class Seconds(int):

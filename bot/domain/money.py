@@ -9,12 +9,11 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import format_currency, get_currency_precision
 
 from bot.domain.errors import InvalidInput
+from bot.domain.numbers import decimal
 
 STARS = "XTR"
 MIN_WHOLE = 1
 MAX_WHOLE = 1_000_000
-
-_AMOUNT_RE = re.compile(r"^\s*(\d{1,9})(?:[.,](\d+))?\s*$")
 
 
 def exponent(currency: str) -> int:
@@ -74,12 +73,10 @@ def parse_amount(text: str, currency: str) -> int:
     decimals for Stars.
     """
     exp = exponent(currency)
-    m = _AMOUNT_RE.match(text or "")
-    if not m:
+    parts = decimal(text, 9, exp)  # ASCII digits (bot.domain.numbers), the currency's decimals
+    if parts is None:
         raise InvalidInput("amount.invalid", min=MIN_WHOLE, max=MAX_WHOLE)
-    whole, frac = m.group(1), m.group(2) or ""
-    if len(frac) > exp:
-        raise InvalidInput("amount.invalid", min=MIN_WHOLE, max=MAX_WHOLE)
+    whole, frac = parts
     try:
         value = Decimal(f"{whole}.{frac or '0'}")
     except InvalidOperation:  # pragma: no cover - regex already guards

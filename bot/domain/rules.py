@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.errors import InvalidInput
 from bot.domain.money import check_amount
+from bot.domain.numbers import parse_decimal, parse_whole
 
 TITLE_MIN, TITLE_MAX = 5, 100
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 3000
@@ -54,11 +55,17 @@ def days(value: int) -> int:
 
 
 def parse_days(text: str) -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise InvalidInput("bid.days_invalid", min=DAYS_MIN, max=DAYS_MAX) from None
-    return days(value)
+    return parse_whole(text, DAYS_MIN, DAYS_MAX, "bid.days_invalid", min=DAYS_MIN, max=DAYS_MAX)
+
+
+def parse_stars(text: str) -> int:
+    return stars(parse_whole(text, 1, 5, "rating.invalid"))
+
+
+def parse_percent(text: str) -> int:
+    """`30` or `30%`."""
+    value = text.strip() if isinstance(text, str) else ""
+    return percent(parse_whole(value.removesuffix("%"), 0, 100, "percent.invalid"))
 
 
 def budget(lo: int, hi: int, currency: str) -> tuple[int, int]:
@@ -82,12 +89,9 @@ def percent(value: int) -> int:
 
 
 def hours_to_minutes(text: str) -> int:
-    """`1.5` hours -> 90 minutes; more than 0 and at most 24 in one entry."""
-    try:
-        value = float(str(text).strip().replace(",", "."))
-    except ValueError:
-        raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY) from None
-    if not (value == value) or not 0 < value <= HOURS_MAX_PER_ENTRY:  # NaN check first
+    """`1.5` (or `1,5`) hours -> 90 minutes; more than 0 and at most 24 in one entry."""
+    value = parse_decimal(text, 2, 4, "log.hours_invalid", max=HOURS_MAX_PER_ENTRY)
+    if not 0 < value <= HOURS_MAX_PER_ENTRY:
         raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY)
     minutes = round(value * 60)
     if minutes <= 0:

@@ -22,6 +22,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.domain import rules
 from bot.domain.errors import Conflict, DomainError, Forbidden
 from bot.domain.money import parse_amount
+from bot.domain.numbers import entity_id, parse_id
 from bot.domain.states import JobState
 from bot.flows.common import (
     END,
@@ -48,7 +49,7 @@ KEY = "bid"
 ACTION = "bidf"  # the flow's own buttons; "bid" is the job card's button that starts it
 STEPS = ("amount", "days", "cover", "confirm")
 STATES = tuple(f"bid.{s}" for s in STEPS)
-DEEP_LINK = re.compile(r"^/start bid_(\d{1,12})$")
+DEEP_LINK = re.compile(r"^/start bid_(\S*)$")  # every such link: a wrong one gets a sentence
 
 
 def _btn(label: str, op: str, step: str) -> Button:
@@ -189,11 +190,10 @@ async def command(update: Update, context: MarketContext) -> object:
     """/bid <job> (guided) or /bid <job> <amount> <days> <cover letter> (one line)."""
     message = update.effective_message
     parts = (message.text if message else "").split(None, 4)[1:]
-    number = parts[0].lstrip("#") if parts else ""
-    if not number.isdigit() or len(number) > 12 or len(parts) == 2:
+    job_id = entity_id(parts[0]) if parts else None
+    if job_id is None or len(parts) == 2:
         await context.say(update, context.t("bid-usage"))
         return None
-    job_id = int(number)
     if len(parts) == 1:
         return await begin(update, context, job_id)
     # One line: the cover letter keeps its own lines.
@@ -213,9 +213,7 @@ async def deep_link(update: Update, context: MarketContext) -> object:
     """/start bid_<job> from a job post."""
     message = update.effective_message
     m = DEEP_LINK.match((message.text if message else "").strip())
-    if m is None:  # pragma: no cover - the handler's filter already matched
-        return None
-    return await begin(update, context, int(m.group(1)))
+    return await begin(update, context, parse_id(m.group(1) if m else "", "args.link"))
 
 
 @handler
@@ -223,15 +221,15 @@ async def job_button(update: Update, context: MarketContext) -> object:
     """The Bid button of a job card."""
     query = update.callback_query
     decoded = context.rt.buttons.unpack(query.data if query else None)
-    args = decoded[1] if decoded else []
-    if not args or not args[0].isdigit():
+    job_id = entity_id(decoded[1][0]) if decoded and decoded[1] else None
+    if job_id is None:
         await expired(update, context)
         return None
     if not in_private(update):
         await answer(update, context.t("flow-private-only"), alert=True)
         return None
     await answer(update)
-    return await begin(update, context, int(args[0]))
+    return await begin(update, context, job_id)
 
 
 # -- steps ------------------------------------------------------------------------------------
@@ -316,9 +314,7 @@ def conversation(rt: Runtime) -> Flow:
         data_key=KEY,
         entry_points=[
             CommandHandler("bid", command, filters=PRIVATE),
-            CommandHandler(
-                "start", deep_link, filters=PRIVATE & filters.Regex(r"^/start bid_\d+$")
-            ),
+            CommandHandler("start", deep_link, filters=PRIVATE & filters.Regex(r"^/start bid_")),
             CallbackQueryHandler(job_button, pattern=is_action(rt.buttons, "bid")),
         ],
         states={state: step_handlers for state in STATES},

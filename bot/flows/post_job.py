@@ -141,7 +141,7 @@ def previous_step(d: dict[str, Any], step: str) -> str | None:
 
 def _question(d: dict[str, Any], step: str) -> Question | None:
     qs = _questions(d)
-    if not re.fullmatch(r"q\d{1,2}", step):
+    if not re.fullmatch(r"q[0-9]{1,2}", step):
         return None
     index = int(step[1:])
     return qs[index] if index < len(qs) else None
@@ -353,7 +353,7 @@ async def ask(
 def parse_budget(text: str, currency: str) -> tuple[int, int]:
     """`150` or `100-200` (whole units, or with the currency's decimals) -> (low, high)."""
     value = (text or "").strip()
-    m = re.fullmatch(r"([^-–—]*\d[^-–—]*?)\s*[-–—]\s*([^-–—]*)", value)
+    m = re.fullmatch(r"([^-–—]*[0-9][^-–—]*?)\s*[-–—]\s*([^-–—]*)", value)
     if m:
         lo, hi = parse_amount(m.group(1), currency), parse_amount(m.group(2), currency)
     else:

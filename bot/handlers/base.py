@@ -2,7 +2,12 @@
 
 The wrapper records the person (create or refresh), resolves their language for this update
 (never a global), turns a DomainError into its one translated sentence, and an unexpected
-error into "nothing was changed" plus a logged traceback.
+error into a logged traceback and a true sentence: "nothing was changed" only when this
+update committed nothing, else that the request went through.
+
+Replies are retried after a short 429 (bot.transport.RateLimiter); one that still cannot be
+sent (429s for longer, network errors) after this update committed its change goes through
+the outbox instead, so the person still gets the true answer.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import (
@@ -20,15 +26,19 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.errors import DomainError
 from bot.domain.models import User
+from bot.domain.numbers import parse_id
 from bot.runtime import Runtime
 from bot.services import profiles
 from bot.services.base import Services
+from bot.services.replies import queue_reply
+from bot.storage.db import commits_not_counted, committed_here
 from bot.text import MESSAGE_LIMIT, cut_html
+from bot.transport import REPLY_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -73,28 +83,49 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
     async def say(
         self, update: Update, text: str, rows: Keyboard | None = None, *, edit: bool = False
     ) -> Message | None:
-        """Answer the person: edit the pressed message (edit=True) or send a new message."""
+        """Answer the person: edit the pressed message (edit=True) or send a new message.
+        Sent through the outbox when Telegram will not take it after this update's commit."""
         markup = self.keyboard(rows)
         text = cut_html(text, MESSAGE_LIMIT)
         query = update.callback_query
-        if edit and query is not None and query.message is not None:
-            try:
-                return await query.edit_message_text(text, reply_markup=markup)  # type: ignore[return-value]
-            except BadRequest as exc:
-                if "not modified" in str(exc).lower():
-                    return None
-                raise
         chat = update.effective_chat
-        if chat is None:
+        try:
+            if edit and query is not None and query.message is not None:
+                try:
+                    return await self.bot.edit_message_text(  # type: ignore[return-value]
+                        text,
+                        chat_id=query.message.chat.id,
+                        message_id=query.message.message_id,
+                        reply_markup=markup,
+                        rate_limit_args=REPLY_RETRIES,
+                    )
+                except BadRequest as exc:
+                    if "not modified" in str(exc).lower():
+                        return None
+                    raise
+            if chat is None:
+                return None
+            return await self.bot.send_message(
+                chat.id,
+                text,
+                reply_markup=markup,
+                parse_mode=ParseMode.HTML,
+                rate_limit_args=REPLY_RETRIES,
+            )
+        except BadRequest:
+            raise  # refused as it is: the outbox could not send it either
+        except (RetryAfter, NetworkError) as exc:
+            if chat is None or not committed_here():
+                raise
+            log.warning("reply to chat %s goes through the outbox: %s", chat.id, exc)
+            await queue_reply(self.svc, chat.id, text, rows)
             return None
-        return await self.bot.send_message(
-            chat.id, text, reply_markup=markup, parse_mode=ParseMode.HTML
-        )
 
     async def refuse(self, update: Update, text: str) -> None:
-        """One sentence: an alert on a pressed button, a message otherwise."""
-        if update.callback_query is not None:
-            await _answer_query(update.callback_query, text, alert=True)
+        """One sentence: an alert on a pressed button (not answered yet), a message otherwise."""
+        query = update.callback_query
+        if query is not None and query.id not in _answered.get():
+            await _answer_query(query, text, alert=True)
             return
         await self.say(update, text)
 
@@ -119,7 +150,18 @@ def build_keyboard(rt: Runtime, rows: Keyboard | None) -> InlineKeyboardMarkup |
     return InlineKeyboardMarkup(out) if out else None
 
 
+# The callback queries answered by the update being handled (a task of its own): Telegram
+# takes one answer per query and refuses a second.
+_answered: ContextVar[frozenset[str]] = ContextVar("answered_queries", default=frozenset())
+# The language of the person behind the update being handled, for its error handler.
+_locale: ContextVar[str | None] = ContextVar("update_locale", default=None)
+
+
 async def _answer_query(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    answered = _answered.get()
+    if query.id in answered:
+        return
+    _answered.set(answered | {query.id})
     try:
         await query.answer(text[:200] if text else None, show_alert=alert)
     except BadRequest:
@@ -138,12 +180,14 @@ async def identify(update: Update, context: MarketContext) -> None:
         return
     seen = (tg.username, tg.first_name or "", tg.language_code)
     if rt.seen_users.get(tg.id) != seen or context.me is None:
-        context.me = await profiles.touch_user(
-            rt.svc, tg.id, tg.username, tg.first_name or "", tg.language_code
-        )
+        with commits_not_counted():  # the person's record is not what they asked for
+            context.me = await profiles.touch_user(
+                rt.svc, tg.id, tg.username, tg.first_name or "", tg.language_code
+            )
         rt.seen_users[tg.id] = seen
     override = context.me.locale_override if context.me else None
     context.locale = rt.i18n.negotiate(override, tg.language_code)
+    _locale.set(context.locale)
 
 
 async def refresh_menu(context: MarketContext) -> None:
@@ -183,14 +227,24 @@ ALERT_EVERY_SECONDS = 60
 
 
 async def on_error(update: object, context: MarketContext) -> None:
-    """The application's error handler: log the traceback, tell the person nothing changed,
-    and alert the moderator group (at most one alert a minute)."""
+    """The application's error handler: log the traceback, tell the person what is true, and
+    alert the moderator group (at most one alert a minute).
+
+    PTB runs it in the task that handled the update (awaited from `process_update`), so
+    `committed_here()` tells whether this update's change was saved: "nothing was changed"
+    is said only when it was not."""
     log.error(
         "unhandled error in update %s", getattr(update, "update_id", "?"), exc_info=context.error
     )
     if isinstance(update, Update) and update.effective_chat is not None:
+        context.locale = _locale.get() or context.rt.i18n.default
         try:
-            await context.refuse(update, context.t("error-internal"))
+            if committed_here():
+                if update.callback_query is not None:
+                    await _answer_query(update.callback_query)
+                await context.say(update, context.t("error-after-commit"))
+            else:
+                await context.refuse(update, context.t("error-internal"))
         except Exception:  # pragma: no cover - best effort
             log.exception("could not tell the person about the error")
     await _alert_moderators(context)
@@ -221,10 +275,5 @@ def args_of(context: MarketContext) -> list[str]:
 
 
 def int_arg(value: str | None, key: str = "args.number", **params: Any) -> int:
-    """A bare entity number like `34` (also `#34`)."""
-    from bot.domain.errors import InvalidInput
-
-    text = (value or "").strip().lstrip("#")
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidInput(key, **params)
-    return int(text)
+    """A bare entity number like `34` (also `#34`), by the one rule (bot.domain.numbers)."""
+    return parse_id(value, key, **params)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.domain.errors import InvalidInput
+from bot.domain.numbers import parse_id
 from bot.handlers.base import MarketContext, args_of, handler, refresh_menu
 from bot.handlers.callbacks import button
 from bot.services import profiles
@@ -21,12 +23,12 @@ def me(update: Update) -> int:
 @handler
 async def start(update: Update, context: MarketContext) -> None:
     payload = (args_of(context) or [""])[0]
-    if payload.startswith("bid_"):
-        return  # the bid flow's entry point
-    if payload.startswith("job_") and payload[4:].isdigit():
+    if payload.startswith("bid_"):  # the bid flow's entry point takes every such link
+        raise InvalidInput("args.link")
+    if payload.startswith("job_"):
         from bot.handlers.jobs import send_job_card
 
-        await send_job_card(update, context, int(payload[4:]))
+        await send_job_card(update, context, parse_id(payload[4:], "args.link"))
         return
     name = context.me.display_name if context.me else ""
     await context.say(update, context.t("start-welcome", name=name))

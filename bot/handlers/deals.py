@@ -343,12 +343,10 @@ async def rate(update: Update, context: MarketContext) -> None:
 async def _rate(
     update: Update, context: MarketContext, deal_id: int, stars: str, comment: str, edit: bool
 ) -> None:
-    text = stars.strip()
-    if not (text.isdigit() and len(text) == 1):
-        raise InvalidInput("rating.invalid")
-    both = await feedback.rate(context.svc, _me(update), deal_id, int(text), comment)
+    value = rules.parse_stars(stars)
+    both = await feedback.rate(context.svc, _me(update), deal_id, value, comment)
     key = "deal-rate-done-both" if both else "deal-rate-done-wait"
-    await context.say(update, _t(context, key, deal=deal_id, stars=int(text)), edit=edit)
+    await context.say(update, _t(context, key, deal=deal_id, stars=value), edit=edit)
 
 
 # --- buttons ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, filters
 
+from bot.domain import rules
 from bot.domain.errors import Forbidden, InvalidInput
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
@@ -104,26 +105,26 @@ async def resolve_cmd(update: Update, context: MarketContext) -> None:
     percent = None
     rest = args[2:]
     if outcome == "split":
-        if not rest or not rest[0].rstrip("%").isdigit():
+        if not rest:
             raise InvalidInput("percent.invalid")
-        percent = int(rest[0].rstrip("%"))
+        percent = rules.parse_percent(rest[0])
         rest = rest[1:]
     await _decide(update, context, deal_id, outcome, percent, " ".join(rest))
 
 
 @button("mod_release")
 async def release_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _decide(update, context, int(args[0]), "release", None, "")
+    await _decide(update, context, int_arg(args[0] if args else None), "release", None, "")
 
 
 @button("mod_refund")
 async def refund_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _decide(update, context, int(args[0]), "refund", None, "")
+    await _decide(update, context, int_arg(args[0] if args else None), "refund", None, "")
 
 
 @button("mod_split")
 async def split_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _decide(update, context, int(args[0]), "split", 50, "")
+    await _decide(update, context, int_arg(args[0] if args else None), "split", 50, "")
 
 
 @handler

@@ -20,6 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain import rules
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.numbers import entity_id
 from bot.flows.common import (
     END,
     INPUT,
@@ -103,15 +104,15 @@ async def submit_button(update: Update, context: MarketContext) -> object:
     """The "Submit result" button of an accepted trial."""
     query = update.callback_query
     decoded = context.rt.buttons.unpack(query.data if query else None)
-    args = decoded[1] if decoded else []
-    if not args or not args[0].isdigit():
+    trial_id = entity_id(decoded[1][0]) if decoded and decoded[1] else None
+    if trial_id is None:
         await expired(update, context)
         return None
     if not in_private(update):
         await answer(update, context.t("flow-private-only"), alert=True)
         return None
     # Refused (not yours, declined, already submitted, the bid ended): one sentence, no flow.
-    trial, _bid, _job = await bids.trial_to_submit(context.svc, me(update), int(args[0]))
+    trial, _bid, _job = await bids.trial_to_submit(context.svc, me(update), trial_id)
     await answer(update)
     end_other_flows(update, context, NAME)
     origin = query.message.message_id if query is not None and query.message else None

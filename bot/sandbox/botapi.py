@@ -1204,15 +1204,25 @@ class Fault:
     drop: bool = False
     delay: float = 0.0
     hits: int = 0
+    chat_id: int | None = None  # only calls about this chat (see BotApiServer.hold)
+    gate: asyncio.Event | None = None  # held calls wait for it (see BotApiServer.hold)
 
-    def matches(self, method: str, now: float) -> bool:
+    def matches(self, method: str, now: float, chat_id: object = None) -> bool:
         if self.until is not None and now >= self.until:
             return False
         if self.remaining is not None and self.remaining <= 0:
             return False
+        if self.chat_id is not None and str(chat_id) != str(self.chat_id):
+            return False
         if self.method is None:
             return method != "getupdates"
         return self.method.lower() == method.lower()
+
+    def release(self) -> None:
+        """End a hold: the held calls are answered, later ones are not held."""
+        self.remaining = 0
+        if self.gate is not None:
+            self.gate.set()
 
 
 @dataclass
@@ -2045,9 +2055,11 @@ class BotApiServer:
         description: str | None = None,
         drop: bool = False,
         delay: float = 0.0,
+        chat_id: int | None = None,
     ) -> Fault:
         """Make the next ``times`` calls of ``method`` (None = any method but getUpdates)
-        fail, or all calls for ``seconds`` (pass ``times=None``).
+        fail, or all calls for ``seconds`` (pass ``times=None``); with ``chat_id``, only
+        calls about that chat.
 
         ``status`` 429 answers with ``parameters.retry_after``; any other status answers with
         that error code; ``drop=True`` closes the connection without an answer; ``delay``
@@ -2065,6 +2077,7 @@ class BotApiServer:
             description=description,
             drop=drop,
             delay=delay,
+            chat_id=chat_id,
         )
         self.faults.append(fault)
         return fault
@@ -2093,10 +2106,22 @@ class BotApiServer:
     def drop_next(self, method: str | None, times: int = 1) -> Fault:
         return self.inject_fault(method, times=times, drop=True)
 
+    def hold(self, chat_id: int, method: str | None = None) -> Fault:
+        """Leave every call about ``chat_id`` (of ``method``; None = any) unanswered until
+        ``fault.release()``; ``fault.hits`` counts the calls held so far. A bot whose answers
+        to one person hang (a slow connection, a stuck proxy) without any timing in a test."""
+        fault = Fault(method=method, remaining=None, status=0, retry_after=None)
+        fault.chat_id, fault.gate = chat_id, asyncio.Event()
+        self.faults.append(fault)
+        return fault
+
     def clear_faults(self) -> None:
+        for fault in self.faults:
+            if fault.gate is not None:
+                fault.gate.set()
         self.faults.clear()
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, chat_id: object = None) -> Fault | None:
         now = time.monotonic()
         self.faults = [
             f
@@ -2107,7 +2132,7 @@ class BotApiServer:
             )
         ]
         for fault in self.faults:
-            if fault.matches(method, now):
+            if fault.matches(method, now, chat_id):
                 fault.hits += 1
                 if fault.remaining is not None:
                     fault.remaining -= 1
@@ -2741,8 +2766,10 @@ class BotApiServer:
         record = CallRecord(name, params.for_record(), at=time.time())
         status = 200
         try:
-            fault = self._take_fault(name)
+            fault = self._take_fault(name, params.raw("chat_id"))
             if fault is not None:
+                if fault.gate is not None:
+                    await fault.gate.wait()
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
                 if fault.drop:

@@ -13,6 +13,7 @@ from bot.domain import rules
 from bot.domain.durations import parse_extension
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Deal
+from bot.domain.numbers import entity_id
 from bot.domain.states import (
     BidState,
     DealAction,
@@ -50,7 +51,7 @@ def invoice_payload(deal_id: int) -> str:
 
 def parse_payload(payload: str) -> int | None:
     kind, _, ident = (payload or "").partition(":")
-    return int(ident) if kind == "deal" and ident.isdigit() else None
+    return entity_id(ident) if kind == "deal" else None
 
 
 async def _move(tx: Tx, deal: Deal, action: DealAction, **fields: Any) -> DealState:

@@ -7,6 +7,7 @@ import re
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.domain.models import ProfileStats, User
+from bot.domain.numbers import entity_id, parse_whole
 from bot.domain.states import JobState
 from bot.services.base import Services, active_user, job_or_404, user_or_404
 from bot.storage.db import Tx
@@ -59,8 +60,8 @@ async def find_user(tx: Tx, ref: str) -> User:
     """`@username` or a numeric user id."""
     ref = (ref or "").strip()
     user = None
-    if re.fullmatch(r"\d{1,15}", ref):
-        user = await tx.users.get(int(ref))
+    if (user_id := entity_id(ref)) is not None:
+        user = await tx.users.get(user_id)
     elif re.fullmatch(r"@?[A-Za-z0-9_]{3,32}", ref):
         user = await tx.users.by_username(ref)
     else:
@@ -97,10 +98,9 @@ async def edit_profile(
             raise InvalidInput("profile.skills_too_long", max=300)
         fields["skills"] = value
     if experience_years is not None:
-        text = str(experience_years).strip()
-        if not re.fullmatch(r"\d{1,2}", text):
-            raise InvalidInput("profile.years_invalid")
-        fields["experience_years"] = int(text)
+        fields["experience_years"] = parse_whole(
+            str(experience_years), 0, 99, "profile.years_invalid"
+        )
     if portfolio is not None:
         links = portfolio.split() if isinstance(portfolio, str) else list(portfolio)
         if len(links) > 10 or any(not _URL.match(link) for link in links):

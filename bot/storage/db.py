@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -54,6 +55,33 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
 CHECKPOINT_EVERY = 200  # commits between passive WAL checkpoints (about 1-2 MB of WAL)
+
+
+# Commits made by the task (and so the update) running now: an update is handled in a task of
+# its own, and its error handler runs in that task too, so the handler's failure after a
+# commit can be told apart from one before any (bot.handlers.base.on_error).
+_commits: ContextVar[int] = ContextVar("commits", default=0)
+
+
+def committed_here() -> bool:
+    """Did the current task commit a write transaction (since `forget_commits`)?"""
+    return _commits.get() > 0
+
+
+def forget_commits() -> None:
+    """Start counting afresh (a new update)."""
+    _commits.set(0)
+
+
+@contextmanager
+def commits_not_counted() -> Iterator[None]:
+    """Commits in the block are bookkeeping, not what the person asked for (their own user
+    record, refreshed when an update arrives)."""
+    before = _commits.get()
+    try:
+        yield
+    finally:
+        _commits.set(before)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -230,6 +258,7 @@ class Database:
                 if raw.in_transaction:
                     raw.execute("ROLLBACK")
                 raise
+            _commits.set(_commits.get() + 1)
             self._committed()
 
     @asynccontextmanager

@@ -221,6 +221,13 @@ async def with_reason(n: Note) -> Outgoing:
     return Outgoing(text)
 
 
+@renders("reply.text")
+async def reply_text(n: Note) -> Outgoing:
+    """A direct answer, rendered when it was first tried: Telegram would not take it then,
+    after its change was committed (bot.handlers.base, bot.services.replies)."""
+    return Outgoing(str(n.params.get("text") or ""), n.params.get("rows") or None)
+
+
 # --- jobs and bids -----------------------------------------------------------------------------
 
 

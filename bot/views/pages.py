@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.domain.numbers import whole
+
 PAGE_SIZE = 10
 PREV, NEXT = "◀", "▶"
 
@@ -50,8 +52,7 @@ def page_of_fetch(rows: Sequence[T], number: int, size: int = PAGE_SIZE) -> Page
 
 def page_arg(value: str | None) -> int:
     """The page number carried by a button (anything odd means the first page)."""
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 6 else 0
+    return whole(value, 0, 99_999) or 0
 
 
 def nav_row(page: Page[Any], action: str, *args: object) -> list[Button]:

@@ -2,11 +2,13 @@
 ## These may be shown in a button's alert, which is plain text: no tags here.
 
 error-internal = Something went wrong; nothing was changed.
+error-after-commit = Your request went through, but I could not show you the result. /deals, /mybids or /myjobs shows where things stand.
 button-expired = This button has expired.
 
 ## Arguments
 
 err-args-number = Give the number as digits, for example 12.
+err-args-link = This link is broken; /jobs lists the open jobs.
 err-amount-invalid = The amount must be a whole number from { NUMBER($min, useGrouping: 0) } to { NUMBER($max, useGrouping: 0) }.
 err-percent-invalid = The percentage must be a whole number from 0 to 100.
 err-rating-invalid = The rating must be a whole number from 1 to 5.
