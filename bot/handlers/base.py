@@ -133,12 +133,12 @@ async def identify(update: Update, context: MarketContext) -> None:
     if tg is None:
         context.locale = rt.i18n.default
         return
-    seen = (tg.username, tg.first_name or "", tg.language_code)
-    if rt.seen_users.get(tg.id) != seen or context.me is None:
+    # No per-person memo here: touch_user is already a read for someone known as they are,
+    # and a map of everyone ever seen would only grow.
+    if context.me is None or context.me.id != tg.id:
         context.me = await profiles.touch_user(
             rt.svc, tg.id, tg.username, tg.first_name or "", tg.language_code
         )
-        rt.seen_users[tg.id] = seen
     override = context.me.locale_override if context.me else None
     context.locale = rt.i18n.negotiate(override, tg.language_code)
 
