@@ -58,8 +58,10 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
     def t(self, key: str, **params: Any) -> str:
         return self.rt.i18n.t(self.locale, key, **params)
 
-    def money(self, minor: int, currency: str | None = None) -> str:
-        return self.rt.i18n.money(self.locale, minor, currency or self.svc.settings.currency)
+    def money(self, minor: int, currency: str) -> str:
+        """Always the thing's own currency (a job's, a deal's, a payout's), never CURRENCY's:
+        a CURRENCY change leaves older jobs, deals and balances in theirs."""
+        return self.rt.i18n.money(self.locale, minor, currency)
 
     def when(self, epoch: int) -> str:
         return self.rt.i18n.when(self.locale, epoch, self.svc.clock.now())
