@@ -288,3 +288,24 @@ async def test_balances_and_payouts_are_per_currency(svc) -> None:
         ("USD", 1_500, 13_500),
         ("XTR", 15, 135),
     ]
+
+
+async def test_a_lost_stars_payment_is_found_after_a_switch_to_a_provider(tmp_path) -> None:
+    from bot.sandbox.botapi import Charge
+    from bot.services import deals
+
+    async with Market(tmp_path) as m:
+        clara, *_ = await _people(m)
+        job = await f.job(m.svc, CLARA)
+        bid = await f.bid(m.svc, job.id, FRED)
+        deal = await deals.hire(m.svc, CLARA, bid.id)
+        await m.stop_bot()
+        # Clara paid the Stars invoice while the bot was down, and that update was lost.
+        m.server.charges["stxlost"] = Charge("stxlost", CLARA, "XTR", 150, f"deal:{deal.id}")
+        m.settings_over.update(payment_provider_token="284685063:TEST:provider", currency="EUR")
+        await m.start_bot()  # reconciliation at start still reads the Star transactions
+        funded = await f.get_deal(m.svc, deal.id)
+        assert funded.state == "funded"
+        await clara.wait_for(f"Deal #{deal.id} is funded")
+        async with m.svc.read() as tx:
+            assert await ledger_problems(tx) == []
