@@ -115,6 +115,8 @@ async def test_a_currency_change_leaves_old_jobs_deals_and_balances_in_theirs(tm
         await gina.send(f"/bid {usd2.id} 120 3 Dollars please")
         assert "$120.00" in (await gina.wait_for("Bid #3 on Job #2 is placed")).text
         # Its deal could not be paid now: one sentence, and nothing changes.
+        await clara.wait_for("Bid #3 from Gina")
+        await m.settle()
         before = await f.snapshot(m.svc)
         await clara.send("/accept 3")
         refusal = m.sentence(Conflict("deal.currency_unpayable", job=usd2.id, currency="USD"))
