@@ -109,7 +109,18 @@ class Settings(BaseSettings):
 
     @property
     def uses_stars(self) -> bool:
+        """New jobs are priced in Stars. Each job keeps the currency it was posted in."""
         return self.currency == STARS
+
+    def can_pay(self, currency: str) -> bool:
+        """Whether an invoice in `currency` can be sent now: Stars need no provider, fiat does
+        (a deal keeps its job's currency after CURRENCY or the provider changed)."""
+        return currency == STARS or bool(self.payment_provider_token)
+
+    def provider_token(self, currency: str) -> str | None:
+        """The provider token for an invoice in `currency`: none for Stars (Telegram refuses
+        one), the configured provider for fiat."""
+        return None if currency == STARS else (self.payment_provider_token or None)
 
 
 class ConfigError(SystemExit):

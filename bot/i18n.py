@@ -1,4 +1,6 @@
-"""Translations (Fluent files under locales/<lang>/) and locale-aware formatting (Babel).
+"""Translations (Fluent files in the package, bot/locales/<lang>/) and locale-aware formatting
+(Babel). The files are package data, read through importlib.resources, so an installed wheel
+has them as the source tree does.
 
 Message ids are Fluent identifiers (`bid-new`); keys written with dots or underscores in the
 services (`notify.bid_new`, domain error `bid.not_client`) map to them by `fluent_id`.
@@ -18,7 +20,8 @@ import html
 import logging
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -35,7 +38,7 @@ from bot.domain.money import format_money
 
 log = logging.getLogger(__name__)
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR: Traversable = resources.files("bot") / "locales"
 SUPPORTED = ("en", "ru")
 
 
@@ -79,8 +82,21 @@ class _Vars(Visitor):
         self.names.add(node.id.name)
 
 
+def ftl_files(lang: str, root: Traversable = LOCALES_DIR) -> list[Traversable]:
+    """The message files of `lang`, by name. None found is an error at start, not a bot
+    that answers every message with its id."""
+    folder = root / lang
+    files = sorted(
+        (f for f in (folder.iterdir() if folder.is_dir() else ()) if f.name.endswith(".ftl")),
+        key=lambda f: f.name,
+    )
+    if not files:
+        raise FileNotFoundError(f"no translations (*.ftl) in {folder}")
+    return files
+
+
 class I18n:
-    def __init__(self, root: Path = LOCALES_DIR, default: str = "en") -> None:
+    def __init__(self, root: Traversable = LOCALES_DIR, default: str = "en") -> None:
         self.root = root
         self.default = default
         self.bundles: dict[str, FluentBundle] = {}
@@ -88,7 +104,7 @@ class I18n:
         for lang in SUPPORTED:
             bundle = FluentBundle([lang], use_isolating=False)
             variables: dict[str, set[str]] = {}
-            for path in sorted((root / lang).glob("*.ftl")):
+            for path in ftl_files(lang, root):
                 text = path.read_text(encoding="utf-8")
                 bundle.add_resource(FluentResource(text))
                 for entry in parse_ftl(text).body:

@@ -258,7 +258,7 @@ class Dispatcher:
         if out.skip:
             return None
         markup = build_keyboard(self.rt, out.rows)
-        if method == "invoice":
+        if method == "invoice" and "payload" in out.extra:  # else a sentence: see the view
             s = self.rt.svc.settings
             await pace(chat_id)
             msg = await self.bot.send_invoice(
@@ -268,7 +268,7 @@ class Dispatcher:
                 payload=out.extra["payload"],
                 currency=params["currency"],
                 prices=[LabeledPrice(out.extra["label"], int(params["amount"]))],
-                provider_token=s.payment_provider_token or None,
+                provider_token=s.provider_token(params["currency"]),  # the deal's currency
             )
             return msg.message_id
         text = cut_html(out.text, MESSAGE_LIMIT)

@@ -32,7 +32,9 @@ MAX_PAGES = 200  # a bound on the work at start (20,000 transactions)
 async def missed_star_payments(bot: Bot, svc: Services) -> int:
     """Apply the Stars payments the books miss; returns how many were applied."""
     if not svc.settings.uses_stars:
-        return 0
+        async with svc.read() as tx:  # deals from before a switch to a provider stay in Stars
+            if not await tx.deals.any_in("XTR"):
+                return 0
     applied = 0
     for page in range(MAX_PAGES):
         found = await bot.get_star_transactions(offset=page * PAGE, limit=PAGE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import I18n
@@ -19,5 +19,3 @@ class Runtime:
     buttons: Any  # bot.handlers.buttons.ButtonCodec
     dispatcher: Dispatcher | None = None
     bot_username: str = ""
-    # Telegram name/language last written per user, so an update only writes when they change.
-    seen_users: dict[int, tuple[str | None, str, str | None]] = field(default_factory=dict)

@@ -15,7 +15,7 @@ from fluent.syntax import parse as parse_ftl
 from bot.domain import rules
 from bot.handlers.base import build_keyboard
 from bot.handlers.buttons import ButtonCodec
-from bot.i18n import LOCALES_DIR, SUPPORTED, I18n, fluent_id
+from bot.i18n import SUPPORTED, I18n, fluent_id, ftl_files
 from bot.notify import Outgoing
 from bot.runtime import Runtime
 from bot.sandbox.botapi import parse_html
@@ -64,7 +64,7 @@ def test_no_message_id_is_defined_twice() -> None:
     for lang in SUPPORTED:
         seen: dict[str, str] = {}
         twice = []
-        for path in sorted((LOCALES_DIR / lang).glob("*.ftl")):
+        for path in ftl_files(lang):
             for entry in parse_ftl(path.read_text(encoding="utf-8")).body:
                 if isinstance(entry, fast.Message | fast.Term):
                     name = entry.id.name

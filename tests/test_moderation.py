@@ -444,7 +444,7 @@ async def test_unexpected_errors_alert_the_group_at_most_once_a_minute(
         async def broken(*_args: object, **_kw: object) -> None:
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(payouts, "balance", broken)
+        monkeypatch.setattr(payouts, "balances", broken)
         await p.alice.send("/balance")
         await p.alice.wait_for("Something went wrong; nothing was changed.")
         alert = await p.group_says("⚠️ Internal error while handling an update: RuntimeError.")

@@ -479,7 +479,7 @@ async def test_release_pays_the_freelancer_less_the_fee(svc) -> None:
     [client] = await f.outbox(svc, "notify.released_client")
     assert (client["chat_id"], client["params"]["auto"]) == (CLIENT, False)
     assert set(await f.pending(svc, d.id)) == {"feedback_request"}
-    assert (await payouts.balance(svc, FREELANCER)).available == 135
+    assert (await payouts.balances(svc, FREELANCER))[0].available == 135
 
 
 async def test_fee_is_rounded_down(svc) -> None:
@@ -709,7 +709,7 @@ class TestProviderCurrency:
             "USD",
             "pending",
         )
-        bal = await payouts.balance(svc, CLIENT)
+        [bal] = await payouts.balances(svc, CLIENT)
         assert (bal.available, bal.pending_payouts, bal.currency) == (0, 150, "USD")
         paid = await payouts.mark_paid(svc, as_admin(svc, ADMIN), payout.id)
         assert paid.state == "paid"

@@ -122,7 +122,7 @@ async def test_refunded_and_split_deals_can_be_rated(svc) -> None:
 
 async def test_payout_flow(svc) -> None:
     await released(svc)  # FREELANCER has 135
-    bal = await payouts.balance(svc, FREELANCER)
+    [bal] = await payouts.balances(svc, FREELANCER)
     assert (bal.available, bal.pending_payouts, bal.currency) == (135, 0, "XTR")
     err = await f.refused(
         svc, payouts.request_payout(svc, FREELANCER, "200"), "payout.too_much", InvalidInput
@@ -151,7 +151,7 @@ async def test_payout_flow(svc) -> None:
 
     rest = await payouts.request_payout(svc, FREELANCER)  # all that is left
     assert rest.amount == 35
-    bal = await payouts.balance(svc, FREELANCER)
+    [bal] = await payouts.balances(svc, FREELANCER)
     assert (bal.available, bal.pending_payouts) == (0, 135)
     await f.refused(svc, payouts.request_payout(svc, FREELANCER), "payout.nothing", Conflict)
     await f.refused(svc, payouts.request_payout(svc, FREELANCER, "1"), "payout.too_much")
@@ -170,7 +170,7 @@ async def test_payout_flow(svc) -> None:
     )
     await f.refused(svc, payouts.mark_paid(svc, mod, 999), "payout.not_found", NotFound)
     assert [p.id for p in await payouts.pending_payouts(svc, mod)] == [rest.id]
-    assert (await payouts.balance(svc, FREELANCER)).pending_payouts == 35
+    assert (await payouts.balances(svc, FREELANCER))[0].pending_payouts == 35
 
 
 async def test_nothing_to_pay(svc) -> None:
@@ -192,7 +192,14 @@ async def test_stats(svc) -> None:
     await f.funded_deal(svc, freelancer=FREELANCER2)
     stats = await moderation.stats(svc, as_admin(svc, ADMIN))
     assert stats.deals == {"released": 1, "funded": 1}
-    assert (stats.escrow, stats.fees, stats.balances, stats.payable) == (150, 15, 135, 0)
+    [xtr] = stats.money
+    assert (xtr.currency, xtr.escrow, xtr.fees, xtr.balances, xtr.payable) == (
+        "XTR",
+        150,
+        15,
+        135,
+        0,
+    )
     assert stats.jobs == {"completed": 1, "in_progress": 1}
 
 

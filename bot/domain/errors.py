@@ -6,7 +6,7 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A refused action. `key` names a message in locales/*/errors.ftl."""
+    """A refused action. `key` names a message in bot/locales/*/errors.ftl."""
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)

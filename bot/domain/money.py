@@ -95,6 +95,17 @@ def check_amount(minor: int, currency: str) -> int:
     return minor
 
 
+def parse_currency(text: str) -> str:
+    """A currency a person names: an ISO 4217 code in any case, or Stars (`XTR`, `stars`, ⭐).
+    Raises InvalidInput("currency.invalid") for anything else."""
+    code = (text or "").strip().upper()
+    if code in ("⭐", "STARS", "STAR"):
+        return STARS
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise InvalidInput("currency.invalid")
+    return code
+
+
 def format_money(minor: int, currency: str, locale: str = "en") -> str:
     """`150 ⭐` for Stars; Babel's currency format (`$150.00`) for fiat."""
     _require_int(minor, "amount")

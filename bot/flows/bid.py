@@ -5,7 +5,7 @@
     /start bid_12                the deep link of a job post: the guided flow
     [Bid] on a job card          the guided flow (button action "bid", args [job id])
 
-Every step checks what was typed (the amount with the currency's rules, 1..365 days, at most
+Every step checks what was typed (the amount with the job's currency's rules, 1..365 days, at most
 2000 characters of cover letter) and asks again with one sentence; a refusal from the
 service (own job, job not open, banned) ends the flow with its sentence. The draft lives in
 `context.user_data["bid"]` as plain JSON types.
@@ -91,7 +91,7 @@ async def ask(
             "bid-confirm",
             job=job,
             title=d["title"],
-            amount=Markup(context.money(d["amount"])),
+            amount=Markup(context.money(d["amount"], d["currency"])),
             days=d["days"],
             cover=d.get("cover") or "",
         )
@@ -162,7 +162,7 @@ async def _place(
     context: MarketContext,
     d: dict[str, Any] | None,
     job_id: int,
-    amount: int,
+    amount: int | str,
     days: int,
     cover: str,
 ) -> object:
@@ -176,7 +176,7 @@ async def _place(
         key,
         bid=str(result.bid.id),
         job=str(job_id),
-        amount=Markup(context.money(result.bid.amount)),
+        amount=Markup(context.money(result.bid.amount, result.currency)),
         days=result.bid.days,
     )
     return await _done(update, context, d, text)
@@ -199,13 +199,13 @@ async def command(update: Update, context: MarketContext) -> object:
     # One line: the cover letter keeps its own lines.
     context.user_data.pop(KEY, None)
     try:
-        amount = parse_amount(parts[1], context.svc.settings.currency)
         days = rules.parse_days(parts[2])
         cover = rules.cover_letter(parts[3] if len(parts) > 3 else "")
     except DomainError as err:
         await context.say(update, _sentence(context, err))
         return END
-    return await _place(update, context, None, job_id, amount, days, cover)
+    # The amount is read by the service, in the job's own currency.
+    return await _place(update, context, None, job_id, parts[1], days, cover)
 
 
 @handler
@@ -245,7 +245,7 @@ async def on_text(update: Update, context: MarketContext) -> object:
     text = message.text if message and message.text else ""
     try:
         if step == "amount":
-            d["amount"] = parse_amount(text, context.svc.settings.currency)
+            d["amount"] = parse_amount(text, d["currency"])  # the job's currency
         elif step == "days":
             d["days"] = rules.parse_days(text)
         elif step == "cover":

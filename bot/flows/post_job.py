@@ -10,7 +10,8 @@ The draft lives in `context.user_data["post"]` (plain JSON types, persisted with
 conversation state, so a restart keeps the person's place):
 
     {"step": "title", "msg": 41, "category": "writing", "title": "...", "description": "...",
-     "answers": {"pages": 5}, "budget_min": 100, "budget_max": 200, "deadline_at": 1790000000,
+     "answers": {"pages": 5}, "budget_min": 100, "budget_max": 200, "currency": "XTR",
+     "deadline_at": 1790000000,
      "brief": "...", "nda": true, "nda_text": null, "files": [{"kind": "photo", ...}],
      "complete": true, "picked": "budget"}
 
@@ -166,11 +167,20 @@ def _nav(context: MarketContext, d: dict[str, Any], step: str) -> list[Button]:
     return row
 
 
-def _budget_text(context: MarketContext, lo: int, hi: int) -> str:
+def _budget_currency(context: MarketContext, d: dict[str, Any]) -> str:
+    """The currency the draft's budget was typed in (a draft from before `currency` was
+    kept: today's)."""
+    return d.get("currency") or context.svc.settings.currency
+
+
+def _budget_text(context: MarketContext, d: dict[str, Any]) -> str:
+    lo, hi, cur = d["budget_min"], d["budget_max"], _budget_currency(context, d)
     if lo == hi:
-        return context.money(lo)
+        return context.money(lo, cur)
     return context.t(
-        "post-budget-range", low=Markup(context.money(lo)), high=Markup(context.money(hi))
+        "post-budget-range",
+        low=Markup(context.money(lo, cur)),
+        high=Markup(context.money(hi, cur)),
     )
 
 
@@ -224,17 +234,16 @@ def _prompt_for(context: MarketContext, d: dict[str, Any], step: str) -> tuple[s
         if row:
             rows.append(row)
     elif step == "budget":
-        scale = 10 ** exponent(settings.currency)
+        cur = settings.currency  # a new job is priced in today's currency
+        scale = 10 ** exponent(cur)
         text = t(
             "post-ask-budget",
-            fixed=Markup(context.money(150 * scale)),
-            low=Markup(context.money(100 * scale)),
-            high=Markup(context.money(200 * scale)),
+            fixed=Markup(context.money(150 * scale, cur)),
+            low=Markup(context.money(100 * scale, cur)),
+            high=Markup(context.money(200 * scale, cur)),
         )
         if d.get("budget_min"):
-            text += _current(
-                context, Markup(_budget_text(context, d["budget_min"], d["budget_max"]))
-            )
+            text += _current(context, Markup(_budget_text(context, d)))
     elif step == "deadline":
         text = t("post-ask-deadline", min=context.duration(settings.min_deadline))
         if d.get("deadline_at"):
@@ -296,7 +305,7 @@ def preview_text(context: MarketContext, d: dict[str, Any]) -> str:
         t("post-preview-category", category=Markup(t(f"category-{d['category']}"))),
         t(
             "post-preview-budget",
-            budget=Markup(_budget_text(context, d["budget_min"], d["budget_max"])),
+            budget=Markup(_budget_text(context, d)),
         ),
         t("post-preview-deadline", deadline=Markup(context.when(d["deadline_at"]))),
         "",
@@ -383,6 +392,7 @@ def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) 
         _set_answer(d, q, text)
     elif step == "budget":
         d["budget_min"], d["budget_max"] = parse_budget(text, settings.currency)
+        d["currency"] = settings.currency
     elif step == "deadline":
         d["deadline_at"] = parse_deadline(text, context.svc.clock.now(), settings.min_deadline)
     elif step == "brief":
@@ -612,6 +622,7 @@ def job_draft(d: dict[str, Any]) -> JobDraft:
         nda_required=bool(d.get("brief") and d.get("nda")),
         nda_text=(d.get("nda_text") or None) if d.get("nda") else None,
         files=tuple(d.get("files") or ()),
+        currency=d.get("currency"),
     )
 
 
@@ -633,7 +644,11 @@ async def _publish(update: Update, context: MarketContext, d: dict[str, Any]) ->
             await strip_buttons(context, update.effective_chat.id, d.get("msg"))
             await context.say(update, sentence)
             return END
-        retry = "deadline" if err.key.startswith("deadline.") else "preview"
+        retry = "preview"
+        if err.key.startswith("deadline."):
+            retry = "deadline"
+        elif err.key == "job.budget_currency":  # CURRENCY changed since the budget was typed
+            retry = "budget"
         return await ask(update, context, d, retry, error=sentence)
     finally:
         busy.discard(KEY)

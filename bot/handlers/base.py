@@ -68,8 +68,10 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
     def t(self, key: str, **params: Any) -> str:
         return self.rt.i18n.t(self.locale, key, **params)
 
-    def money(self, minor: int, currency: str | None = None) -> str:
-        return self.rt.i18n.money(self.locale, minor, currency or self.svc.settings.currency)
+    def money(self, minor: int, currency: str) -> str:
+        """Always the thing's own currency (a job's, a deal's, a payout's), never CURRENCY's:
+        a CURRENCY change leaves older jobs, deals and balances in theirs."""
+        return self.rt.i18n.money(self.locale, minor, currency)
 
     def duration(self, seconds: int) -> str:
         return self.rt.i18n.duration(self.locale, seconds)
@@ -178,13 +180,13 @@ async def identify(update: Update, context: MarketContext) -> None:
     if tg is None:
         context.locale = rt.i18n.default
         return
-    seen = (tg.username, tg.first_name or "", tg.language_code)
-    if rt.seen_users.get(tg.id) != seen or context.me is None:
+    # No per-person memo here: touch_user is already a read for someone known as they are,
+    # and a map of everyone ever seen would only grow.
+    if context.me is None or context.me.id != tg.id:
         with commits_not_counted():  # the person's record is not what they asked for
             context.me = await profiles.touch_user(
                 rt.svc, tg.id, tg.username, tg.first_name or "", tg.language_code
             )
-        rt.seen_users[tg.id] = seen
     override = context.me.locale_override if context.me else None
     context.locale = rt.i18n.negotiate(override, tg.language_code)
     _locale.set(context.locale)

@@ -20,6 +20,7 @@ from bot.domain.errors import Forbidden, InvalidInput
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
 from bot.handlers.deals import files_of, split_args
+from bot.i18n import Markup
 from bot.services import disputes, jobs, moderation, payouts
 from bot.services.base import Moderator
 
@@ -167,7 +168,13 @@ async def payouts_cmd(update: Update, context: MarketContext) -> None:
     if not pending:
         await context.say(update, context.t("mod-payouts-empty"))
         return
-    lines = [context.t("mod-payouts-title", count=len(pending))]
+    owed: dict[str, int] = {}
+    for p in pending:
+        owed[p.currency] = owed.get(p.currency, 0) + p.amount
+    lines = [
+        context.t("mod-payouts-title", count=len(pending)),
+        context.t("mod-payouts-owed", owed=_each_currency(context, sorted(owed.items()))),
+    ]
     for p in pending[:50]:
         lines.append(
             context.t(
@@ -211,12 +218,17 @@ async def stats_cmd(update: Update, context: MarketContext) -> None:
             jobs=counts(s.jobs),
             bids=counts(s.bids),
             deals=counts(s.deals),
-            escrow=context.money(s.escrow, s.currency),
-            fees=context.money(s.fees, s.currency),
-            balances=context.money(s.balances, s.currency),
-            payable=context.money(s.payable, s.currency),
+            escrow=_each_currency(context, [(b.currency, b.escrow) for b in s.money]),
+            fees=_each_currency(context, [(b.currency, b.fees) for b in s.money]),
+            balances=_each_currency(context, [(b.currency, b.balances) for b in s.money]),
+            payable=_each_currency(context, [(b.currency, b.payable) for b in s.money]),
         ),
     )
+
+
+def _each_currency(context: MarketContext, amounts: list[tuple[str, int]]) -> Markup:
+    """`$150.00 · €80.00 · 45 ⭐`: each currency on its own, never added together."""
+    return Markup(" · ".join(context.money(amount, cur) for cur, amount in amounts))
 
 
 @handler

@@ -25,16 +25,30 @@ async def profile(update: Update, context: MarketContext) -> None:
 
 @handler
 async def balance(update: Update, context: MarketContext) -> None:
-    bal = await payouts.balance(context.svc, me(update))
-    await context.say(update, cards.balance_card(context, bal))
+    bals = await payouts.balances(context.svc, me(update))
+    await context.say(update, cards.balance_card(context, bals))
 
 
 @handler
 async def payout(update: Update, context: MarketContext) -> None:
+    """`/payout`: everything, one request per currency held; `/payout 50`: part of the only
+    currency held; `/payout 50 USD`: part of one currency when there are several."""
     args = args_of(context)
-    done = await payouts.request_payout(context.svc, me(update), args[0] if args else None)
-    amount = Markup(context.money(done.amount, done.currency))
-    await context.say(update, cards.tr(context, "payout-requested", payout=done.id, amount=amount))
+    if args:
+        currency = args[1] if len(args) > 1 else None
+        done = [await payouts.request_payout(context.svc, me(update), args[0], currency)]
+    else:
+        done = await payouts.request_all_payouts(context.svc, me(update))
+    lines = [
+        cards.tr(
+            context,
+            "payout-requested",
+            payout=p.id,
+            amount=Markup(context.money(p.amount, p.currency)),
+        )
+        for p in done
+    ]
+    await context.say(update, "\n".join(lines))
 
 
 async def _fav(update: Update, context: MarketContext, ref: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Bid, Job, ProfileStats
-from bot.domain.money import check_amount
+from bot.domain.money import check_amount, parse_amount
 from bot.domain.states import BID_LIVE, BidState, JobState
 from bot.services.base import Services, active_user, bid_or_404, job_or_404
 from bot.storage.db import Tx
@@ -19,18 +19,25 @@ TRIAL_FILES_MAX = 10
 class BidResult:
     bid: Bid
     updated: bool  # True when an existing bid was changed
+    currency: str  # the job's, which the bid's amount is in
 
 
 async def place_bid(
-    svc: Services, actor: int, job_id: int, amount: int, days: int, cover: str
+    svc: Services, actor: int, job_id: int, amount: int | str, days: int, cover: str
 ) -> BidResult:
-    """One live bid per freelancer per job: bidding again updates it; the client is told."""
-    amount = check_amount(amount, svc.settings.currency)
+    """One live bid per freelancer per job: bidding again updates it; the client is told.
+
+    `amount` is in minor units of the job's currency, or the text a person typed (`150`,
+    `99.50`), read in the job's currency: a bid is always in its job's currency, whatever
+    CURRENCY says now."""
     days = rules.days(days)
     cover = rules.cover_letter(cover)
     async with svc.tx() as tx:
         await active_user(tx, actor)
         job = await job_or_404(tx, job_id)
+        if isinstance(amount, str):
+            amount = parse_amount(amount, job.currency)
+        amount = check_amount(amount, job.currency)
         if job.client_id == actor:
             raise Forbidden("bid.own_job", job=job_id)
         if job.state != JobState.OPEN or job.bidding_ends_at <= tx.now:
@@ -57,7 +64,7 @@ async def place_bid(
             },
             ref=f"bid:{bid.id}",
         )
-        return BidResult(bid, updated)
+        return BidResult(bid, updated, job.currency)
 
 
 async def withdraw_bid(svc: Services, actor: int, bid_id: int) -> Bid:

@@ -91,7 +91,8 @@ async def _finish(tx: Tx, svc: Services, deal: Deal, job_state: JobState) -> Non
 
 
 async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
-    """The client accepts a bid: a deal awaiting funding, and an invoice for the client."""
+    """The client accepts a bid: a deal awaiting funding, and an invoice for the client.
+    The deal is in its job's currency, which must be payable with today's configuration."""
     async with svc.tx() as tx:
         await active_user(tx, actor)
         bid = await bid_or_404(tx, bid_id)
@@ -102,6 +103,9 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
             raise Conflict("job.not_open_for_hire", job=job.id)
         if bid.state != BidState.ACTIVE:
             raise Conflict("bid.not_active", bid=bid_id)
+        if not svc.settings.can_pay(job.currency):
+            # A fiat job from before the provider was removed: an invoice could not be sent.
+            raise Conflict("deal.currency_unpayable", job=job.id, currency=job.currency)
         freelancer = await tx.users.get(bid.freelancer_id)
         if freelancer is None or freelancer.banned:
             raise Forbidden("bid.freelancer_banned", bid=bid_id)

@@ -32,14 +32,20 @@ class JobDraft:
     nda_required: bool = False
     nda_text: str | None = None
     files: tuple[dict[str, Any], ...] = ()
+    currency: str | None = None  # the budget's, as typed; None: today's CURRENCY
 
 
 async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
+    """A new job is priced in today's CURRENCY and keeps it for life (its bids, deal,
+    invoice and the balances it pays into)."""
     s = svc.settings
     category = get_category(draft.category)
     title = rules.title(draft.title)
     description = rules.description(draft.description)
     answers = category.parse_answers({k: str(v) for k, v in draft.answers.items()})
+    if draft.currency is not None and draft.currency != s.currency:
+        # CURRENCY changed (a restart) between typing the budget and Publish.
+        raise InvalidInput("job.budget_currency", currency=s.currency)
     lo, hi = rules.budget(draft.budget_min, draft.budget_max, s.currency)
     brief = rules.clean_text(draft.brief) or None
     if brief and len(brief) > rules.BRIEF_MAX:

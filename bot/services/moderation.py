@@ -28,28 +28,41 @@ async def unban(svc: Services, mod: Moderator, user_id: int) -> None:
 
 
 @dataclass(frozen=True)
-class Stats:
-    jobs: dict[str, int]
-    bids: dict[str, int]
-    deals: dict[str, int]
+class Books:
+    """One currency's money: never added to another currency's."""
+
+    currency: str
     escrow: int
     fees: int
     balances: int
     payable: int
-    currency: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    jobs: dict[str, int]
+    bids: dict[str, int]
+    deals: dict[str, int]
+    money: list[Books]  # the current currency first, then every other one with accounts
 
 
 async def stats(svc: Services, mod: Moderator) -> Stats:
     cur = svc.settings.currency
     async with svc.read(in_thread=True) as tx:  # whole-table counts: off the event loop
-        totals = await tx.ledger.totals_by_kind(cur)
+        totals = await tx.ledger.totals_by_currency()
+        books = [
+            Books(
+                currency=c,
+                escrow=t.get("escrow", 0),
+                fees=t.get("fees", 0),
+                balances=t.get("user", 0),
+                payable=t.get("payable", 0),
+            )
+            for c, t in sorted(totals.items(), key=lambda ct: (ct[0] != cur, ct[0]))
+        ]
         return Stats(
             jobs=await tx.jobs.count_by_state(),
             bids=await tx.bids.count_by_state(),
             deals=await tx.deals.count_by_state(),
-            escrow=totals.get("escrow", 0),
-            fees=totals.get("fees", 0),
-            balances=totals.get("user", 0),
-            payable=totals.get("payable", 0),
-            currency=cur,
+            money=books or [Books(cur, 0, 0, 0, 0)],
         )

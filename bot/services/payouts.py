@@ -1,4 +1,9 @@
-"""Balances and payouts: the Bot API cannot send money, so a moderator pays outside the bot."""
+"""Balances and payouts: the Bot API cannot send money, so a moderator pays outside the bot.
+
+A person may hold money in several currencies (each job keeps the currency it was posted
+in, so a CURRENCY change leaves older deals in the old one). Every balance, payout request
+and payment is in one currency; nothing is ever converted or added across currencies.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from dataclasses import dataclass
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.models import Payout
-from bot.domain.money import parse_amount
+from bot.domain.money import parse_amount, parse_currency
 from bot.services import escrow
 from bot.services.base import Moderator, Services, user_or_404
+from bot.storage.db import Tx
 
 
 @dataclass(frozen=True)
@@ -18,35 +24,83 @@ class Balance:
     currency: str
 
 
-async def balance(svc: Services, actor: int) -> Balance:
-    cur = svc.settings.currency
+def _order(svc: Services, currencies: set[str]) -> list[str]:
+    """The marketplace's current currency first, then the others by code."""
+    return sorted(currencies, key=lambda c: (c != svc.settings.currency, c))
+
+
+async def balances(svc: Services, actor: int) -> list[Balance]:
+    """Every currency the person has money in (available, or waiting in a payout request);
+    for someone with none, the current currency at zero."""
     async with svc.read() as tx:
-        available = await tx.ledger.balance("user", cur, actor)
-        pending = sum(p.amount for p in await tx.payouts.for_user(actor) if p.state == "pending")
-        return Balance(available, pending, cur)
+        available = await tx.ledger.balances_of("user", actor)
+        pending: dict[str, int] = {}
+        for p in await tx.payouts.for_user(actor):
+            if p.state == "pending":
+                pending[p.currency] = pending.get(p.currency, 0) + p.amount
+    out = [
+        Balance(available.get(c, 0), pending.get(c, 0), c)
+        for c in _order(svc, set(available) | set(pending))
+        if available.get(c, 0) or pending.get(c, 0)
+    ]
+    return out or [Balance(0, 0, svc.settings.currency)]
 
 
-async def request_payout(svc: Services, actor: int, amount_text: str | None = None) -> Payout:
-    """Move available balance (all of it, or `amount_text`) into a payout request."""
-    cur = svc.settings.currency
+async def _held(tx: Tx, actor: int) -> dict[str, int]:
+    """{currency: available} for the currencies the person can withdraw now."""
+    return {c: v for c, v in (await tx.ledger.balances_of("user", actor)).items() if v > 0}
+
+
+def _currency_for(svc: Services, held: dict[str, int], currency_text: str | None) -> str:
+    """The currency of a partial payout: the one named, else the only one held."""
+    if currency_text:
+        return parse_currency(currency_text)
+    if len(held) > 1:
+        codes = _order(svc, set(held))
+        raise InvalidInput("payout.which_currency", currencies=", ".join(codes), code=codes[0])
+    return next(iter(held), svc.settings.currency)
+
+
+async def _queue(svc: Services, tx: Tx, actor: int, amount: int, currency: str) -> Payout:
+    payout_id = await escrow.queue_payout(tx, actor, amount, currency)
+    payout = await tx.payouts.get(payout_id)
+    assert payout is not None
+    if svc.settings.moderator_chat_id:
+        await tx.outbox.add(
+            svc.settings.moderator_chat_id,
+            "mod.payout_requested",
+            {"payout": payout.id, "user": actor, "amount": amount, "currency": currency},
+        )
+    return payout
+
+
+async def request_payout(
+    svc: Services, actor: int, amount_text: str | None = None, currency_text: str | None = None
+) -> Payout:
+    """Move available balance in one currency (all of it, or `amount_text`) into a payout
+    request. The currency is `currency_text`, or the only one the person holds money in;
+    with several and none named, the refusal says which there are."""
     async with svc.tx() as tx:
         await user_or_404(tx, actor)
-        available = await tx.ledger.balance("user", cur, actor)
+        held = await _held(tx, actor)
+        cur = _currency_for(svc, held, currency_text)
+        available = held.get(cur, 0)
         amount = available if not amount_text else parse_amount(amount_text, cur)
         if amount <= 0:
             raise Conflict("payout.nothing")
         if amount > available:
             raise InvalidInput("payout.too_much", available=available, currency=cur)
-        payout_id = await escrow.queue_payout(tx, actor, amount, cur)
-        payout = await tx.payouts.get(payout_id)
-        assert payout is not None
-        if svc.settings.moderator_chat_id:
-            await tx.outbox.add(
-                svc.settings.moderator_chat_id,
-                "mod.payout_requested",
-                {"payout": payout.id, "user": actor, "amount": amount, "currency": cur},
-            )
-        return payout
+        return await _queue(svc, tx, actor, amount, cur)
+
+
+async def request_all_payouts(svc: Services, actor: int) -> list[Payout]:
+    """`/payout` alone: everything available, one payout request per currency."""
+    async with svc.tx() as tx:
+        await user_or_404(tx, actor)
+        held = await _held(tx, actor)
+        if not held:
+            raise Conflict("payout.nothing")
+        return [await _queue(svc, tx, actor, held[c], c) for c in _order(svc, set(held))]
 
 
 async def mark_paid(svc: Services, mod: Moderator, payout_id: int) -> Payout:

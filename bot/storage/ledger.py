@@ -101,10 +101,22 @@ class Ledger:
             memo=memo,
         )
 
-    async def totals_by_kind(self, currency: str) -> dict[str, int]:
+    async def balances_of(self, kind: str, owner_id: int) -> dict[str, int]:
+        """{currency: balance} of one owner's accounts of `kind` (a person's money in each)."""
         rows = await self.tx.fetchall(
-            "SELECT kind, SUM(balance) AS total FROM ledger_accounts WHERE currency = ?"
-            " GROUP BY kind",
-            (currency,),
+            "SELECT currency, balance FROM ledger_accounts WHERE owner_id = ? AND kind = ?"
+            " ORDER BY currency",
+            (owner_id, kind),
         )
-        return {r["kind"]: int(r["total"]) for r in rows}
+        return {r["currency"]: int(r["balance"]) for r in rows}
+
+    async def totals_by_currency(self) -> dict[str, dict[str, int]]:
+        """{currency: {kind: total}} over every account: each currency's books on their own."""
+        rows = await self.tx.fetchall(
+            "SELECT currency, kind, SUM(balance) AS total FROM ledger_accounts"
+            " GROUP BY currency, kind ORDER BY currency"
+        )
+        out: dict[str, dict[str, int]] = {}
+        for r in rows:
+            out.setdefault(r["currency"], {})[r["kind"]] = int(r["total"])
+        return out

@@ -375,6 +375,10 @@ class DealsRepo(Repo):
         rows = await self.tx.fetchall("SELECT state, COUNT(*) AS n FROM deals GROUP BY state")
         return {r["state"]: int(r["n"]) for r in rows}
 
+    async def any_in(self, currency: str) -> bool:
+        row = await self.tx.fetchone("SELECT 1 FROM deals WHERE currency = ? LIMIT 1", (currency,))
+        return row is not None
+
     async def completed_count(self, user_id: int) -> int:
         row = await self.tx.fetchone(
             "SELECT COUNT(*) AS n FROM deals WHERE (client_id = ? OR freelancer_id = ?)"

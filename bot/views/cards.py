@@ -37,7 +37,7 @@ class Fmt(Protocol):
 
     def t(self, key: str, **params: Any) -> str: ...
 
-    def money(self, minor: int, currency: str | None = None) -> str: ...
+    def money(self, minor: int, currency: str) -> str: ...
 
     def when(self, epoch: int) -> str: ...
 
@@ -393,14 +393,18 @@ def favs_list(fmt: Fmt, page: Page[ProfileStats]) -> Card:
     return _with_page(fmt, head, lines, page, sep="\n\n"), with_nav([], page, "favs")
 
 
-def balance_card(fmt: Fmt, bal: Balance) -> str:
+def balance_card(fmt: Fmt, bals: Sequence[Balance]) -> str:
+    """Each currency on its own (`$135.00 · 45 ⭐`), in the same order on both lines."""
     text = tr(
         fmt,
         "balance-card",
-        available=Markup(fmt.money(bal.available, bal.currency)),
-        pending=Markup(fmt.money(bal.pending_payouts, bal.currency)),
+        available=Markup(" · ".join(fmt.money(b.available, b.currency) for b in bals)),
+        pending=Markup(" · ".join(fmt.money(b.pending_payouts, b.currency) for b in bals)),
     )
-    if bal.available > 0:
+    held = [b.currency for b in bals if b.available > 0]
+    if len(held) > 1:
+        text += "\n\n" + tr(fmt, "balance-hint-several", code=held[0])
+    elif held:
         text += "\n\n" + tr(fmt, "balance-hint")
     return text
 

@@ -77,9 +77,8 @@ class Note:
         shown = display_params(self.rt.i18n, self.locale, params, self.now)
         return self.rt.i18n.t(self.locale, key, **shown)
 
-    def money(self, minor: int, currency: str | None = None) -> str:
-        cur = currency or self.params.get("currency") or self.rt.svc.settings.currency
-        return self.rt.i18n.money(self.locale, minor, cur)
+    def money(self, minor: int, currency: str) -> str:
+        return self.rt.i18n.money(self.locale, minor, currency)
 
     def when(self, epoch: int) -> str:
         return self.rt.i18n.when(self.locale, epoch, self.now)
@@ -405,6 +404,9 @@ async def invoice(n: Note) -> Outgoing:
     deal = await n.deal()
     if deal is None or deal.state != DealState.AWAITING_FUNDING:
         return Outgoing(skip=True)  # paying it now would only be refunded
+    if not n.rt.svc.settings.can_pay(deal.currency):
+        # Priced in a fiat currency and the provider is gone: a sentence, not an invoice.
+        return Outgoing(n.t("invoice-unpayable", deal=deal.id, currency=deal.currency))
     p = await n.base()
 
     def plain(key: str, limit: int) -> str:

@@ -125,6 +125,10 @@ err-payout-nothing = На вашем балансе нечего выводит�
 err-payout-too-much = Вывести можно не больше { $available }.
 err-payout-not-found = Выплаты #{ $payout } нет.
 err-payout-already-paid = Выплата #{ $payout } уже отмечена как выплаченная.
+err-payout-which-currency = На вашем балансе несколько валют ({ $currencies }): укажите валюту после суммы, например /payout 50 { $code }, или отправьте просто /payout, чтобы вывести всё.
+err-currency-invalid = Укажите валюту её кодом, например USD или EUR (XTR — звёзды).
+err-deal-currency-unpayable = Заказ #{ $job } оценён в { $currency }, а платежи в { $currency } сейчас здесь не принимаются, поэтому принять отклик на него нельзя.
+err-job-budget-currency = Цены теперь указываются в { $currency }: введите бюджет ещё раз.
 
 ## Аргументы команд сделок
 

@@ -237,6 +237,7 @@ balance-card =
     Доступно: { $available }
     Ожидает выплаты: { $pending }
 balance-hint = Выведите его командой /payout или /payout с суммой.
+balance-hint-several = Выведите всё командой /payout (по заявке на каждую валюту) или часть — командой /payout с суммой и валютой, например /payout 50 { $code }.
 payout-requested = Запрошена выплата #{ $payout } на { $amount }; модератор переведёт деньги вне бота и отметит выплату.
 
 ## Сообщения

@@ -86,6 +86,7 @@ channel-btn-view = View the job
 invoice-title = Deal #{ $deal }
 invoice-description = Job #{ $job } “{ $title }”: { $amount } held in escrow until you release it to the freelancer.
 invoice-label = Deal #{ $deal } escrow
+invoice-unpayable = Deal #{ $deal } is priced in { $currency }, and payments in { $currency } cannot be taken here right now, so there is no invoice to pay; the deal is cancelled when its funding window ends.
 notify-hired-pending = 🎉 Your Bid #{ $bid } on Job #{ $job } “{ $title }” was accepted! Deal #{ $deal } ({ $amount }) now waits for the client's payment; you will be told when it is funded. Please don't start before that.
 notify-payment-refunded = Deal #{ $deal } no longer waited for payment, so your payment of { $amount } is being returned to you.
 notify-deal-funded-client = 💰 Deal #{ $deal } is funded: { $amount } is held in escrow. Delivery is due { $due_at }. You will be told when the work is delivered.

@@ -125,6 +125,10 @@ err-payout-nothing = There is nothing on your balance to pay out.
 err-payout-too-much = You can pay out at most { $available }.
 err-payout-not-found = There is no Payout #{ $payout }.
 err-payout-already-paid = Payout #{ $payout } is already marked paid.
+err-payout-which-currency = Your balance is in several currencies ({ $currencies }): put the currency after the amount, like /payout 50 { $code }, or send /payout alone to withdraw everything.
+err-currency-invalid = Name the currency by its code, like USD or EUR (XTR for Stars).
+err-deal-currency-unpayable = Job #{ $job } is priced in { $currency }, and payments in { $currency } cannot be taken here right now, so no bid on it can be accepted.
+err-job-budget-currency = Prices are now in { $currency }: please type the budget again.
 
 ## The deal commands' own arguments
 

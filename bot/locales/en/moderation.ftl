@@ -8,6 +8,7 @@ mod-unbanned = User { $user } is no longer banned.
 mod-job-removed = Job #{ $job } was taken down; its bidders are told.
 mod-payouts-empty = No payout or refund requests are waiting.
 mod-payouts-title = <b>Waiting payouts: { $count }</b>
+mod-payouts-owed = Owed: { $owed }
 mod-payout-line = Payout #{ $payout }: user { $user }, { $amount }, since { $since }. Mark it done with /paid { $payout }
 mod-paid = Payout #{ $payout } ({ $amount }) is marked paid.
 mod-stats =

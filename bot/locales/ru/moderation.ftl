@@ -8,6 +8,7 @@ mod-unbanned = Пользователь { $user } разблокирован.
 mod-job-removed = Заказ #{ $job } снят; исполнители, оставившие отклики, уведомлены.
 mod-payouts-empty = Нет ожидающих выплат и возвратов.
 mod-payouts-title = <b>Ожидают выплаты: { $count }</b>
+mod-payouts-owed = К выплате: { $owed }
 mod-payout-line = Выплата #{ $payout }: пользователь { $user }, { $amount }, с { $since }. Отметьте выполненной: /paid { $payout }
 mod-paid = Выплата #{ $payout } ({ $amount }) отмечена как выполненная.
 mod-stats =
