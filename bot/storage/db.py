@@ -51,6 +51,7 @@ import aiosqlite
 
 from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
+from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
 from bot.storage.repositories import (
     BidsRepo,
@@ -465,6 +466,10 @@ class Tx:
     @cached_property
     def deadlines(self) -> Deadlines:
         return Deadlines(self)
+
+    @cached_property
+    def marks(self) -> SyncMarks:
+        return SyncMarks(self)
 
 
 class ThreadTx(Tx):
