@@ -10,6 +10,7 @@ from bot.reconcile import _find_end, _Transactions
 from bot.services import deals
 from bot.services.profiles import touch_user
 from bot.storage.audit import ledger_problems
+from bot.storage.marks import Mark
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market
@@ -129,3 +130,24 @@ async def test_the_loopback_server_lists_star_transactions_in_chronological_orde
             m.server.add_charge(CLIENT, "XTR", 1, "deal:1")
         assert len((await bot.get_star_transactions(offset=0, limit=100)).transactions) == 100
         assert len((await bot.get_star_transactions(offset=100, limit=100)).transactions) == 53
+
+
+async def test_a_mark_that_does_not_match_the_list_is_not_trusted(tmp_path) -> None:
+    """A database restored next to another bot, or a list that changed: the transaction at
+    the mark is not the one remembered, so nothing below it is taken as read."""
+    async with Market(tmp_path) as m:
+        await meet(m)
+        job = await f.job(m.svc)
+        deal = await deals.hire(m.svc, CLIENT, (await f.bid(m.svc, job.id, FREELANCER)).id)
+        missed = m.server.add_charge(CLIENT, "XTR", deal.amount, deals.invoice_payload(deal.id))
+        await history(m, 30)
+        async with m.svc.tx() as tx:
+            await tx.marks.set("star_transactions", Mark(20, "not-this-one"))
+        await m.restart()
+        assert (await f.get_deal(m.svc, deal.id)).state == "funded"
+        async with m.svc.read() as tx:
+            assert await tx.payments.known([missed.charge_id]) == {missed.charge_id}
+            mark = await tx.marks.get("star_transactions")
+        assert mark == Mark(
+            len(m.server.star_transactions), m.server.star_transactions[-1][0].charge_id
+        )
