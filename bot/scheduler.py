@@ -8,21 +8,20 @@ unlimited and runs coalesce: a late job still runs, once.
 
 Each action claims its row and re-reads the state in one transaction (bot.services.timers),
 so overlapping runs, a second process, or a restart in the middle cannot make an action
-happen twice. An action that raises leaves its row pending (its transaction rolled back): it
-is retried at the next run, and the moderator group is alerted (at most once a minute, the
-same budget as the handlers' error alerts).
+happen twice. A run yields to the loop between deadlines, so that working off a backlog never
+stalls the chats. An action that raises leaves its row pending (its transaction rolled back)
+and backing off, retried later and given up after a bound with an alert to the moderator
+group through the outbox (bot.services.timers); the rows due after it run meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.handlers.base import ALERT_EVERY_SECONDS
 from bot.runtime import Runtime
 from bot.services import timers
 
@@ -66,45 +65,11 @@ class DeadlineScheduler:
 
     async def tick(self) -> int:
         """Run every due deadline now, oldest first; returns how many acted."""
-        svc = self.rt.svc
-        async with svc.read() as tx:
-            due = await tx.deadlines.due(tx.now, BATCH)
-        acted = worked = 0
-        for row in due:
-            try:
-                acted += await timers.run_deadline(svc, int(row["id"]))
-                worked += 1
-            except Exception as exc:
-                log.exception(
-                    "deadline %s (%s of %s) failed", row["id"], row["kind"], row["subject_id"]
-                )
-                await self._alert(row, exc)
-        self._backlog = len(due) == BATCH and worked > 0
-        if acted and self.rt.dispatcher is not None:
+        batch = await timers.work_off(self.rt.svc, BATCH)
+        self._backlog = batch.due == BATCH and batch.handled > 0
+        if batch.acted and self.rt.dispatcher is not None:
             self.rt.dispatcher.kick()
-        return acted
-
-    async def _alert(self, row: dict, exc: Exception) -> None:
-        """Tell the moderator group that a timed action failed (at most once a minute)."""
-        group = self.rt.svc.settings.moderator_chat_id
-        if group is None:
-            return
-        now = time.monotonic()
-        if now - self.app.bot_data.get("last_alert", -ALERT_EVERY_SECONDS) < ALERT_EVERY_SECONDS:
-            return
-        self.app.bot_data["last_alert"] = now
-        i18n = self.rt.i18n
-        text = i18n.t(
-            i18n.default,
-            "alert-deadline-error",
-            kind=row["kind"],
-            subject=str(row["subject_id"]),
-            error=type(exc).__name__,
-        )
-        try:
-            await self.app.bot.send_message(group, text)
-        except Exception:  # the alert is best effort
-            log.exception("could not alert the moderator group")
+        return batch.acted
 
     async def _run(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -126,11 +91,8 @@ class DeadlineScheduler:
             return
         svc = self.rt.svc
         async with svc.read() as tx:
-            row = await tx.fetchone(
-                "SELECT MIN(due_at) AS t FROM deadlines WHERE state = 'pending'"
-            )
+            due = await tx.deadlines.next_due_at()
             now = tx.now
-        due = None if row is None or row["t"] is None else int(row["t"])
         if due is None or due - now >= self.interval or due == self._next_at:
             return
         _remove(self._next_job)

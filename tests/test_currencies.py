@@ -293,7 +293,6 @@ async def test_balances_and_payouts_are_per_currency(svc) -> None:
 
 
 async def test_a_lost_stars_payment_is_found_after_a_switch_to_a_provider(tmp_path) -> None:
-    from bot.sandbox.botapi import Charge
     from bot.services import deals
 
     async with Market(tmp_path) as m:
@@ -303,7 +302,7 @@ async def test_a_lost_stars_payment_is_found_after_a_switch_to_a_provider(tmp_pa
         deal = await deals.hire(m.svc, CLARA, bid.id)
         await m.stop_bot()
         # Clara paid the Stars invoice while the bot was down, and that update was lost.
-        m.server.charges["stxlost"] = Charge("stxlost", CLARA, "XTR", 150, f"deal:{deal.id}")
+        m.server.add_charge(CLARA, "XTR", 150, f"deal:{deal.id}", "stxlost")
         m.settings_over.update(payment_provider_token="284685063:TEST:provider", currency="EUR")
         await m.start_bot()  # reconciliation at start still reads the Star transactions
         funded = await f.get_deal(m.svc, deal.id)

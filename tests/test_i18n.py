@@ -345,6 +345,13 @@ async def marketplace(svc: Services, rt: Runtime) -> list[Outgoing]:
     await moderation.unban(svc, mod, STRANGER)
     # Time passes: nudges, expiries, overdue work, auto-release, SLA reminders, feedback asks.
     await _step(svc, 6 * 3600, svc.clock.now() + 12 * 86400)
+    # A timed action that keeps failing is given up, and the moderators are told.
+    async with svc.tx() as tx:
+        await tx.deadlines.set("review_release", 10**6, tx.now)
+        (given_up,) = await tx.deadlines.pending(10**6)
+    for _ in range(timers.MAX_ATTEMPTS):
+        await timers.deadline_failed(svc, given_up["id"], RuntimeError("no <deal> & no luck"))
+    assert await timers.alert_given_up(svc)
     await disputes.resolve(svc, mod, disputed.id, "refund", note="No delivery")
     await disputes.resolve(svc, mod, split.id, "split", 60)
     return invoices

@@ -1758,6 +1758,9 @@ class BotApiServer:
         self._files_by_path: dict[str, StoredFile] = {}
         self.charges: dict[str, Charge] = {}
         self.refunds: list[Charge] = []
+        # The bot's Star transactions in the order they happened, as getStarTransactions
+        # lists them: (charge, "in" for a payment or "out" for its refund, date).
+        self.star_transactions: list[tuple[Charge, str, int]] = []
         self.my_commands: dict[tuple[str, str], list[dict]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.default_menu_button: dict = {"type": "commands"}
@@ -2609,6 +2612,30 @@ class BotApiServer:
         )
         return query_id, future
 
+    def add_charge(
+        self,
+        user_id: int,
+        currency: str,
+        total_amount: int,
+        payload: str,
+        charge_id: str | None = None,
+        provider_charge_id: str = "",
+        date: int | None = None,
+    ) -> Charge:
+        """Record a payment Telegram took (a Stars one is also a Star transaction). The
+        payment flow calls it; a test calls it alone for a payment whose update the bot
+        never got, or to give the bot a long history."""
+        if charge_id is None:
+            charge_id = f"{'stxsim' if currency == 'XTR' else 'tgsim'}{secrets.token_hex(16)}"
+        when = self.now() if date is None else date
+        charge = Charge(
+            charge_id, user_id, currency, total_amount, payload, provider_charge_id, when
+        )
+        self.charges[charge_id] = charge
+        if currency == "XTR":
+            self.star_transactions.append((charge, "in", when))
+        return charge
+
     def _successful_payment(
         self,
         user: SimUser,
@@ -2619,16 +2646,13 @@ class BotApiServer:
         charge_id: str | None,
     ) -> SimMessage:
         chat = self._chat_for_user(user, chat_id)
-        if charge_id is None:
-            prefix = "stxsim" if currency == "XTR" else "tgsim"
-            charge_id = f"{prefix}{secrets.token_hex(16)}"
-        provider_id = "" if currency == "XTR" else f"prov_{secrets.token_hex(8)}"
-        charge = self.charges.get(charge_id)
+        charge = self.charges.get(charge_id) if charge_id is not None else None
         if charge is None:
-            charge = Charge(
-                charge_id, user.id, currency, total_amount, payload, provider_id, self.now()
+            provider_id = "" if currency == "XTR" else f"prov_{secrets.token_hex(8)}"
+            charge = self.add_charge(
+                user.id, currency, total_amount, payload, charge_id, provider_id
             )
-            self.charges[charge_id] = charge
+        charge_id = charge.charge_id
         payment = {
             "currency": currency,
             "total_amount": total_amount,
@@ -3673,6 +3697,7 @@ class BotApiServer:
             raise _bad("CHARGE_ALREADY_REFUNDED")
         charge.refunded = True
         self.refunds.append(charge)
+        self.star_transactions.append((charge, "out", int(time.time())))
         self._emit(
             SandboxEvent(
                 "refund", user_id, None, {"charge_id": charge_id, "amount": charge.total_amount}
@@ -3681,38 +3706,25 @@ class BotApiServer:
         return True
 
     def _m_get_star_transactions(self, p: _Params) -> dict:
-        offset = p.int("offset", 0) or 0
+        """As Telegram: the bot's Star transactions in chronological order (oldest first),
+        `offset` of them skipped, at most `limit` (1-100, default 100); past the end, none.
+        A refund is a transaction of its own, at the time it happened, with the id of the
+        payment it returns."""
+        offset = max(0, p.int("offset", 0) or 0)
         limit = min(100, max(1, p.int("limit", 100) or 100))
         txs = []
-        for charge in self.charges.values():
-            if charge.currency != "XTR":
-                continue
-            partner = {
-                "type": "user",
-                "transaction_type": "invoice_payment",
-                "user": self.users[charge.user_id].api(),
-                "invoice_payload": charge.payload,
-            }
-            txs.append(
-                {
-                    "id": charge.charge_id,
-                    "amount": charge.total_amount,
-                    "date": charge.date,
-                    "source": partner,
-                }
-            )
-        for charge in self.refunds:
-            partner = {
+        for charge, direction, date in self.star_transactions[offset : offset + limit]:
+            partner: dict[str, Any] = {
                 "type": "user",
                 "transaction_type": "invoice_payment",
                 "user": self.users[charge.user_id].api(),
             }
-            txs.append(
-                {
-                    "id": charge.charge_id,
-                    "amount": charge.total_amount,
-                    "date": charge.date,
-                    "receiver": partner,
-                }
-            )
-        return {"transactions": txs[offset : offset + limit]}
+            tx: dict[str, Any] = {"id": charge.charge_id, "amount": charge.total_amount}
+            tx["date"] = date
+            if direction == "in":
+                partner["invoice_payload"] = charge.payload
+                tx["source"] = partner
+            else:
+                tx["receiver"] = partner
+            txs.append(tx)
+        return {"transactions": txs}

@@ -1,20 +1,35 @@
 """The timed actions of SPEC section 7, run from the deadlines table.
 
-`run_due` claims each due deadline and runs its action in one transaction; the action re-reads
-the state and does nothing if it moved on, so running a deadline twice is harmless and a
-crash between claim and commit leaves it pending.
+`run_deadline` claims a due deadline and runs its action in one transaction; the action
+re-reads the state and does nothing if it moved on, so running a deadline twice is harmless
+and a crash between claim and commit leaves it pending.
+
+An action that raises rolls back, and `deadline_failed` records the failure: the row backs off
+(BACKOFF_FIRST_S, doubling, at most BACKOFF_MAX_S) and is skipped by the due query meanwhile,
+so that it never holds back the deadlines due after it; after MAX_ATTEMPTS failed runs (about
+an hour) it is given up: state 'failed', kept with its last error for the audit. The
+moderator group hears of given-up deadlines through the outbox, at most one alert a minute
+(`alert_given_up`: the oldest one, and how many more).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.services import deals, disputes, feedback, jobs
 from bot.services.base import Services
 from bot.storage.db import Tx
 
 log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # failed runs before a deadline is given up
+BACKOFF_FIRST_S = 30  # the wait after the first failure; doubled after each one
+BACKOFF_MAX_S = 3600
+ALERT_EVERY_S = 60  # at most one alert a minute to the moderator group
+ERROR_MAX = 500  # characters of the last error kept
 
 Action = Callable[[Tx, Services, int], Awaitable[bool]]
 
@@ -36,8 +51,8 @@ async def run_deadline(svc: Services, deadline_id: int) -> bool:
     """Run one deadline if it is still pending and due; returns whether its action acted."""
     async with svc.tx() as tx:
         row = await tx.deadlines.get(deadline_id)
-        if row is None or row["state"] != "pending" or row["due_at"] > tx.now:
-            return False
+        if row is None or row["state"] != "pending" or max(row["due_at"], row["retry_at"]) > tx.now:
+            return False  # done, moved on, or backing off since the caller read it
         if not await tx.deadlines.complete(deadline_id):
             return False
         action = ACTIONS.get(row["kind"])
@@ -47,14 +62,96 @@ async def run_deadline(svc: Services, deadline_id: int) -> bool:
         return await action(tx, svc, int(row["subject_id"]))
 
 
-async def run_due(svc: Services, limit: int = 500) -> int:
-    """Run every deadline due now; returns how many acted."""
+def backoff(attempts: int) -> int:
+    """Seconds to wait after the `attempts`-th failed run."""
+    return min(BACKOFF_FIRST_S * 2 ** (attempts - 1), BACKOFF_MAX_S)
+
+
+async def deadline_failed(svc: Services, deadline_id: int, exc: BaseException) -> str:
+    """Record that a deadline's action raised: "retry" (backing off), "failed" (given up
+    now), or "gone" (no longer pending)."""
+    error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+    async with svc.tx() as tx:
+        row = await tx.deadlines.get(deadline_id)
+        if row is None or row["state"] != "pending":
+            return "gone"
+        attempts = int(row["attempts"]) + 1
+        if attempts >= MAX_ATTEMPTS:
+            await tx.deadlines.give_up(deadline_id, attempts, error)
+            return "failed"
+        await tx.deadlines.back_off(deadline_id, attempts, error, tx.now + backoff(attempts))
+        return "retry"
+
+
+async def alert_given_up(svc: Services) -> bool:
+    """Tell the moderator group about deadlines given up since the last alert, in one
+    outbox row, if the last alert is a minute old; returns whether one was written."""
+    group = svc.settings.moderator_chat_id
+    if group is None:
+        return False
+    async with svc.read() as tx:
+        first, _ = await tx.deadlines.unalerted()
+    if first is None:
+        return False
+    async with svc.tx() as tx:
+        last = await tx.deadlines.last_alert_at()
+        if last is not None and tx.now - last < ALERT_EVERY_S:
+            return False
+        first, count = await tx.deadlines.unalerted()
+        if first is None:
+            return False
+        await tx.outbox.add(
+            group,
+            "mod.deadline_failed",
+            {
+                "kind": first["kind"],
+                "subject": int(first["subject_id"]),
+                "attempts": int(first["attempts"]),
+                "error": first["last_error"] or "",
+                "others": count - 1,
+            },
+            ref=f"deadline:{first['id']}",
+        )
+        await tx.deadlines.mark_alerted()
+    return True
+
+
+@dataclass(frozen=True)
+class Batch:
+    due: int  # due deadlines found (at most the limit)
+    acted: int  # whose action acted
+    handled: int  # that ran, or whose failure was recorded
+
+
+async def work_off(svc: Services, limit: int = 500) -> Batch:
+    """Run the deadlines due now, oldest first, yielding to the loop between them (each is
+    a transaction on the loop). A failure is recorded (backoff, or given up) and the others
+    go on; given-up ones are then reported to the moderators."""
     async with svc.read() as tx:
         due = await tx.deadlines.due(tx.now, limit)
-    acted = 0
+    acted = handled = 0
     for row in due:
+        await asyncio.sleep(0)
         try:
             acted += await run_deadline(svc, int(row["id"]))
-        except Exception:
-            log.exception("deadline %s (%s) failed", row["id"], row["kind"])
-    return acted
+            handled += 1
+        except Exception as exc:
+            log.exception(
+                "deadline %s (%s of %s) failed", row["id"], row["kind"], row["subject_id"]
+            )
+            try:
+                await deadline_failed(svc, int(row["id"]), exc)
+                handled += 1
+            except Exception:
+                log.exception("could not record the failure of deadline %s", row["id"])
+    await asyncio.sleep(0)
+    try:  # also when nothing was due: one held back by the once-a-minute budget goes now
+        await alert_given_up(svc)
+    except Exception:
+        log.exception("could not alert the moderators about given-up deadlines")
+    return Batch(len(due), acted, handled)
+
+
+async def run_due(svc: Services, limit: int = 500) -> int:
+    """Run every deadline due now; returns how many acted."""
+    return (await work_off(svc, limit)).acted

@@ -6,16 +6,30 @@ inside decides the single winner. Within one process an asyncio lock keeps the s
 connection to one transaction at a time.
 
 Where statements run: aiosqlite owns the connection and its thread does the slow, blocking
-work (opening, migrations, WAL checkpoints). The statements of a transaction run on the event
-loop itself: they are lookups by key and small writes that take microseconds in WAL mode,
-where one trip to aiosqlite's thread costs about a hundred (a future, a cross-thread wake-up,
-a turn of the loop), and a handler makes twenty of them. Nothing on the loop waits for a
-lock: the connection's busy timeout is zero, `BEGIN IMMEDIATE` is retried with
-`asyncio.sleep` while another connection writes, and once it has the write lock nothing else
-in the transaction can be made to wait (WAL readers never block, and commits need no other
-lock). WAL checkpoints, the one part of a commit that writes the database file and syncs, are
-taken off the loop: automatic checkpoints are off for this connection, and every
-`CHECKPOINT_EVERY` commits a passive one runs in the background on a connection of its own.
+work (opening, migrations, every COMMIT with its sync of the WAL, WAL checkpoints). The
+statements of a transaction run on the event loop itself: they are lookups by key and small
+writes that take microseconds in WAL mode, where one trip to aiosqlite's thread costs about a
+hundred (a future, a cross-thread wake-up, a turn of the loop), and a handler makes twenty of
+them. Nothing on the loop waits for a lock: the connection's busy timeout is zero, and the
+first step of a transaction (`BEGIN IMMEDIATE` for a write; `BEGIN` and the first read, which
+meets a lock only while another connection runs WAL recovery, for a read) is retried with
+`asyncio.sleep`; once it has its locks nothing else in the transaction can be made to wait
+(WAL readers never block, and commits need no other lock). WAL checkpoints are taken off the
+loop: automatic checkpoints are off for this connection, and every `CHECKPOINT_EVERY` commits
+a passive one runs in the background on a connection of its own. `synchronous = FULL`: a
+commit is on disk when COMMIT returns (with NORMAL, WAL mode can lose the last committed
+transactions, a recorded payment, on power loss); the sync runs in aiosqlite's thread.
+
+Two rules make running SQL on the loop safe, and both are checked here:
+
+1. No await of another transaction inside one. The connection is held for the whole
+   transaction, so a service called inside another's transaction would wait for itself
+   forever: a nested `transaction()` or `read()` in the task that holds the connection
+   raises `NestedTransaction` at once (pass the open `Tx` down instead).
+2. Every statement is fast. One that takes longer than `SLOW_STATEMENT_S` stalls every chat,
+   and is logged as a WARNING with its SQL and time; what may take long (whole-table counts)
+   reads with `read(in_thread=True)`.
+
 The repositories keep an async interface, so another backend (PostgreSQL with asyncpg) fits
 behind them unchanged.
 """
@@ -23,8 +37,10 @@ behind them unchanged.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -37,6 +53,7 @@ import aiosqlite
 
 from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
+from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
 from bot.storage.repositories import (
     BidsRepo,
@@ -55,6 +72,13 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
 CHECKPOINT_EVERY = 200  # commits between passive WAL checkpoints (about 1-2 MB of WAL)
+SLOW_STATEMENT_S = 0.020  # a statement on the loop slower than this is logged
+# The first read of a read transaction: it takes the read lock (the snapshot) at once.
+READ_START = "SELECT 1 FROM sqlite_master LIMIT 1"
+
+
+class NestedTransaction(RuntimeError):
+    """A transaction or read was opened by the task that already holds the connection."""
 
 
 # Commits made by the task (and so the update) running now: an update is handled in a task of
@@ -106,6 +130,9 @@ class Database:
         self._checkpointing: asyncio.Task[None] | None = None
         self._reader: aiosqlite.Connection | None = None
         self._reader_lock = asyncio.Lock()
+        # The task holding the connection (the reader's), to refuse a nested transaction.
+        self._owner: asyncio.Task[Any] | None = None
+        self._reader_owner: asyncio.Task[Any] | None = None
 
     async def connect(self, migrate: bool = True) -> Database:
         if self.path != ":memory:":
@@ -123,7 +150,7 @@ class Database:
         self._conn = conn
         await self._in_thread(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         await self._in_thread("PRAGMA journal_mode = WAL")
-        await self._in_thread("PRAGMA synchronous = NORMAL")
+        await self._in_thread("PRAGMA synchronous = FULL")
         await self._in_thread("PRAGMA foreign_keys = ON")
         if migrate:
             await self.migrate()
@@ -200,17 +227,23 @@ class Database:
             log.info("applied migration %s", name)
         return applied
 
-    async def _begin(self, sql: str) -> None:
-        """Start a transaction without blocking the loop: while another connection holds
-        the write lock, wait with asyncio.sleep and try again (as SQLite's own busy handler
-        does, but letting the loop run), for up to BUSY_TIMEOUT_S."""
+    async def _begin(self, sql: str, first: str | None = None) -> None:
+        """Start a transaction without blocking the loop: while another connection holds a
+        lock it needs, wait with asyncio.sleep and try again (as SQLite's own busy handler
+        does, but letting the loop run), for up to BUSY_TIMEOUT_S. `first` is a statement
+        that makes the transaction take its locks now (a read's snapshot), so that a lock
+        met there is waited for here rather than failing the read's first query."""
         raw = self.raw
         delay, waited = 0.001, 0.0
         while True:
             try:
                 raw.execute(sql)
+                if first is not None:
+                    raw.execute(first).fetchall()
                 return
             except sqlite3.OperationalError as exc:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 if waited >= BUSY_TIMEOUT_S:
@@ -218,6 +251,37 @@ class Database:
             await asyncio.sleep(delay)
             waited += delay
             delay = min(delay * 2, 0.05)
+
+    async def _commit(self) -> None:
+        """COMMIT in aiosqlite's thread (with synchronous = FULL it syncs the WAL to disk).
+        A cancelled caller still waits for it: nothing may touch the connection while the
+        thread commits, and the outcome (committed or not) must be known."""
+        commit = asyncio.get_running_loop().create_task(self._in_thread("COMMIT"))
+        cancelled = False
+        while not commit.done():
+            try:
+                await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                cancelled = True
+            except BaseException:
+                break
+        commit.result()  # the COMMIT's own error, if it failed
+        if cancelled:
+            raise asyncio.CancelledError
+
+    def _claim(self, reader: bool = False) -> asyncio.Task[Any] | None:
+        """Refuse a transaction opened by the task already holding the connection: waiting
+        for the lock would wait for itself forever (rule 1 of the module's docstring)."""
+        task = asyncio.current_task()
+        holder = self._reader_owner if reader else self._owner
+        if task is not None and holder is task:
+            raise NestedTransaction(
+                "nested transaction: this task already holds the database connection in an"
+                " open transaction, and waiting for it would wait forever; a service must not"
+                " be called inside another's transaction (pass the open Tx down, or run it"
+                " after the outer transaction ends)"
+            )
+        return task
 
     def _committed(self) -> None:
         """Count a commit; every CHECKPOINT_EVERY, start a WAL checkpoint in the background."""
@@ -246,20 +310,25 @@ class Database:
     @asynccontextmanager
     async def transaction(self, now: int) -> AsyncIterator[Tx]:
         """A write transaction: commits on success, rolls back on any exception."""
+        task = self._claim()
         async with self._lock:
-            await self._begin("BEGIN IMMEDIATE")
-            raw = self.raw
+            self._owner = task
             try:
-                yield Tx(raw, now)
-                raw.execute("COMMIT")
-            except BaseException:
-                # Also when COMMIT itself fails (disk full, I/O error): never leave the
-                # shared connection inside a transaction.
-                if raw.in_transaction:
-                    raw.execute("ROLLBACK")
-                raise
-            _commits.set(_commits.get() + 1)
-            self._committed()
+                await self._begin("BEGIN IMMEDIATE")
+                raw = self.raw
+                try:
+                    yield Tx(raw, now)
+                    await self._commit()
+                except BaseException:
+                    # Also when COMMIT itself fails (disk full, I/O error): never leave the
+                    # shared connection inside a transaction.
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
+                    raise
+                _commits.set(_commits.get() + 1)
+                self._committed()
+            finally:
+                self._owner = None
 
     @asynccontextmanager
     async def read(self, now: int, *, in_thread: bool = False) -> AsyncIterator[Tx]:
@@ -267,26 +336,36 @@ class Database:
         (whole-table counts for moderators): they run on a read-only connection of their own
         in aiosqlite's thread, so the loop and the writers go on meanwhile."""
         if in_thread and self.path != ":memory:":
+            task = self._claim(reader=True)
             async with self._reader_lock:
-                if self._reader is None:
-                    reader = await aiosqlite.connect(self.path, isolation_level=None)
-                    reader.row_factory = sqlite3.Row
-                    await reader.execute_fetchall("PRAGMA query_only = ON")
-                    self._reader = reader
-                await self._reader.execute_fetchall("BEGIN")
+                self._reader_owner = task
                 try:
-                    yield ThreadTx(self._reader, now)
+                    if self._reader is None:
+                        reader = await aiosqlite.connect(self.path, isolation_level=None)
+                        reader.row_factory = sqlite3.Row
+                        await reader.execute_fetchall("PRAGMA query_only = ON")
+                        self._reader = reader
+                    await self._reader.execute_fetchall("BEGIN")
+                    try:
+                        yield ThreadTx(self._reader, now)
+                    finally:
+                        await self._reader.execute_fetchall("ROLLBACK")
                 finally:
-                    await self._reader.execute_fetchall("ROLLBACK")
+                    self._reader_owner = None
             return
+        task = self._claim()
         async with self._lock:
-            await self._begin("BEGIN")
-            raw = self.raw
+            self._owner = task
             try:
-                yield Tx(raw, now)
+                await self._begin("BEGIN", READ_START)
+                raw = self.raw
+                try:
+                    yield Tx(raw, now)
+                finally:
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
             finally:
-                if raw.in_transaction:
-                    raw.execute("ROLLBACK")
+                self._owner = None
 
 
 def _split_sql(sql: str) -> list[str]:
@@ -306,6 +385,43 @@ def _split_sql(sql: str) -> list[str]:
     return statements
 
 
+class _GcTime:
+    """Time spent in the garbage collector (in any thread: it holds the GIL). A collection
+    that happens to run inside a statement (while its rows are built) is not the
+    statement's time, and must not name that statement as slow."""
+
+    spent = 0.0
+    began = 0.0
+
+    @classmethod
+    def callback(cls, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            cls.began = time.perf_counter()
+        else:
+            cls.spent += time.perf_counter() - cls.began
+
+
+gc.callbacks.append(_GcTime.callback)
+
+
+def _clock() -> float:
+    """Seconds, standing still while the garbage collector runs."""
+    return time.perf_counter() - _GcTime.spent
+
+
+def _timed(sql: str, start: float) -> None:
+    """Log a statement that held the loop longer than SLOW_STATEMENT_S (rule 2 of the
+    module's docstring), naming it, so that it can be made fast or moved off the loop."""
+    took = _clock() - start
+    if took > SLOW_STATEMENT_S:
+        log.warning(
+            "slow statement on the event loop: %.1f ms (over %.0f ms): %s",
+            took * 1000,
+            SLOW_STATEMENT_S * 1000,
+            " ".join(sql.split()),
+        )
+
+
 class Tx:
     """One open transaction: the repositories services use, and the transaction's clock.
 
@@ -317,23 +433,40 @@ class Tx:
         self.now = now
 
     async def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, params)
+        start = _clock()
+        cur = self.conn.execute(sql, params)
+        _timed(sql, start)
+        return cur
 
     async def executemany(self, sql: str, rows: Any) -> None:
+        start = _clock()
         self.conn.executemany(sql, rows)
+        _timed(sql, start)
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        return self.conn.execute(sql, params).fetchone()
+        start = _clock()
+        row = self.conn.execute(sql, params).fetchone()
+        _timed(sql, start)
+        return row
 
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        return self.conn.execute(sql, params).fetchall()
+        start = _clock()
+        rows = self.conn.execute(sql, params).fetchall()
+        _timed(sql, start)
+        return rows
 
     async def insert(self, sql: str, params: Any = ()) -> int:
-        return int(self.conn.execute(sql, params).lastrowid)
+        start = _clock()
+        row_id = int(self.conn.execute(sql, params).lastrowid)
+        _timed(sql, start)
+        return row_id
 
     async def update(self, sql: str, params: Any = ()) -> int:
         """Run a write and return how many rows it changed (0 = the condition did not hold)."""
-        return self.conn.execute(sql, params).rowcount
+        start = _clock()
+        changed = self.conn.execute(sql, params).rowcount
+        _timed(sql, start)
+        return changed
 
     # Repositories, built on first use.
     @cached_property
@@ -387,6 +520,10 @@ class Tx:
     @cached_property
     def deadlines(self) -> Deadlines:
         return Deadlines(self)
+
+    @cached_property
+    def marks(self) -> SyncMarks:
+        return SyncMarks(self)
 
 
 class ThreadTx(Tx):

@@ -1,4 +1,5 @@
-"""Deadlines: every timed action lives in this table until it is done or cancelled."""
+"""Deadlines: every timed action lives in this table until it is done, cancelled, or given up
+after failing too often (state 'failed'; see bot.services.timers for the backoff)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ class Deadlines:
         self.tx = tx
 
     async def set(self, kind: str, subject_id: int, due_at: int) -> None:
-        """Schedule (or move) the one pending deadline of this kind for this subject."""
+        """Schedule (or move) the one pending deadline of this kind for this subject; a
+        moved one starts over (its failed attempts were about the old schedule)."""
         changed = await self.tx.update(
-            "UPDATE deadlines SET due_at = ?"
+            "UPDATE deadlines SET due_at = ?, attempts = 0, retry_at = 0, last_error = NULL"
             " WHERE kind = ? AND subject_id = ? AND state = 'pending'",
             (due_at, kind, subject_id),
         )
@@ -70,9 +72,82 @@ class Deadlines:
         return [dict(r) for r in rows]
 
     async def due(self, now: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Pending deadlines due now, oldest first, except those backing off after a failure
+        (so that rows which keep failing never fill the batch)."""
         rows = await self.tx.fetchall(
-            "SELECT * FROM deadlines WHERE state = 'pending' AND due_at <= ?"
+            "SELECT * FROM deadlines INDEXED BY deadlines_due"
+            " WHERE state = 'pending' AND due_at <= ? AND retry_at <= ?"
             " ORDER BY due_at, id LIMIT ?",
-            (now, limit),
+            (now, now, limit),
+        )
+        return [dict(r) for r in rows]
+
+    async def next_due_at(self) -> int | None:
+        """When the next pending deadline may run: the earliest due time of one that never
+        failed, or the end of a backoff (whichever comes first)."""
+        first = await self.tx.fetchone(
+            "SELECT due_at FROM deadlines INDEXED BY deadlines_due"
+            " WHERE state = 'pending' AND retry_at = 0 ORDER BY due_at LIMIT 1"
+        )
+        retry = await self.tx.fetchone(
+            "SELECT MIN(MAX(due_at, retry_at)) AS t FROM deadlines INDEXED BY deadlines_backed_off"
+            " WHERE state = 'pending' AND retry_at > 0"
+        )
+        times = [r[0] for r in (first, retry) if r is not None and r[0] is not None]
+        return min(times) if times else None
+
+    async def back_off(self, deadline_id: int, attempts: int, error: str, retry_at: int) -> bool:
+        """Record a failed run; the row stays pending and is not run again before retry_at."""
+        return bool(
+            await self.tx.update(
+                "UPDATE deadlines SET attempts = ?, last_error = ?, retry_at = ?"
+                " WHERE id = ? AND state = 'pending'",
+                (attempts, error, retry_at, deadline_id),
+            )
+        )
+
+    async def give_up(self, deadline_id: int, attempts: int, error: str) -> bool:
+        """Stop retrying: the row is kept, 'failed', for the audit and the moderators."""
+        return bool(
+            await self.tx.update(
+                "UPDATE deadlines SET state = 'failed', done_at = ?, attempts = ?,"
+                " last_error = ? WHERE id = ? AND state = 'pending'",
+                (self.tx.now, attempts, error, deadline_id),
+            )
+        )
+
+    async def unalerted(self) -> tuple[dict[str, Any] | None, int]:
+        """The oldest given-up deadline the moderators were not told about, and how many
+        such there are."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM deadlines INDEXED BY deadlines_failed"
+            " WHERE state = 'failed' AND alerted_at IS NULL ORDER BY id LIMIT 1"
+        )
+        if row is None:
+            return None, 0
+        count = await self.tx.fetchone(
+            "SELECT COUNT(*) FROM deadlines INDEXED BY deadlines_failed"
+            " WHERE state = 'failed' AND alerted_at IS NULL"
+        )
+        return dict(row), int(count[0])
+
+    async def last_alert_at(self) -> int | None:
+        row = await self.tx.fetchone(
+            "SELECT MAX(alerted_at) FROM deadlines INDEXED BY deadlines_failed"
+            " WHERE state = 'failed'"
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def mark_alerted(self) -> int:
+        """Every given-up deadline not yet told about is told about now."""
+        return await self.tx.update(
+            "UPDATE deadlines SET alerted_at = ? WHERE state = 'failed' AND alerted_at IS NULL",
+            (self.tx.now,),
+        )
+
+    async def failed(self) -> list[dict[str, Any]]:
+        """Every deadline given up (for the audit)."""
+        rows = await self.tx.fetchall(
+            "SELECT * FROM deadlines INDEXED BY deadlines_failed WHERE state = 'failed' ORDER BY id"
         )
         return [dict(r) for r in rows]

@@ -718,3 +718,8 @@ async def sla_reminder(n: Note) -> Outgoing:
 @renders("mod.payout_requested")
 async def payout_requested(n: Note) -> Outgoing:
     return Outgoing(await n.text())
+
+
+@renders("mod.deadline_failed")
+async def deadline_failed(n: Note) -> Outgoing:
+    return Outgoing(await n.text())

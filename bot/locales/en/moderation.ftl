@@ -33,7 +33,14 @@ mod-evidence-added = 📎 Added to the dispute on Deal #{ $deal }{ $files ->
        *[other] {" "}with { $files } files
     }; the moderators see it.
 err-mod-evidence-usage = Send your side of a dispute: /evidence &lt;deal&gt; &lt;what happened&gt;, or reply to the dispute message with text or files.
-alert-deadline-error = ⚠️ A timed action failed: { $kind } of #{ $subject } ({ $error }). It stays pending and is retried; details are in the log.
+mod-deadline-failed = ⚠️ A timed action was given up: { $kind } of #{ $subject } ({ $error }), after { $attempts ->
+        [one] { $attempts } failed attempt
+       *[other] { $attempts } failed attempts
+    }. It will not run by itself again; the deadline is kept as failed, and details are in the log.{ $others ->
+        [0] {""}
+        [one] {" "}{ $others } more was given up since the last alert.
+       *[other] {" "}{ $others } more were given up since the last alert.
+    }
 
 ## The command menu in the moderator group (setMyCommands for that chat)
 
