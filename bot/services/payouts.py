@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.models import Payout
+from bot.domain.models import Payout, Refund
 from bot.domain.money import parse_amount
 from bot.services import escrow
 from bot.services.base import Moderator, Services, user_or_404
@@ -16,6 +16,7 @@ class Balance:
     available: int
     pending_payouts: int
     currency: str
+    refunding: list[Refund] = field(default_factory=list)  # Stars refunds Telegram owes
 
 
 async def balance(svc: Services, actor: int) -> Balance:
@@ -23,7 +24,7 @@ async def balance(svc: Services, actor: int) -> Balance:
     async with svc.read() as tx:
         available = await tx.ledger.balance("user", cur, actor)
         pending = sum(p.amount for p in await tx.payouts.for_user(actor) if p.state == "pending")
-        return Balance(available, pending, cur)
+        return Balance(available, pending, cur, await tx.refunds.pending_for(actor))
 
 
 async def request_payout(svc: Services, actor: int, amount_text: str | None = None) -> Payout:

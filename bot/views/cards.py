@@ -400,6 +400,14 @@ def balance_card(fmt: Fmt, bal: Balance) -> str:
         available=Markup(fmt.money(bal.available, bal.currency)),
         pending=Markup(fmt.money(bal.pending_payouts, bal.currency)),
     )
+    for r in bal.refunding:
+        text += "\n" + tr(
+            fmt,
+            "balance-refunding",
+            amount=Markup(fmt.money(r.amount, r.currency)),
+            deal=r.deal_id,
+            since=Markup(fmt.when(r.created_at)),
+        )
     if bal.available > 0:
         text += "\n\n" + tr(fmt, "balance-hint")
     return text
