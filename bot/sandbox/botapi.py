@@ -1203,6 +1203,7 @@ class Fault:
     description: str | None = None
     drop: bool = False
     delay: float = 0.0
+    after_work: bool = False  # drop only the answer: the call was performed
     hits: int = 0
 
     def matches(self, method: str, now: float) -> bool:
@@ -2011,13 +2012,16 @@ class BotApiServer:
         description: str | None = None,
         drop: bool = False,
         delay: float = 0.0,
+        after_work: bool = False,
     ) -> Fault:
         """Make the next ``times`` calls of ``method`` (None = any method but getUpdates)
         fail, or all calls for ``seconds`` (pass ``times=None``).
 
         ``status`` 429 answers with ``parameters.retry_after``; any other status answers with
-        that error code; ``drop=True`` closes the connection without an answer; ``delay``
-        sleeps before answering (with ``status=None`` the call then succeeds).
+        that error code; ``drop=True`` closes the connection without an answer (with
+        ``after_work=True`` once the call was performed: the bot does not learn that it
+        happened); ``delay`` sleeps before answering (with ``status=None`` the call then
+        succeeds).
         """
         until = time.monotonic() + seconds if seconds is not None else None
         if seconds is not None and times == 1:
@@ -2031,6 +2035,7 @@ class BotApiServer:
             description=description,
             drop=drop,
             delay=delay,
+            after_work=after_work,
         )
         self.faults.append(fault)
         return fault
@@ -2056,8 +2061,10 @@ class BotApiServer:
     ) -> Fault:
         return self.inject_fault(method, times=times, status=status, description=description)
 
-    def drop_next(self, method: str | None, times: int = 1) -> Fault:
-        return self.inject_fault(method, times=times, drop=True)
+    def drop_next(self, method: str | None, times: int = 1, *, after_work: bool = False) -> Fault:
+        """Close the connection of the next ``times`` calls without an answer; with
+        ``after_work`` each call is performed first (its answer is what gets lost)."""
+        return self.inject_fault(method, times=times, drop=True, after_work=after_work)
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -2711,6 +2718,10 @@ class BotApiServer:
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.drop and fault.after_work and entry is not None:
+                    result = entry[1](params)
+                    if inspect.isawaitable(result):
+                        await result
                 if fault.drop:
                     record.status, record.description = 0, "connection dropped (injected)"
                     self._add_record(record)
