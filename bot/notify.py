@@ -31,6 +31,7 @@ from telegram import Bot, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.runtime import Runtime
+from bot.services import refunds
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,8 @@ class Dispatcher:
         """Deliver one row; False when the chat should wait (retry later)."""
         svc = self.rt.svc
         try:
+            if row["method"] == "refund_star":
+                return await self._refund_star(row)  # settles (and marks) the row itself
             message_id = await self._deliver(row)
         except RetryAfter as exc:
             wait = exc.retry_after
@@ -220,6 +223,29 @@ class Dispatcher:
                 await tx.disputes.set_card(int(row["params"]["dispute"]), message_id)
         return True
 
+    async def _refund_star(self, row: dict[str, Any]) -> bool:
+        """refundStarPayment, settled by bot.services.refunds in the transaction that marks
+        the row: confirmed on success or CHARGE_ALREADY_REFUNDED (an earlier call did it),
+        failed on any other refusal or after GIVE_UP_AFTER of network errors and 5xx. A 429
+        and shorter outages go back to `_send_row`, which retries as for any call."""
+        svc, charge_id = self.rt.svc, row["params"]["charge_id"]
+        try:
+            await self.pacer.wait(row["chat_id"])
+            await self.bot.refund_star_payment(
+                user_id=row["chat_id"], telegram_payment_charge_id=charge_id
+            )
+        except (BadRequest, Forbidden) as exc:
+            if "charge_already_refunded" not in str(exc).lower():
+                await refunds.fail(svc, charge_id, str(exc), row["id"])
+                return True
+        except (TimedOut, NetworkError) as exc:
+            if svc.clock.now() - row["created_at"] < GIVE_UP_AFTER:
+                raise
+            await refunds.fail(svc, charge_id, f"no answer for a day: {exc}", row["id"])
+            return True
+        await refunds.confirm(svc, charge_id, row["id"])
+        return True
+
     async def _progress(self, row: dict[str, Any], parts_sent: int, message_id: int) -> None:
         """Keep how many calls of a many-part row went out (a retry re-reads the row)."""
         async with self.rt.svc.tx() as tx:
@@ -247,12 +273,6 @@ class Dispatcher:
         params = row["params"]
         chat_id = row["chat_id"]
         pace = self.pacer.wait  # right before each call, after the rendering's reads
-        if method == "refund_star":
-            await pace(chat_id)
-            await self.bot.refund_star_payment(
-                user_id=chat_id, telegram_payment_charge_id=params["charge_id"]
-            )
-            return None
         locale = await self._locale_for(chat_id)
         out = await self.render(self.rt, row, locale)
         if out.skip:

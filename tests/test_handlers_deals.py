@@ -180,11 +180,12 @@ async def test_cancel_asked_and_confirmed_with_buttons(tmp_path) -> None:
         question = await bob.wait_for("asks to cancel")
         await bob.press(question, "Confirm the cancel")
         await bob.wait_for(f"You confirmed: Deal #{deal.id} is cancelled")
-        await alice.wait_for("is being returned to you in Telegram Stars")
+        await alice.wait_for("The refund of 150 ⭐ is requested from Telegram")
         assert (await f.get_deal(m.svc, deal.id)).state == "refunded"
-        await m.settle()
+        # The Stars are back only once Telegram confirmed refundStarPayment, after the commit.
+        await alice.wait_for(f"Telegram returned 150 ⭐ from Deal #{deal.id}")
         charge = paid.successful_payment["telegram_payment_charge_id"]
-        assert m.server.charges[charge].refunded  # refundStarPayment, after the commit
+        assert m.server.charges[charge].refunded
 
 
 async def test_a_blocked_freelancer_does_not_stop_the_clients_notifications(tmp_path) -> None:

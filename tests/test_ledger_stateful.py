@@ -41,7 +41,17 @@ from hypothesis.stateful import (
 
 from bot.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from bot.domain.money import percent_of
-from bot.services import bids, deals, disputes, feedback, jobs, moderation, payouts, timers
+from bot.services import (
+    bids,
+    deals,
+    disputes,
+    feedback,
+    jobs,
+    moderation,
+    payouts,
+    refunds,
+    timers,
+)
 from bot.services.base import Clock, Services, as_admin
 from bot.services.profiles import touch_user
 from bot.storage.audit import ledger_problems
@@ -155,6 +165,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.avail: Counter[int] = Counter()  # user -> available balance
         self.escrow: Counter[int] = Counter()  # deal -> escrow balance
         self.fees = self.payable = self.world_out = self.money_in = 0
+        # Stars refunds asked of Telegram: charge -> (payer, amount, asked at, state).
+        self.refunds: dict[str, tuple[int, int, int, str]] = {}
+        self.refund_pending = 0
         self.ledger_seen: list[tuple[Any, ...]] = []  # entries already checked (append-only)
         self.charge_seq = 0
         self.banned: set[int] = set()
@@ -241,10 +254,17 @@ class LedgerMachine(RuleBasedStateMachine):
         d.state = state
         self._m_finish(d, "completed")
 
+    def _m_star_refund(self, payer: int, amount: int, charge: str) -> None:
+        """Asked of Telegram: pending until a settling step confirms or fails it."""
+        assert charge not in self.refunds
+        self.refunds[charge] = (payer, amount, self.now, "pending")
+        self.refund_pending += amount
+
     def _m_refund(self, d: MDeal) -> None:
         self.escrow[d.id] -= d.amount
         if self.stars:
-            self.world_out += d.amount
+            assert d.charge_id is not None
+            self._m_star_refund(d.client, d.amount, d.charge_id)
         else:
             self._queue_payout(d.client, d.amount)
         d.state = "refunded"
@@ -255,8 +275,9 @@ class LedgerMachine(RuleBasedStateMachine):
         share = percent_of(d.amount, pct)
         if share == 0 and self.stars:
             # All of it back to the client: a full Stars refund.
+            assert d.charge_id is not None
             self.escrow[d.id] -= d.amount
-            self.world_out += d.amount
+            self._m_star_refund(d.client, d.amount, d.charge_id)
             d.state = "split"
             self._m_finish(d, "completed")
             return
@@ -425,7 +446,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.money_in += amount
         if self.stars:
-            self.world_out += amount
+            self._m_star_refund(payer, amount, charge)
         else:
             self._queue_payout(payer, amount)
 
@@ -951,6 +972,51 @@ class LedgerMachine(RuleBasedStateMachine):
             rows = await tx.fetchall("SELECT id, user_id, amount, state FROM payouts")
         return {r["id"]: (r["user_id"], r["amount"], r["state"]) for r in rows}
 
+    # --- Telegram's answer to refundStarPayment (what the dispatcher reports) -----------
+
+    @precondition(lambda self: self.svc is not None)
+    @rule(i=IDX, ok=st.booleans(), again=st.sampled_from([None, True, False]), known=WHO)
+    def settle_refund(self, i: int, ok: bool, again: bool | None, known: int) -> None:
+        """Telegram confirms a pending Stars refund (the Stars leave the books) or refuses it
+        (the payer's balance is credited and turned into a payout). Settling a refund again,
+        either way, or a charge with no refund, changes nothing."""
+        assert self.svc is not None
+        pending = sorted(c for c, r in self.refunds.items() if r[3] == "pending")
+        settled = sorted(c for c, r in self.refunds.items() if r[3] != "pending")
+        if not pending or known == 0:
+            charge = (settled[i % len(settled)] if settled and known else None) or "no-such"
+            before = self.run(self._snapshot())
+            settle = refunds.confirm if ok else refunds.fail
+            args = (charge,) if ok else (charge, "Bad Request: CHARGE_NOT_FOUND")
+            assert self.run(settle(self.svc, *args)) is False
+            assert self.run(self._snapshot()) == before, "settling twice changed something"
+            event("settle_refund: nothing to settle")
+            return
+        charge = pending[i % len(pending)]
+        payer, amount, asked, _ = self.refunds[charge]
+        before = self.outbox_rows()
+        if ok:
+            assert self.run(refunds.confirm(self.svc, charge)) is True
+            self.world_out += amount
+        else:
+            assert self.run(refunds.fail(self.svc, charge, "Forbidden: bot was blocked")) is True
+            self._queue_payout(payer, amount)
+        assert self.outbox_rows() > before  # the payer (and, on a failure, the moderators)
+        self.refund_pending -= amount
+        self.refunds[charge] = (payer, amount, asked, "confirmed" if ok else "failed")
+        event(f"settle_refund: {'confirmed' if ok else 'failed'}")
+        if again is not None:
+            snap = self.run(self._snapshot())
+            args2 = (charge,) if again else (charge, "Bad Request: CHARGE_NOT_FOUND")
+            settle2 = refunds.confirm if again else refunds.fail
+            assert self.run(settle2(self.svc, *args2)) is False
+            assert self.run(self._snapshot()) == snap, "settling twice changed something"
+
+    @precondition(lambda self: any(r[3] == "pending" for r in self.refunds.values()))
+    @rule(i=IDX, ok=st.booleans())
+    def settle_pending_refund(self, i: int, ok: bool) -> None:
+        self.settle_refund(i, ok, None, 1)
+
     # --- time ---------------------------------------------------------------------------
 
     @precondition(lambda self: self.svc is not None)
@@ -1106,8 +1172,23 @@ class LedgerMachine(RuleBasedStateMachine):
             ]
             assert entries[: len(self.ledger_seen)] == self.ledger_seen, "ledger rows changed"
             self.ledger_seen = entries
-            # 8. And the project's own audit agrees.
-            assert await ledger_problems(tx) == []
+            # 8. Pending refunds are exactly the model's, and refund_pending holds them.
+            db_refunds = {
+                r["charge_id"]: (r["payer_id"], r["amount"], r["created_at"], r["state"])
+                for r in await tx.fetchall("SELECT * FROM refunds")
+            }
+            assert db_refunds == self.refunds
+            assert by_kind["refund_pending"] == sum(
+                r[1] for r in self.refunds.values() if r[3] == "pending"
+            )
+            # 9. And the project's own audit agrees; it reports each refund Telegram has not
+            #    confirmed for over a day (the dispatcher would have settled it by then).
+            late = [
+                c for c, r in self.refunds.items() if r[3] == "pending" and r[2] < self.now - DAY
+            ]
+            problems = await ledger_problems(tx)
+            assert len(problems) == len(late), (problems, late)
+            assert all(" is pending for " in p for p in problems), problems
 
     @invariant()
     def model_matches_db(self) -> None:
@@ -1181,6 +1262,7 @@ class LedgerMachine(RuleBasedStateMachine):
             ("fees", None): self.fees,
             ("payable", None): self.payable,
             ("world_out", None): self.world_out,
+            ("refund_pending", None): self.refund_pending,
         }
         model_accounts.update({("user", u): v for u, v in self.avail.items()})
         model_accounts.update({("escrow", d): v for d, v in self.escrow.items()})

@@ -243,7 +243,10 @@ async def test_two_moderators_pressing_at_once_make_one_decision(tmp_path) -> No
                 "SELECT kind FROM ledger_transactions WHERE deal_id = ?", (deal.id,)
             )
         assert dispute.outcome == ("release" if state == "released" else "refund")
-        assert Counter(r["kind"] for r in kinds) == Counter({"fund": 1, dispute.outcome: 1})
+        # (A refund is then settled: this charge is unknown to Telegram, which refuses it.)
+        settling = ("refund_sent", "refund_refused")
+        made = Counter(r["kind"] for r in kinds if r["kind"] not in settling)
+        assert made == Counter({"fund": 1, dispute.outcome: 1})
         assert sum(t.startswith(f"Deal #{deal.id}: ") for t in group_texts(m)) == 1
         told = [msg for msg in p.alice.messages if "The moderators decided" in msg.text]
         assert len(told) == 1

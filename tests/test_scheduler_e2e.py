@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
+from bot.sandbox.botapi import Charge, SimMessage, SimUser
 from bot.services import deals, disputes, feedback
 from bot.services.base import Moderator
 from bot.services.profiles import touch_user
@@ -200,12 +200,13 @@ async def test_delivery_nudge_overdue_then_auto_refund_through_refund_star_payme
         # DELIVERY_GRACE later (real seconds): refunded, the Stars go back once.
         await alice.wait_for("nothing was delivered in time", timeout=6)
         await bob.wait_for("nothing was delivered in time", timeout=5)
+        await alice.wait_for(f"Telegram returned 150 ⭐ from Deal #{deal_id}", timeout=5)
         await m.settle()
         deal = await f.get_deal(m.svc, deal_id)
         assert deal.state == "refunded"
         assert (await f.get_job(m.svc, deal.job_id)).state == "closed"
         assert await f.balance(m.svc, "escrow", deal_id) == 0
-        assert await ledger_kinds(m, deal_id) == Counter({"fund": 1, "refund": 1})
+        assert await ledger_kinds(m, deal_id) == Counter({"fund": 1, "refund": 1, "refund_sent": 1})
         assert m.server.call_count("refundStarPayment") == 1
         assert m.server.charges[charge].refunded
         assert await f.pending(m.svc, deal_id) == {"feedback_request": deal.ended_at + DAY}
@@ -396,6 +397,9 @@ async def test_what_fell_due_while_the_bot_was_down_runs_once_after_a_restart(tm
         # Pending deadlines of every kind:
         review = await f.delivered_deal(svc)  # review nudge + auto-release
         late = await f.funded_deal(svc)  # delivery nudge, overdue, auto-refund
+        m.server.charges[late.charge_id] = Charge(  # a charge Telegram knows: it refunds it
+            late.charge_id, CLIENT, "XTR", late.amount, deals.invoice_payload(late.id)
+        )
         disputed = await f.funded_deal(svc)  # the SLA reminder
         await disputes.open_dispute(svc, CLIENT, disputed.id, "Nothing happens")
         unpaid_job = await f.job(svc, CLIENT)
@@ -434,7 +438,9 @@ async def test_what_fell_due_while_the_bot_was_down_runs_once_after_a_restart(tm
         assert (await f.get_bid(svc, unpaid_bid.id)).state == "active"
 
         ledger_after = await ledger_kinds(m)
-        assert ledger_after - ledger_before == Counter({"release": 1, "refund": 1})
+        assert ledger_after - ledger_before == Counter(
+            {"release": 1, "refund": 1, "refund_sent": 1}
+        )
         after = await _counts(m, [alice, bob, carol])
         new = {chat: after[chat] - before[chat] for chat in after}
         assert all(n == 1 for counts in new.values() for n in counts.values()), new
@@ -442,7 +448,8 @@ async def test_what_fell_due_while_the_bot_was_down_runs_once_after_a_restart(tm
         # was down (the state still allowed it): once.
         alice_got = "\n".join(new[CLIENT])
         assert f"The review window of Deal #{review.id} ended" in alice_got
-        assert f"Deal #{late.id} is refunded" in alice_got
+        assert f"Deal #{late.id} is cancelled: nothing" in alice_got
+        assert f"Telegram returned 150 ⭐ from Deal #{late.id}" in alice_got
         assert f"Deal #{unpaid.id} was cancelled" in alice_got
         assert f"Bidding on your Job #{open_job.id}" in alice_got
         assert f"Deal #{review.id} is complete" in "\n".join(new[FREELANCER])

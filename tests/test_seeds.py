@@ -491,7 +491,8 @@ async def test_canceldeal_by_the_freelancer_refunds_by_the_client_waits(tmp_path
         # The freelancer cancels: the Stars payment is refunded at once.
         await bob.send(f"/canceldeal {deal_id}")
         await bob.wait_for(f"Deal #{deal_id} is cancelled and the client is refunded.")
-        await alice.wait_for("is being returned to you in Telegram Stars")
+        await alice.wait_for("The refund of 150 ⭐ is requested from Telegram")
+        await alice.wait_for(f"Telegram returned 150 ⭐ from Deal #{deal_id}")
         await m.settle()
         assert (await f.get_deal(m.svc, deal_id)).state == "refunded"
         assert m.server.call_count("refundStarPayment") == 1

@@ -39,6 +39,7 @@ async def books(svc, deal) -> dict[str, int]:
         "fees": await f.balance(svc, "fees"),
         "payable": await f.balance(svc, "payable"),
         "world_in": await f.balance(svc, "world_in"),
+        "refund_pending": await f.balance(svc, "refund_pending"),
         "world_out": await f.balance(svc, "world_out"),
     }
 
@@ -172,6 +173,7 @@ async def test_payment_funds_the_deal(svc) -> None:
         "fees": 0,
         "payable": 0,
         "world_in": -150,
+        "refund_pending": 0,
         "world_out": 0,
     }
     async with svc.read() as tx:
@@ -222,7 +224,7 @@ async def test_payment_for_a_cancelled_deal_is_refunded(svc) -> None:
         assert (await tx.payments.get(charge))["outcome"] == "refunded"
     assert await f.balance(svc, "escrow", deal.id) == 0
     assert await f.balance(svc, "world_in") == -150
-    assert await f.balance(svc, "world_out") == 150
+    assert await f.balance(svc, "refund_pending") == 150
     assert (await f.get_job(svc, job.id)).state == JobState.OPEN
     # The same charge again is a duplicate, not a second refund.
     before = await f.snapshot(svc)
@@ -471,6 +473,7 @@ async def test_release_pays_the_freelancer_less_the_fee(svc) -> None:
         "fees": 15,
         "payable": 0,
         "world_in": -150,
+        "refund_pending": 0,
         "world_out": 0,
     }
     assert (await f.get_job(svc, d.job_id)).state == JobState.COMPLETED
@@ -532,7 +535,8 @@ async def test_freelancer_cancel_refunds_stars_at_once(svc) -> None:
         "fees": 0,
         "payable": 0,
         "world_in": -150,
-        "world_out": 150,
+        "refund_pending": 150,  # until Telegram confirms refundStarPayment
+        "world_out": 0,
     }
     [refund] = await f.outbox(svc, method="refund_star")
     assert refund["chat_id"] == CLIENT
@@ -562,7 +566,7 @@ async def test_client_cancel_asks_the_freelancer_who_confirms(svc) -> None:
     d = await f.get_deal(svc, deal.id)
     assert d.state == DealState.REFUNDED
     assert d.cancel_requested_at is None
-    assert await f.balance(svc, "world_out") == 150
+    assert await f.balance(svc, "refund_pending") == 150
     assert len(await f.outbox(svc, method="refund_star")) == 1
 
 
@@ -635,6 +639,7 @@ async def test_client_cancels_an_unfunded_deal_and_the_job_reopens(svc) -> None:
         "fees": 0,
         "payable": 0,
         "world_in": 0,
+        "refund_pending": 0,
         "world_out": 0,
     }
     # The job takes bids and hires again.
@@ -664,7 +669,7 @@ async def test_refund_overdue(svc) -> None:
     await f.refused(svc, deals.refund_overdue(svc, STRANGER, deal.id), "deal.not_party")
     d = await deals.refund_overdue(svc, CLIENT, deal.id)
     assert d.state == DealState.REFUNDED
-    assert await f.balance(svc, "world_out") == 150
+    assert await f.balance(svc, "refund_pending") == 150
     assert await f.balance(svc, "escrow", deal.id) == 0
     [told, _] = await f.outbox(svc, "notify.refunded")
     assert told["params"]["why"] == "overdue"

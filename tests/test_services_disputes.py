@@ -197,7 +197,7 @@ async def test_resolve_refund(svc) -> None:
     d = await disputes.resolve(svc, mod(svc), deal.id, "refund")
     assert d.state == DealState.REFUNDED
     assert await f.balance(svc, "escrow", d.id) == 0
-    assert await f.balance(svc, "world_out") == 150
+    assert await f.balance(svc, "refund_pending") == 150
     assert await f.balance(svc, "user", FREELANCER) == 0
     assert await f.balance(svc, "fees") == 0
     [refund] = await f.outbox(svc, method="refund_star")
@@ -263,7 +263,7 @@ async def test_split_rounding(
     if freelancer + fee == 0:
         # The client gets everything: a full refund of the Stars payment, not a payout.
         assert await f.balance(svc, "payable") == 0
-        assert await f.balance(svc, "world_out") == client
+        assert await f.balance(svc, "refund_pending") == client
         async with svc.read() as tx:
             refunds = await tx.fetchall("SELECT * FROM outbox WHERE method = 'refund_star'")
         assert len(refunds) == 1

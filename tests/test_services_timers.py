@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.states import BidState, DealState, JobState
-from bot.services import bids, deals, disputes, feedback, jobs, timers
+from bot.services import bids, deals, disputes, feedback, jobs, refunds, timers
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
@@ -162,7 +162,7 @@ async def test_delivery_nudge_overdue_and_auto_refund(svc) -> None:
     d = await f.get_deal(svc, deal.id)
     assert d.state == DealState.REFUNDED
     assert await f.balance(svc, "escrow", d.id) == 0
-    assert await f.balance(svc, "world_out") == 150
+    assert await f.balance(svc, "refund_pending") == 150
     [refund] = await f.outbox(svc, method="refund_star")
     assert refund["params"]["charge_id"] == deal.charge_id
     told = await f.outbox(svc, "notify.refunded")
@@ -274,6 +274,7 @@ async def test_actions_reread_the_state(svc) -> None:
     await deals.release(svc, CLIENT, deal.id)
     refunded = await f.funded_deal(svc, freelancer=FREELANCER2)
     await deals.cancel(svc, FREELANCER2, refunded.id)
+    assert await refunds.confirm(svc, refunded.charge_id)  # as the dispatcher would
     job = await f.job(svc)
     await f.bid(svc, job.id)
     await jobs.close_job(svc, CLIENT, job.id)

@@ -139,6 +139,22 @@ class Payout(Model):
     paid_by: int | None = None
 
 
+class Refund(Model):
+    """A refund made outside the books (refundStarPayment): pending until Telegram answers."""
+
+    id: int
+    deal_id: int
+    payer_id: int
+    charge_id: str
+    amount: int
+    currency: str
+    state: str  # pending | confirmed | failed
+    created_at: int
+    settled_at: int | None = None
+    error: str | None = None
+    payout_id: int | None = None
+
+
 class DealEvent(Model):
     id: int
     deal_id: int

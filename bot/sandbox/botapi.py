@@ -1203,6 +1203,7 @@ class Fault:
     description: str | None = None
     drop: bool = False
     delay: float = 0.0
+    after_work: bool = False  # drop only the answer: the call was performed
     hits: int = 0
     chat_id: int | None = None  # only calls about this chat (see BotApiServer.hold)
     gate: asyncio.Event | None = None  # held calls wait for it (see BotApiServer.hold)
@@ -2059,14 +2060,17 @@ class BotApiServer:
         drop: bool = False,
         delay: float = 0.0,
         chat_id: int | None = None,
+        after_work: bool = False,
     ) -> Fault:
         """Make the next ``times`` calls of ``method`` (None = any method but getUpdates)
         fail, or all calls for ``seconds`` (pass ``times=None``); with ``chat_id``, only
         calls about that chat.
 
         ``status`` 429 answers with ``parameters.retry_after``; any other status answers with
-        that error code; ``drop=True`` closes the connection without an answer; ``delay``
-        sleeps before answering (with ``status=None`` the call then succeeds).
+        that error code; ``drop=True`` closes the connection without an answer (with
+        ``after_work=True`` once the call was performed: the bot does not learn that it
+        happened); ``delay`` sleeps before answering (with ``status=None`` the call then
+        succeeds).
         """
         until = time.monotonic() + seconds if seconds is not None else None
         if seconds is not None and times == 1:
@@ -2081,6 +2085,7 @@ class BotApiServer:
             drop=drop,
             delay=delay,
             chat_id=chat_id,
+            after_work=after_work,
         )
         self.faults.append(fault)
         return fault
@@ -2106,8 +2111,10 @@ class BotApiServer:
     ) -> Fault:
         return self.inject_fault(method, times=times, status=status, description=description)
 
-    def drop_next(self, method: str | None, times: int = 1) -> Fault:
-        return self.inject_fault(method, times=times, drop=True)
+    def drop_next(self, method: str | None, times: int = 1, *, after_work: bool = False) -> Fault:
+        """Close the connection of the next ``times`` calls without an answer; with
+        ``after_work`` each call is performed first (its answer is what gets lost)."""
+        return self.inject_fault(method, times=times, drop=True, after_work=after_work)
 
     def hold(self, chat_id: int, method: str | None = None) -> Fault:
         """Leave every call about ``chat_id`` (of ``method``; None = any) unanswered until
@@ -2796,6 +2803,10 @@ class BotApiServer:
                     await fault.gate.wait()
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.drop and fault.after_work and entry is not None:
+                    result = entry[1](params)
+                    if inspect.isawaitable(result):
+                        await result
                 if fault.drop:
                     record.status, record.description = 0, "connection dropped (injected)"
                     self._add_record(record)

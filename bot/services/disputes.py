@@ -114,7 +114,7 @@ async def resolve(
             raise lost_race(deal)
         await _move(tx, deal, action, ended_at=tx.now)
         paid = fee = back = 0
-        how = None
+        how: str | None = None
         if outcome == "release":
             paid, fee = await escrow.release(tx, deal, fee_pct)
             job_state = JobState.COMPLETED
@@ -123,7 +123,7 @@ async def resolve(
             back = deal.amount
             job_state = JobState.CLOSED
         else:
-            paid, fee, back = await escrow.split(tx, deal, percent, fee_pct)
+            paid, fee, back, how = await escrow.split(tx, deal, percent, fee_pct)
             job_state = JobState.COMPLETED
         await tx.deals.add_event(deal.id, mod.user_id, "resolved", f"{outcome} {percent} {note}")
         await _finish(tx, svc, deal, job_state)

@@ -3,11 +3,15 @@
 Fee rule: PLATFORM_FEE_PERCENT of what goes to the freelancer, rounded down.
 Split rule: `percent` of the escrow to the freelancer (rounded down, less the fee on it); the
 rest back to the client.
+Money that leaves through a Telegram call (a Stars refund) moves in two phases: out of the
+deal into refund_pending in the state change, then out of the books once Telegram confirmed,
+or back to the payer's balance if it refused. Payouts are two-phase already: balance ->
+payable when requested, payable -> world_out when a moderator marks one paid (/paid).
 """
 
 from __future__ import annotations
 
-from bot.domain.models import Deal
+from bot.domain.models import Deal, Refund
 from bot.domain.money import STARS, percent_of
 from bot.storage.db import Tx
 
@@ -46,21 +50,16 @@ async def _pay_freelancer(
 async def refund(tx: Tx, deal: Deal) -> str:
     """Escrow back to the client in full.
 
-    A Stars payment goes back through refundStarPayment (queued in the outbox, sent after the
-    commit); a provider payment is credited to the client's balance and queued as a payout
-    for the moderators. Returns "stars" or "balance".
+    A Stars payment goes back through refundStarPayment: the escrow moves to refund_pending
+    now and the refund is settled when Telegram answers (`start_star_refund`); a provider
+    payment is credited to the client's balance and queued as a payout for the moderators.
+    Returns "stars" or "balance".
     """
     cur = deal.currency
     escrow = await tx.ledger.account("escrow", cur, deal.id)
     if cur == STARS and deal.charge_id:
-        world_out = await tx.ledger.account("world_out", cur)
-        await tx.ledger.move("refund", cur, escrow, [(world_out, deal.amount)], deal_id=deal.id)
-        await tx.outbox.add(
-            deal.client_id,
-            "refund_star",
-            {"charge_id": deal.charge_id, "deal": deal.id},
-            method="refund_star",
-            ref=f"deal:{deal.id}",
+        await start_star_refund(
+            tx, "refund", escrow, deal.client_id, deal.amount, deal.charge_id, deal.id
         )
         return "stars"
     client = await tx.ledger.account("user", cur, deal.client_id)
@@ -69,19 +68,19 @@ async def refund(tx: Tx, deal: Deal) -> str:
     return "balance"
 
 
-async def split(tx: Tx, deal: Deal, percent: int, fee_percent: int) -> tuple[int, int, int]:
+async def split(tx: Tx, deal: Deal, percent: int, fee_percent: int) -> tuple[int, int, int, str]:
     """Part to the freelancer (less fee), the rest to the client's balance and payout queue.
-    Returns (to freelancer, fee, to client)."""
+    Returns (to freelancer, fee, to client, how the client's part goes: "stars"|"balance")."""
     share = percent_of(deal.amount, percent)
     if share == 0:
         # Nothing to the freelancer: a full refund, which for Stars goes back to the payer.
-        await refund(tx, deal)
-        return 0, 0, deal.amount
+        how = await refund(tx, deal)
+        return 0, 0, deal.amount, how
     client_share = deal.amount - share
     paid, fee = await _pay_freelancer(tx, deal, share, fee_percent, "split", client_share)
     if client_share:
         await queue_payout(tx, deal.client_id, client_share, deal.currency)
-    return paid, fee, client_share
+    return paid, fee, client_share, "balance"
 
 
 async def refund_stray_payment(
@@ -90,28 +89,62 @@ async def refund_stray_payment(
     """A payment for a deal that no longer awaits funding: it goes straight back."""
     world_in = await tx.ledger.account("world_in", currency)
     if currency == STARS:
-        world_out = await tx.ledger.account("world_out", currency)
-        await tx.ledger.move(
-            "stray_refund",
-            currency,
-            world_in,
-            [(world_out, amount)],
-            deal_id=deal_id,
-            memo=charge_id,
-        )
-        await tx.outbox.add(
-            payer_id,
-            "refund_star",
-            {"charge_id": charge_id, "deal": deal_id},
-            method="refund_star",
-            ref=f"deal:{deal_id}",
-        )
+        await start_star_refund(tx, "stray_refund", world_in, payer_id, amount, charge_id, deal_id)
     else:
         user = await tx.ledger.account("user", currency, payer_id)
         await tx.ledger.move(
             "stray_refund", currency, world_in, [(user, amount)], deal_id=deal_id, memo=charge_id
         )
         await queue_payout(tx, payer_id, amount, currency)
+
+
+async def start_star_refund(
+    tx: Tx, kind: str, source: int, payer_id: int, amount: int, charge_id: str, deal_id: int
+) -> int:
+    """The first phase of a Stars refund: `source` -> refund_pending, a `refunds` row, and
+    the refundStarPayment call queued in the outbox. Telegram's answer settles it
+    (bot.services.refunds): `refund_sent` or `refund_refused`. Returns the refund's id."""
+    refund_id = await tx.refunds.create(deal_id, payer_id, charge_id, amount, STARS)
+    pending = await tx.ledger.account("refund_pending", STARS)
+    await tx.ledger.move(kind, STARS, source, [(pending, amount)], deal_id=deal_id, memo=charge_id)
+    await tx.outbox.add(
+        payer_id,
+        "refund_star",
+        {"charge_id": charge_id, "deal": deal_id},
+        method="refund_star",
+        ref=f"deal:{deal_id}",
+    )
+    return refund_id
+
+
+async def refund_sent(tx: Tx, refund: Refund) -> None:
+    """Telegram confirmed the refund: refund_pending -> world_out."""
+    pending = await tx.ledger.account("refund_pending", refund.currency)
+    world_out = await tx.ledger.account("world_out", refund.currency)
+    await tx.ledger.move(
+        "refund_sent",
+        refund.currency,
+        pending,
+        [(world_out, refund.amount)],
+        deal_id=refund.deal_id,
+        memo=refund.charge_id,
+    )
+
+
+async def refund_refused(tx: Tx, refund: Refund) -> int:
+    """Telegram refused the refund (or never answered): the compensating entry credits the
+    payer's balance, which goes at once into a payout request. Returns the payout's id."""
+    pending = await tx.ledger.account("refund_pending", refund.currency)
+    user = await tx.ledger.account("user", refund.currency, refund.payer_id)
+    await tx.ledger.move(
+        "refund_refused",
+        refund.currency,
+        pending,
+        [(user, refund.amount)],
+        deal_id=refund.deal_id,
+        memo=refund.charge_id,
+    )
+    return await queue_payout(tx, refund.payer_id, refund.amount, refund.currency)
 
 
 async def queue_payout(tx: Tx, user_id: int, amount: int, currency: str) -> int:

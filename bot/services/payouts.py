@@ -7,10 +7,10 @@ and payment is in one currency; nothing is ever converted or added across curren
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.models import Payout
+from bot.domain.models import Payout, Refund
 from bot.domain.money import parse_amount, parse_currency
 from bot.services import escrow
 from bot.services.base import Moderator, Services, user_or_404
@@ -22,6 +22,7 @@ class Balance:
     available: int
     pending_payouts: int
     currency: str
+    refunding: list[Refund] = field(default_factory=list)  # Stars refunds Telegram owes
 
 
 def _order(svc: Services, currencies: set[str]) -> list[str]:
@@ -38,10 +39,17 @@ async def balances(svc: Services, actor: int) -> list[Balance]:
         for p in await tx.payouts.for_user(actor):
             if p.state == "pending":
                 pending[p.currency] = pending.get(p.currency, 0) + p.amount
+        refunding = await tx.refunds.pending_for(actor)
+    on_way = {r.currency for r in refunding}
     out = [
-        Balance(available.get(c, 0), pending.get(c, 0), c)
-        for c in _order(svc, set(available) | set(pending))
-        if available.get(c, 0) or pending.get(c, 0)
+        Balance(
+            available.get(c, 0),
+            pending.get(c, 0),
+            c,
+            [r for r in refunding if r.currency == c],
+        )
+        for c in _order(svc, set(available) | set(pending) | on_way)
+        if available.get(c, 0) or pending.get(c, 0) or c in on_way
     ]
     return out or [Balance(0, 0, svc.settings.currency)]
 

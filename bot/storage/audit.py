@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.domain.states import FINAL_DEAL_STATES
 from bot.storage.db import Tx
 
+REFUND_LATE_AFTER = 24 * 3600  # the dispatcher settles a refund within a day (GIVE_UP_AFTER)
+
 
 async def ledger_problems(tx: Tx) -> list[str]:
     """Everything wrong with the books; an empty list means they are sound."""
@@ -43,7 +45,29 @@ async def ledger_problems(tx: Tx) -> list[str]:
     ):
         problems.append(
             f"{row['currency']}: money in {row['money_in']} but escrow+balances+fees+payable"
-            f"+money out {row['held']}"
+            f"+refunds pending+money out {row['held']}"
+        )
+    for row in await tx.fetchall(
+        "SELECT a.currency, a.balance, COALESCE((SELECT SUM(r.amount) FROM refunds r"
+        " WHERE r.state = 'pending' AND r.currency = a.currency), 0) AS owed"
+        " FROM ledger_accounts a WHERE a.kind = 'refund_pending' AND a.balance <> owed"
+        " UNION ALL SELECT r.currency, 0, SUM(r.amount) FROM refunds r WHERE r.state = 'pending'"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.kind = 'refund_pending'"
+        " AND a.currency = r.currency) GROUP BY r.currency"
+    ):
+        problems.append(
+            f"{row['currency']}: refund_pending holds {row['balance']} but pending refunds"
+            f" add up to {row['owed']}"
+        )
+    for row in await tx.fetchall(
+        "SELECT id, deal_id, amount, currency, created_at FROM refunds"
+        " WHERE state = 'pending' AND created_at < ? ORDER BY id",
+        (tx.now - REFUND_LATE_AFTER,),
+    ):
+        problems.append(
+            f"refund {row['id']} of {row['amount']} {row['currency']} (deal {row['deal_id']})"
+            f" is pending for {(tx.now - row['created_at']) // 3600} hours: Telegram has not"
+            " confirmed it"
         )
     row = await tx.fetchone(
         "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"

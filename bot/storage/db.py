@@ -55,6 +55,7 @@ from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
+from bot.storage.refunds import RefundsRepo
 from bot.storage.repositories import (
     BidsRepo,
     DealsRepo,
@@ -500,6 +501,10 @@ class Tx:
     @cached_property
     def payouts(self) -> PayoutsRepo:
         return PayoutsRepo(self)
+
+    @cached_property
+    def refunds(self) -> RefundsRepo:
+        return RefundsRepo(self)
 
     @cached_property
     def trials(self) -> TrialsRepo:

@@ -6,8 +6,9 @@ Accounts (one per currency):
   fees             the platform's fees
   payable          balances moved into payout requests, owed to people outside the bot
   world_in         money that came in through Telegram payments (goes negative)
-  world_out        money that went out: Stars refunds and paid payouts
-So at every moment: -world_in = escrow + user + fees + payable + world_out.
+  refund_pending   Stars refunds asked of Telegram and not yet confirmed (bot.services.refunds)
+  world_out        money that went out: confirmed Stars refunds and paid payouts
+So at every moment: -world_in = escrow + user + fees + payable + refund_pending + world_out.
 """
 
 from __future__ import annotations

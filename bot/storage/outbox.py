@@ -45,13 +45,15 @@ class Outbox:
 
     async def due(self, now: int, limit: int = 100) -> list[dict[str, Any]]:
         """Due rows in id order, but none behind an earlier row of the same chat that waits
-        for a retry: a chat's messages keep their order even when one of them failed.
+        for a retry: a chat's messages keep their order even when one of them failed. A
+        refund (no message, retried for up to a day) holds back none of its chat's messages.
         Found through the index of pending rows; the table keeps every row ever sent."""
         rows = await self.tx.fetchall(
             "SELECT * FROM outbox o INDEXED BY outbox_pending"
             " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.state = 'pending'"
-            " AND h.next_attempt_at > ? AND h.chat_id = o.chat_id AND h.id < o.id)"
+            " AND h.next_attempt_at > ? AND h.chat_id = o.chat_id AND h.id < o.id"
+            " AND h.method <> 'refund_star')"
             " ORDER BY o.id LIMIT ?",
             (now, now, limit),
         )

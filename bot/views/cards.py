@@ -401,6 +401,14 @@ def balance_card(fmt: Fmt, bals: Sequence[Balance]) -> str:
         available=Markup(" · ".join(fmt.money(b.available, b.currency) for b in bals)),
         pending=Markup(" · ".join(fmt.money(b.pending_payouts, b.currency) for b in bals)),
     )
+    for r in (r for b in bals for r in b.refunding):
+        text += "\n" + tr(
+            fmt,
+            "balance-refunding",
+            amount=Markup(fmt.money(r.amount, r.currency)),
+            deal=r.deal_id,
+            since=Markup(fmt.when(r.created_at)),
+        )
     held = [b.currency for b in bals if b.available > 0]
     if len(held) > 1:
         text += "\n\n" + tr(fmt, "balance-hint-several", code=held[0])

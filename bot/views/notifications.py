@@ -190,6 +190,8 @@ async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
     "notify.trial_declined",
     "notify.shortlisted",
     "notify.payout_paid",
+    "notify.refund_confirmed",
+    "notify.refund_failed",
     "notify.banned",
     "notify.unbanned",
 )
@@ -715,7 +717,7 @@ async def sla_reminder(n: Note) -> Outgoing:
     return Outgoing(await n.text(), extra=await _card_reply(n))
 
 
-@renders("mod.payout_requested")
+@renders("mod.payout_requested", "mod.refund_failed")
 async def payout_requested(n: Note) -> Outgoing:
     return Outgoing(await n.text())
 

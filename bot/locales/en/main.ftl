@@ -229,6 +229,7 @@ balance-card =
     <b>Your balance</b>
     Available: { $available }
     Pending payouts: { $pending }
+balance-refunding = On its way back to you from Telegram: { $amount } (Deal #{ $deal }, requested { $since }).
 balance-hint = Withdraw it with /payout, or /payout followed by an amount.
 balance-hint-several = Withdraw everything with /payout (one request per currency), or a part with /payout, the amount and its currency, like /payout 50 { $code }.
 payout-requested = Payout #{ $payout } of { $amount } is requested; a moderator pays it outside the bot and marks it done.

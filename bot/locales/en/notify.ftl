@@ -115,14 +115,17 @@ notify-cancel-refused-freelancer = You refused to cancel Deal #{ $deal }; the de
 notify-released-freelancer = ✅ Deal #{ $deal } is complete: { $paid } went to your balance (platform fee { $fee }). See /balance; withdraw with /payout.
 notify-released-client-manual = ✅ Deal #{ $deal } is complete: { $amount } was released to the freelancer.
 notify-released-client-auto = ✅ The review window of Deal #{ $deal } ended, so { $amount } was released to the freelancer automatically.
-notify-refunded-client = ↩️ Deal #{ $deal } is refunded: { $why ->
+notify-refunded-client = ↩️ Deal #{ $deal } is { $how ->
+        [stars] cancelled
+       *[other] refunded
+    }: { $why ->
         [freelancer_cancelled] the freelancer cancelled it
         [cancel_confirmed] the freelancer agreed to cancel
         [overdue] you took the refund of the overdue work
         [not_delivered] nothing was delivered in time
        *[other] it was cancelled
     }. { $how ->
-        [stars] { $amount } is being returned to you in Telegram Stars.
+        [stars] The refund of { $amount } is requested from Telegram; you will get a message as soon as your Stars are back.
        *[other] { $amount } was credited to your balance; the moderators will pay it out.
     }
 notify-refunded-freelancer = ↩️ Deal #{ $deal } is refunded to the client: { $why ->
@@ -137,11 +140,14 @@ notify-dispute-respond = Every timer of the deal is paused and the moderators ha
 notify-dispute-opened-self = ⚠️ Your dispute on Deal #{ $deal } is open. Every timer of the deal is paused; the moderators will decide and both of you will be told. To add evidence, reply to this message with text or files, or send /evidence { $deal } &lt;text&gt;.
 notify-resolved-client = ⚖️ The moderators decided Deal #{ $deal }: { $outcome ->
         [release] the money goes to the freelancer.
-        [refund] you are refunded { $back }{ $how ->
-            [stars] , returned in Telegram Stars.
+        [refund] { $back } goes back to you{ $how ->
+            [stars] : the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
            *[other] , credited to your balance; the moderators will pay it out.
         }
-       *[split] split, { $percent }% to the freelancer; { $back } comes back to you, credited to your balance.
+       *[split] split, { $percent }% to the freelancer; { $back } comes back to you{ $how ->
+            [stars] : the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
+           *[other] , credited to your balance.
+        }
     }
 notify-resolved-freelancer = ⚖️ The moderators decided Deal #{ $deal }: { $outcome ->
         [release] { $paid } went to your balance (platform fee { $fee }).
@@ -152,6 +158,8 @@ notify-feedback-request = ⭐ How did Deal #{ $deal } go? Rate { $other_name } f
 notify-feedback-received = ⭐ { $other_name } rated Deal #{ $deal }. Rate them too to see it; both ratings become visible together.
 notify-feedback-revealed = ⭐ Both sides rated Deal #{ $deal }.
 notify-feedback-stars = You got { $stars }/5 from them.
+notify-refund-confirmed = ✅ Telegram returned { $amount } from Deal #{ $deal } to your Stars balance: your refund is complete.
+notify-refund-failed = ⚠️ Telegram did not return your { $amount } from Deal #{ $deal }. The money is not lost: it is credited to your balance here, and Payout #{ $payout } is open for it; a moderator pays it out and you will get a message. See /balance.
 notify-payout-paid = 💸 Payout #{ $payout } of { $amount } was paid.
 notify-banned = ⛔ You are banned from the marketplace: { $reason }. Running deals go on.
 notify-unbanned = ✅ Your ban was lifted.
@@ -177,6 +185,7 @@ dispute-btn-refund = Refund client
 dispute-btn-split = Split 50/50
 mod-evidence = 📎 Evidence on Deal #{ $deal } from { $by_name }:
 mod-sla-reminder = ⏰ The dispute on Deal #{ $deal } has been open since { $opened_at } and still waits for a decision.
+mod-refund-failed = ⚠️ Telegram refused the refund of { $amount } to { $user_name } (id { $user }) for Deal #{ $deal }: { $error }. It is credited to their balance as Payout #{ $payout }: pay it outside the bot, then mark it with /paid { $payout }.
 mod-payout-requested = 💸 Payout #{ $payout }: { $user_name } (id { $user }) asks for { $amount }. Pay it outside the bot, then mark it with /paid { $payout }.
 
 ## The deal card

@@ -236,6 +236,7 @@ balance-card =
     <b>Ваш баланс</b>
     Доступно: { $available }
     Ожидает выплаты: { $pending }
+balance-refunding = Возвращается вам через Telegram: { $amount } (сделка #{ $deal }, запрошено { $since }).
 balance-hint = Выведите его командой /payout или /payout с суммой.
 balance-hint-several = Выведите всё командой /payout (отдельная выплата для каждой валюты) или часть — командой /payout с суммой и валютой, например /payout 50 { $code }.
 payout-requested = Запрошена выплата #{ $payout } на { $amount }; модератор переведёт деньги вне бота и отметит выплату.

@@ -120,14 +120,17 @@ notify-cancel-refused-freelancer = Вы отказались отменять с
 notify-released-freelancer = ✅ Сделка #{ $deal } завершена: { $paid } зачислено на ваш баланс (комиссия площадки { $fee }). Баланс: /balance; вывод: /payout.
 notify-released-client-manual = ✅ Сделка #{ $deal } завершена: { $amount } переданы исполнителю.
 notify-released-client-auto = ✅ Срок проверки по сделке #{ $deal } истёк, поэтому { $amount } автоматически переданы исполнителю.
-notify-refunded-client = ↩️ По сделке #{ $deal } деньги возвращены: { $why ->
+notify-refunded-client = ↩️ { $how ->
+        [stars] Сделка #{ $deal } отменена
+       *[other] По сделке #{ $deal } деньги возвращены
+    }: { $why ->
         [freelancer_cancelled] исполнитель отменил сделку
         [cancel_confirmed] исполнитель согласился на отмену
         [overdue] вы забрали деньги за просроченную работу
         [not_delivered] работа не была сдана вовремя
        *[other] сделка отменена
     }. { $how ->
-        [stars] { $amount } возвращаются вам в Telegram Stars.
+        [stars] Возврат { $amount } запрошен у Telegram; как только звёзды вернутся к вам, придёт сообщение.
        *[other] { $amount } зачислены на ваш баланс; модераторы выплатят их.
     }
 notify-refunded-freelancer = ↩️ По сделке #{ $deal } деньги возвращены заказчику: { $why ->
@@ -142,11 +145,14 @@ notify-dispute-respond = Все сроки сделки остановлены, 
 notify-dispute-opened-self = ⚠️ Ваш спор по сделке #{ $deal } открыт. Все сроки сделки остановлены; модераторы примут решение и сообщат обеим сторонам. Чтобы добавить доказательства, ответьте на это сообщение текстом или файлами или отправьте /evidence { $deal } &lt;текст&gt;.
 notify-resolved-client = ⚖️ Модераторы решили спор по сделке #{ $deal }: { $outcome ->
         [release] деньги переходят исполнителю.
-        [refund] вам возвращено { $back }{ $how ->
-            [stars] {" "}в Telegram Stars.
+        [refund] { $back } возвращается вам{ $how ->
+            [stars] : возврат запрошен у Telegram, и как только звёзды вернутся к вам, придёт сообщение.
            *[other] {" "}на баланс; модераторы выплатят их.
         }
-       *[split] деньги разделены: { $percent }% исполнителю, { $back } возвращается вам на баланс.
+       *[split] деньги разделены: { $percent }% исполнителю, { $back } возвращается вам{ $how ->
+            [stars] : возврат запрошен у Telegram, и как только звёзды вернутся к вам, придёт сообщение.
+           *[other] {" "}на баланс.
+        }
     }
 notify-resolved-freelancer = ⚖️ Модераторы решили спор по сделке #{ $deal }: { $outcome ->
         [release] { $paid } зачислено на ваш баланс (комиссия площадки { $fee }).
@@ -157,6 +163,8 @@ notify-feedback-request = ⭐ Как прошла сделка #{ $deal }? Оц�
 notify-feedback-received = ⭐ { $other_name } оценил(а) сделку #{ $deal }. Оцените тоже, чтобы увидеть оценку: обе оценки открываются вместе.
 notify-feedback-revealed = ⭐ Обе стороны оценили сделку #{ $deal }.
 notify-feedback-stars = Вам поставили { $stars }/5.
+notify-refund-confirmed = ✅ Telegram вернул { $amount } по сделке #{ $deal } на ваш баланс звёзд: возврат завершён.
+notify-refund-failed = ⚠️ Telegram не вернул вам { $amount } по сделке #{ $deal }. Деньги не пропали: они зачислены на ваш баланс в боте, и для них открыта выплата #{ $payout }; модератор переведёт их, и вам придёт сообщение. Подробности: /balance.
 notify-payout-paid = 💸 Выплата #{ $payout } на { $amount } произведена.
 notify-banned = ⛔ Вы заблокированы на площадке: { $reason }. Текущие сделки продолжаются.
 notify-unbanned = ✅ Блокировка снята.
@@ -182,6 +190,7 @@ dispute-btn-refund = Вернуть заказчику
 dispute-btn-split = Поровну 50/50
 mod-evidence = 📎 Доказательства по сделке #{ $deal } от { $by_name }:
 mod-sla-reminder = ⏰ Спор по сделке #{ $deal } открыт с { $opened_at } и всё ещё ждёт решения.
+mod-refund-failed = ⚠️ Telegram отказал в возврате { $amount } пользователю { $user_name } (id { $user }) по сделке #{ $deal }: { $error }. Сумма зачислена на баланс пользователя как выплата #{ $payout }: выплатите её вне бота, затем отметьте: /paid { $payout }.
 mod-payout-requested = 💸 Выплата #{ $payout }: { $user_name } (id { $user }) просит { $amount }. Выплатите вне бота, затем отметьте: /paid { $payout }.
 
 ## Карточка сделки
