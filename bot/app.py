@@ -8,7 +8,6 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -20,8 +19,9 @@ from bot.config import Settings
 from bot.handlers.base import MarketContext, on_error
 from bot.handlers.buttons import ButtonCodec
 from bot.i18n import I18n
-from bot.notify import RATE as OUTBOX_RATE
-from bot.notify import Dispatcher, Pacer
+from bot.notify import Dispatcher
+from bot.pacing import RATE as OUTBOX_RATE
+from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
@@ -43,11 +43,12 @@ def build_application(
     rate_limiter: BaseRateLimiter | None = None,
     outbox_rate: float = OUTBOX_RATE,
 ) -> Application:
-    """The bot as it runs. `rate_limiter` replaces the default AIORateLimiter (30 sends a
-    second overall, 20 a minute per group) and `outbox_rate` is the notifications' own pace
-    (sends a second, 0 = unpaced): the end-to-end benchmark lifts both to measure the bot
-    itself rather than Telegram's limit."""
+    """The bot as it runs. Every message the bot sends, a handler's answer or a notification,
+    takes a slot of one `Pacer` (`outbox_rate` a second, 0 = unpaced; 19 a minute per group),
+    answers first (bot/pacing.py). `rate_limiter` replaces the handlers' side of it: the
+    end-to-end benchmark lifts both to measure the bot itself rather than Telegram's limit."""
     db = Database(settings.database_path)
+    pacer = Pacer(rate=outbox_rate)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
         svc=svc, i18n=I18n(default=settings.default_locale), buttons=ButtonCodec(settings.bot_token)
@@ -67,7 +68,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=0))
+        .rate_limiter(rate_limiter or SharedRateLimiter(pacer))
         .context_types(ContextTypes(context=MarketContext))
         .persistence(
             SqlitePersistence(settings.database_path, update_interval=persistence_interval)
@@ -79,7 +80,7 @@ def build_application(
     )
     app.bot_data["rt"] = rt
     app.bot_data["outbox_poll"] = outbox_poll
-    app.bot_data["outbox_rate"] = outbox_rate
+    app.bot_data["pacer"] = pacer
     app.bot_data["deadline_tick"] = deadline_tick
     register_handlers(app)
     app.add_error_handler(on_error)
@@ -104,7 +105,7 @@ async def _post_init(app: Application) -> None:
         app.bot,
         render_row,
         poll_interval=app.bot_data["outbox_poll"],
-        pacer=Pacer(rate=app.bot_data["outbox_rate"]),
+        pacer=app.bot_data["pacer"],
     )
     await rt.dispatcher.start()
     scheduler = DeadlineScheduler(app, rt, interval=app.bot_data["deadline_tick"])
