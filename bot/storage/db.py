@@ -37,6 +37,7 @@ import aiosqlite
 from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
 from bot.storage.outbox import Outbox
+from bot.storage.records import RecordsRepo
 from bot.storage.repositories import (
     BidsRepo,
     DealsRepo,
@@ -342,6 +343,10 @@ class Tx:
     @cached_property
     def trials(self) -> TrialsRepo:
         return TrialsRepo(self)
+
+    @cached_property
+    def records(self) -> RecordsRepo:
+        return RecordsRepo(self)
 
     @cached_property
     def misc(self) -> MiscRepo:
