@@ -340,3 +340,18 @@ async def test_bids_on_a_job_cost_the_same_queries_for_two_bids_or_ten(rig: Rig)
         assert len(found) == n
         counts.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
     assert counts[0] == counts[1], counts
+
+
+def test_outbox_retention_is_a_duration_of_30_days_by_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.config import ConfigError, load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OUTBOX_RETENTION", raising=False)
+    assert load_settings().outbox_retention == 30 * 86400
+    monkeypatch.setenv("OUTBOX_RETENTION", "2w")
+    assert load_settings().outbox_retention == 14 * 86400
+    monkeypatch.setenv("OUTBOX_RETENTION", "forever")
+    with pytest.raises(ConfigError, match="OUTBOX_RETENTION"):
+        load_settings()
