@@ -9,14 +9,14 @@ Three measurements, each on a fresh database:
    size under 5 ms (p50) and within 2x of each other. The old claim (a NOT EXISTS over every
    waiting row, with its index) is timed alongside at the sizes it can do, as a contrast.
 2. **Answers while a backlog drains**, with production limits: the bot as `main.py run`
-   builds it (one Pacer, 27 sends a second, answers first) against the loopback Bot API
-   server in its own process with Telegram's flood control on (30 a second, 20 a minute per
-   group, 429 beyond). `--backlog` notifications (20,000: three quarters lane 2, a quarter
-   lane 1, a few hundred to the moderator group) are queued before the start; then people
-   type `/balance` at `--rate` (20) a second for `--seconds`. Measured in the server process:
-   from the command's creation to its answer (p50/p99; goal p99 < 1 s), the 429 answers
-   (goal 0); in the bot process: the event loop's largest lag (goal < 50 ms), sampled by a
-   task that sleeps 5 ms at a time.
+   builds it (one Pacer, 27 sends a second, answers first; `freeze_heap`) against the
+   loopback Bot API server in its own process with Telegram's flood control on (30 a second,
+   20 a minute per group, 429 beyond). `--backlog` notifications (20,000: three quarters
+   lane 2, a quarter lane 1, a few hundred to the moderator group) are queued before the
+   start; then people type `/balance` at `--rate` (20) a second for `--seconds`. Measured in
+   the server process: from the command's creation to its answer (p50/p99; goal p99 < 1 s),
+   the 429 answers (goal 0); in the bot process: the event loop's largest lag (goal < 50
+   ms), sampled by a task that sleeps 5 ms at a time.
 3. **The loop while `--deadlines` (10,000) deadlines fall due at once**:
    `DeadlineScheduler.tick()` driven until none is due, the same lag sampler running.
 
@@ -264,7 +264,7 @@ async def drain_part(args: argparse.Namespace, tmp: Path) -> list[Row]:
         )
         await server.call("chats", [(MOD_GROUP, "supergroup")])
         base = await server.call("stats", 0.0)
-        app = build_application(settings_for(server.base_url, path))
+        app = build_application(settings_for(server.base_url, path), freeze_heap=True)
         await app.initialize()
         assert app.post_init is not None
         await app.post_init(app)
