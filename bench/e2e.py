@@ -21,12 +21,12 @@
   python-telegram-bot as it comes (its httpx transport), the baseline of the goals; a third
   bot, `echo-aiohttp`, is the same echo bot on the marketplace's transport (bot/transport.py),
   so that the ratio against it shows what the marketplace's own work costs.
-- Telegram lets a bot send about 30 messages a second, and the bot's AIORateLimiter holds
-  it to that; a bot that answers every update can then never serve 100 updates a second.
+- Telegram lets a bot send about 30 messages a second, and the bot's one send budget
+  (bot/pacing.py) holds it to 27; a bot that answers every update can then never serve 100 updates a second.
   The comparison and the latency goal are therefore measured with the overall cap lifted
   (`AIORateLimiter(overall_max_rate=0)`, the per-group limit kept, and the outbox
   dispatcher unpaced: `outbox_rate=0`) for every bot, as with Telegram's paid broadcasts;
-  one more paced run shows the production defaults (30/s, notifications at 27/s).
+  one more paced run shows the production defaults (27/s for answers and notifications).
 
     python bench/e2e.py [--clients 200] [--freelancers 1000] [--lifecycles 400]
                         [--rate 100] [--paced-seconds 20] [--no-production-limiter]
