@@ -5,7 +5,9 @@ pipe; the bot, in the benchmark process, long-polls the server over HTTP on 127.
 bot polls Telegram. Commands (each answered with one reply):
 
     ("users", clients, freelancers)  register the people (they have started the bot)
+    ("chats", [(chat_id, type), ...])  groups and channels the bot is in
     ("load", LoadSpec as dict)        run the load; answers the measurements
+    ("commands", CommandSpec as dict) people typing one command at a steady rate
     ("stats", since)                  the server's counters (calls, 429s, send times)
     ("stop",)                         end the process
 
@@ -349,6 +351,47 @@ class Load:
         }
 
 
+@dataclass
+class CommandSpec:
+    """People (round robin) each typing `text` at `rate` a second in all, for `seconds`;
+    the answer is the first message in their chat containing `expect`."""
+
+    users: list[int] = field(default_factory=list)
+    text: str = "/balance"
+    expect: str = "Your balance"
+    rate: float = 20.0
+    seconds: float = 10.0
+    timeout: float = 30.0
+
+
+async def run_commands(server: BenchServer, spec: CommandSpec) -> dict[str, Any]:
+    server.reset_measurements()
+    pacer = Pacer(spec.rate)
+    failures: list[str] = []
+
+    async def one(uid: int) -> None:
+        try:
+            await server.say(server.users[uid], spec.text, text_has(spec.expect), spec.timeout)
+        except TimeoutError:
+            failures.append(f"{uid}: no answer within {spec.timeout:g}s")
+
+    tasks = []
+    count = max(1, int(spec.rate * spec.seconds))
+    start = time.perf_counter()
+    for n in range(count):
+        await pacer.slot()
+        tasks.append(asyncio.create_task(one(spec.users[n % len(spec.users)])))
+    await asyncio.gather(*tasks)
+    return {
+        "sent": count,
+        "seconds": time.perf_counter() - start,
+        "latency_handout": list(server.latency_handout),
+        "latency_created": list(server.latency_created),
+        "failed": len(failures),
+        "failures": failures[:10],
+    }
+
+
 # --- the process ---------------------------------------------------------------------------
 
 
@@ -375,6 +418,12 @@ async def _main(conn: Any, flood_control: bool, keep_records: bool) -> None:
                 for uid in args[1]:
                     server.add_user(uid, f"Freelancer {uid}", username=f"f{uid}", started=True)
                 conn.send(("ok",))
+            elif cmd == "chats":
+                for chat_id, kind in args[0]:
+                    server.add_chat(int(chat_id), kind)
+                conn.send(("ok",))
+            elif cmd == "commands":
+                conn.send(("ok", await run_commands(server, CommandSpec(**args[0]))))
             elif cmd == "load":
                 spec = LoadSpec(**args[0])
                 spec.jobs = {int(k): v for k, v in spec.jobs.items()}
@@ -430,4 +479,4 @@ class ServerProcess:
             self.process.join(timeout=5)
 
 
-__all__ = ["TOKEN", "BenchServer", "LoadSpec", "ServerProcess", "asdict"]
+__all__ = ["TOKEN", "BenchServer", "CommandSpec", "LoadSpec", "ServerProcess", "asdict"]

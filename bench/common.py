@@ -1,7 +1,7 @@
 """What the benchmark scripts share: the figures table, percentiles, the machine, memory.
 
-Every script (bench/e2e.py, bench/browse.py, bench/deadlines.py) prints its own report and
-ends with a table of figures; with `--json PATH` it also writes those rows, which
+Every script (bench/e2e.py, bench/browse.py, bench/deadlines.py, bench/outbox.py) prints its
+own report and ends with a table of figures; with `--json PATH` it also writes those rows, which
 bench/run_all.py gathers into one table. Nothing here decides anything from a timing: a
 figure is compared with its goal only to print PASS or FAIL next to it.
 """

@@ -5,8 +5,9 @@
     python bench/run_all.py --only browse,deadlines   a subset
 
 Each script prints its own report as it goes (bench/core.py, bench/e2e.py, bench/browse.py,
-bench/deadlines.py); they run as separate processes so that one's memory and caches do not
-colour the next one's figures (the deadline benchmark reads its own resident memory).
+bench/deadlines.py, bench/outbox.py); they run as separate processes so that one's memory
+and caches do not colour the next one's figures (the deadline benchmark reads its own
+resident memory).
 Extra sizes: --due 10000 for the deadline work-off, --jobs for browsing, --clients,
 --freelancers and --lifecycles for the end-to-end run.
 """
@@ -26,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 from bench.common import Row, command_line, machine_lines, read_rows, table  # noqa: E402
 
-BENCHES = ("core", "e2e", "browse", "deadlines")
+BENCHES = ("core", "e2e", "browse", "deadlines", "outbox")
 
 
 def plan(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -51,6 +52,13 @@ def plan(args: argparse.Namespace) -> dict[str, list[str]]:
             *("--pending", "20000" if quick else "100000"),
             *("--due", str(args.due or (300 if quick else 1000))),
         ],
+        # Full size: its defaults (100 / 10,000 / 100,000, 20,000 backlog, 30 s, 10,000 due).
+        "outbox": [
+            *("--sizes", "100,1000,10000", "--claims", "300", "--backlog", "2000"),
+            *("--seconds", "5", "--deadlines", "1000"),
+        ]
+        if quick
+        else [],
     }
 
 

@@ -20,14 +20,15 @@ from bot.config import Settings
 from bot.handlers.base import MarketContext, on_error
 from bot.handlers.buttons import ButtonCodec
 from bot.i18n import I18n
-from bot.notify import RATE as OUTBOX_RATE
-from bot.notify import Dispatcher, Pacer
+from bot.notify import Dispatcher
+from bot.pacing import RATE as OUTBOX_RATE
+from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
 from bot.storage.persistence import SqlitePersistence
-from bot.transport import AiohttpRequest, RateLimiter
+from bot.transport import AiohttpRequest
 from bot.updates import PerPersonUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,14 @@ def build_application(
     outbox_rate: float = OUTBOX_RATE,
     freeze_heap: bool = False,
 ) -> Application:
-    """The bot as it runs. `rate_limiter` replaces the default RateLimiter (30 sends a
-    second overall, 20 a minute per group, replies retried after a short 429) and
-    `outbox_rate` is the notifications' own pace (sends a second, 0 = unpaced): the
-    end-to-end benchmark lifts both to measure the bot itself rather than Telegram's limit.
-    `freeze_heap` (the running bot: `run`) hides what start-up made from the garbage
-    collector (see `_freeze_heap`); tests, which start many bots in one process, leave it
-    off."""
+    """The bot as it runs. Every message the bot sends, a handler's answer or a notification,
+    takes a slot of one `Pacer` (`outbox_rate` a second, 0 = unpaced; 19 a minute per group),
+    answers first, and an answer is retried after a short 429 (bot/pacing.py). `rate_limiter`
+    replaces the handlers' side of it. `freeze_heap` (the running bot: `run`) hides what
+    start-up made from the garbage collector (see `_freeze_heap`); tests, which start many
+    bots in one process, leave it off."""
     db = Database(settings.database_path)
+    pacer = Pacer(rate=outbox_rate)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
         svc=svc, i18n=I18n(default=settings.default_locale), buttons=ButtonCodec(settings.bot_token)
@@ -71,7 +72,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(rate_limiter or RateLimiter())
+        .rate_limiter(rate_limiter or SharedRateLimiter(pacer))
         .context_types(ContextTypes(context=MarketContext))
         .persistence(
             SqlitePersistence(settings.database_path, update_interval=persistence_interval)
@@ -83,9 +84,9 @@ def build_application(
     )
     app.bot_data["rt"] = rt
     app.bot_data["outbox_poll"] = outbox_poll
-    app.bot_data["outbox_rate"] = outbox_rate
-    app.bot_data["deadline_tick"] = deadline_tick
+    app.bot_data["pacer"] = pacer
     app.bot_data["freeze_heap"] = freeze_heap
+    app.bot_data["deadline_tick"] = deadline_tick
     register_handlers(app)
     app.add_error_handler(on_error)
     return app
@@ -109,7 +110,7 @@ async def _post_init(app: Application) -> None:
         app.bot,
         render_row,
         poll_interval=app.bot_data["outbox_poll"],
-        pacer=Pacer(rate=app.bot_data["outbox_rate"]),
+        pacer=app.bot_data["pacer"],
     )
     await rt.dispatcher.start()
     scheduler = DeadlineScheduler(app, rt, interval=app.bot_data["deadline_tick"])

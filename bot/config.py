@@ -1,4 +1,5 @@
-"""Every variable of SPEC section 8, read from the environment and `.env`, validated."""
+"""Every variable of SPEC section 8 (and those of section 10 the bot has), read from the
+environment and `.env`, validated."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     min_deadline: Duration = 3600
     max_revisions: int = Field(2, ge=0, le=100)
     default_locale: str = "en"
+    outbox_retention: Duration = 30 * 86400  # sent notifications kept this long (SPEC 10)
 
     @field_validator("currency")
     @classmethod

@@ -1,28 +1,45 @@
 """The outbox dispatcher: sends what services queued, within Telegram's limits.
 
-- Rows are taken in id order; one chat's rows go in order, different chats in parallel.
-- 429: the row waits `retry_after` (the chat is skipped until then, others go on); a 429 in
-  a private chat means the bot as a whole is over its limit, so every send pauses as long.
+The queue itself (lanes, streams, claims with leases) is bot/storage/outbox.py; the send
+budget shared with the handlers' answers is bot/pacing.py. Here:
+
+- Continuous, not in batches: up to `capacity` rows are in hand at once, each sent by a task
+  of its own; whenever one finishes (or a service kicks), the free places are filled by a new
+  claim, most urgent lane first. `ANSWER_RESERVE` of the places are only for lane 0, so a
+  backlog of notifications never takes every place from a person's answer. A stream has one
+  row in hand at most (its head), so a chat's order holds without waiting for anyone else.
+- A group or channel over its per-minute budget does not hold a place: its row is deferred
+  (next_attempt_at pushed to when the window allows, no attempt counted) and the place goes
+  to the next row of anyone else.
+- 429: the row waits `retry_after` (its stream waits, others go on); a 429 in a private chat
+  means the bot as a whole is over its limit, so every send pauses as long; in a group, that
+  group's window is closed as long.
 - Network errors and 5xx: retried with backoff (at most a minute apart) for as long as
   Telegram stays unreachable, up to GIVE_UP_AFTER: an outage delays notifications, it does
   not lose them.
 - 403 (blocked, never started): given up, the person marked unreachable; nothing else stops.
 - A row is marked sent only after Telegram accepted it; a crash in between sends it again
-  at most once more (at-least-once), never loses it.
-
-Pacing is the dispatcher's own (`Pacer`): sends are spaced evenly at `rate` a second (27, under
-Telegram's 30) and at most `group_per_minute` (19, under 20) go to one group or channel in
-any 61 seconds. PTB's AIORateLimiter on the bot (a leaky bucket, 30/s with a burst of 30)
-still paces the handlers' replies, but its burst alone would break a strict "30 in any one
-second" rule: a burst of notifications (10,000 deadlines falling due at once) must not.
+  at most once more (at-least-once), never loses it. Every write about a row is conditional
+  on the claim still being this dispatcher's: a row whose lease passed to another
+  dispatcher is left to it, and before each call a claim nearer its end than LEASE_MARGIN is
+  renewed (or, lost, not sent).
+- A dispatcher stopping hands its claims back; one starting hands back at once the claims
+  of processes of this host that no longer run (a crash and restart need not wait for the
+  lease); another host's claims pass when their lease ends.
+- Rows done for longer than OUTBOX_RETENTION are pruned in the background, a batch per
+  transaction (bot/storage/outbox.py keeps what replies and card edits look up).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-from collections import deque
+import math
+import os
+import socket
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,63 +47,46 @@ from typing import Any
 from telegram import Bot, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.pacing import GROUP_PER_MINUTE, GROUP_WINDOW, PACED, RATE, Pacer
 from bot.runtime import Runtime
 from bot.services import refunds
+from bot.storage.outbox import ANSWER, LEASE
+
+__all__ = [
+    "GROUP_PER_MINUTE",
+    "GROUP_WINDOW",
+    "RATE",
+    "Dispatcher",
+    "Outgoing",
+    "Pacer",
+    "Renderer",
+]
 
 log = logging.getLogger(__name__)
 
-BATCH = 100
+CAPACITY = 8  # rows in hand at once
+ANSWER_RESERVE = 2  # of them, places only lane 0 (answers) may take
 GIVE_UP_AFTER = 24 * 3600  # a row Telegram would not take for a day (network, 5xx) fails
 MAX_BACKOFF = 60  # seconds between retries after network errors and 5xx
-RATE = 27.0  # sends a second, evenly spaced (Telegram allows about 30: room for jitter)
-GROUP_PER_MINUTE = 19  # sends to one group or channel in any GROUP_WINDOW (Telegram: 20/min)
-GROUP_WINDOW = 61.0
-IN_FLIGHT = 8  # rows being sent at once: a burst of notifications leaves the replies room
+LEASE_MARGIN = 30  # seconds a call may take: a claim ending sooner is renewed before the call
+PRUNE_EVERY = 3600.0  # seconds between pruning runs
+PRUNE_BATCH = 500  # rows a pruning transaction deletes
+
+HOST = socket.gethostname()
+_numbers = itertools.count(1)
+_live: weakref.WeakSet[Dispatcher] = weakref.WeakSet()  # running in this process
 
 
-class Pacer:
-    """Spaces the dispatcher's sends: one every 1/rate seconds overall, and a sliding window
-    per group chat. `wait(chat_id)` returns when this send may go; `pause(seconds)` holds
-    every send (after a 429 that speaks for the whole bot).
+class LeaseLost(Exception):
+    """The row's claim passed to another dispatcher: leave the row to it."""
 
-    The spacing is measured from when the previous send was actually let go, not from when
-    it was due: when the event loop was busy (a crowd of deadlines running) the late sends do
-    not bunch up and go out together."""
 
-    def __init__(self, rate: float = RATE, group_per_minute: int = GROUP_PER_MINUTE) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.group_limit = group_per_minute
-        self._last = float("-inf")  # loop time the last send was let go
-        self._lock = asyncio.Lock()  # first come, first served
-        self._groups: dict[int, deque[float]] = {}
-        self._group_locks: dict[int, asyncio.Lock] = {}
+class Deferred(Exception):
+    """A group's window is full: send this row in `seconds`."""
 
-    def pause(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._last = max(self._last, loop.time() + seconds - self.interval)
-
-    async def wait(self, chat_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        if chat_id < 0 and self.group_limit > 0:
-            lock = self._group_locks.setdefault(chat_id, asyncio.Lock())
-            async with lock:
-                sent = self._groups.setdefault(chat_id, deque())
-                while True:
-                    now = loop.time()
-                    while sent and now - sent[0] >= GROUP_WINDOW:
-                        sent.popleft()
-                    if len(sent) < self.group_limit:
-                        break
-                    await asyncio.sleep(sent[0] + GROUP_WINDOW - now)
-                sent.append(now)
-        if not self.interval:
-            return
-        async with self._lock:
-            left = self._last + self.interval - loop.time()
-            while left > 0:  # (again if a 429 paused everything meanwhile)
-                await asyncio.sleep(left)
-                left = self._last + self.interval - loop.time()
-            self._last = loop.time()
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"group budget spent, {seconds:.1f}s to wait")
+        self.seconds = seconds
 
 
 @dataclass
@@ -102,6 +102,29 @@ class Outgoing:
 Renderer = Callable[[Runtime, dict[str, Any], str], Awaitable[Outgoing]]
 
 
+@dataclass
+class Claim:
+    """A row in this dispatcher's hands: the row as claimed, the claim's token (the row's
+    `claimed_by`) and when the lease ends."""
+
+    row: dict[str, Any]
+    token: str
+    lease_until: int
+    lost: bool = False
+
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.row["chat_id"])
+
+    @property
+    def lane(self) -> int:
+        return int(self.row["lane"])
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -110,15 +133,28 @@ class Dispatcher:
         render: Renderer,
         poll_interval: float = 0.5,
         pacer: Pacer | None = None,
+        *,
+        name: str | None = None,
+        capacity: int = CAPACITY,
+        lease: int = LEASE,
+        retention: int | None = None,
     ):
         self.rt = rt
         self.bot = bot
         self.render = render
         self.poll_interval = poll_interval
         self.pacer = pacer or Pacer()
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        # host:pid:n, so that a restarted process can tell its dead predecessor's claims.
+        self.name = name or f"{HOST}:{os.getpid()}:{next(_numbers)}"
+        self.capacity = max(1, capacity)
+        self.reserve = min(ANSWER_RESERVE, self.capacity - 1)
+        self.lease = lease
+        self.retention = retention if retention is not None else rt.svc.settings.outbox_retention
+        self._claims = itertools.count(1)
+        self._active: dict[int, tuple[Claim, asyncio.Task[None]]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._pruner: asyncio.Task | None = None
         self._stopping = False
 
     def kick(self) -> None:
@@ -127,71 +163,166 @@ class Dispatcher:
 
     async def start(self) -> None:
         self._stopping = False
+        _live.add(self)
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("could not hand back the claims of dead dispatchers")
         self._task = asyncio.create_task(self._loop(), name="outbox-dispatcher")
+        self._pruner = asyncio.create_task(self._prune_loop(), name="outbox-pruner")
 
     async def stop(self) -> None:
+        """Stop sending: rows in flight are cancelled and their claims handed back (they go
+        out again, at least once, from whoever claims them next)."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._pruner):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._pruner = None
+        tasks = [task for _claim, task in self._active.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._active.clear()
+        try:
+            async with self.rt.svc.tx() as tx:
+                await tx.outbox.release(self.name + "/", prefix=True)
+        except Exception:  # the leases end by themselves
+            log.exception("could not hand back the outbox claims")
+        _live.discard(self)
+
+    async def recover(self) -> int:
+        """Hand back the claims of dispatchers of this host whose process is gone."""
+        async with self.rt.svc.read() as tx:
+            claimers = await tx.outbox.claimers()
+        dead = {c.split("/", 1)[0] for c in claimers if _is_dead(c.split("/", 1)[0])}
+        released = 0
+        for name in dead:
+            async with self.rt.svc.tx() as tx:
+                released += await tx.outbox.release(name + "/", prefix=True)
+        if released:
+            log.info("handed back %s outbox rows claimed by %s", released, ", ".join(dead))
+        return released
 
     async def _loop(self) -> None:
         while not self._stopping:
+            self._wake.clear()
             try:
-                sent = await self.run_once()
+                await self._fill()
             except Exception:
                 log.exception("outbox dispatcher pass failed")
-                sent = 0
-            if sent:
-                continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def run_once(self) -> int:
-        """Send every row due now; returns how many rows were handled."""
-        svc = self.rt.svc
-        async with svc.read() as tx:
-            rows = await tx.outbox.due(tx.now, BATCH)
-        if not rows:
-            return 0
-        by_chat: dict[int, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_chat.setdefault(row["chat_id"], []).append(row)
-        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
-        return len(rows)
+        """One pass, as tests drive it: claim what is due (up to the free places), send it
+        and wait for those rows; returns how many rows were handled."""
+        started = await self._fill()
+        await asyncio.gather(*(task for _claim, task in started), return_exceptions=True)
+        return len(started)
 
-    async def _send_chat(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            async with self._in_flight:
-                sent = await self._send_row(row)
-            if not sent:
-                return  # keep this chat's order: later rows wait for the failed one
+    async def drain(self, passes: int = 1000) -> int:
+        """run_once until nothing is due (tests); returns the rows handled."""
+        total = 0
+        for _ in range(passes):
+            handled = await self.run_once()
+            if not handled:
+                break
+            total += handled
+        return total
 
-    async def _send_row(self, row: dict[str, Any]) -> bool:
-        """Deliver one row; False when the chat should wait (retry later)."""
+    async def _fill(self) -> list[tuple[Claim, asyncio.Task[None]]]:
+        """Renew the leases that need it, then claim rows for the free places and start a
+        task for each."""
+        free = self.capacity - len(self._active)
+        now = self.rt.svc.clock.now()
+        renew = [c for c, _t in self._active.values() if c.lease_until - now < self.lease / 2]
+        if free <= 0 and not renew:
+            return []
+        async with self.rt.svc.tx() as tx:
+            for claim in renew:  # before the claim: our own rows are never offered again
+                until = tx.now + self.lease
+                if await tx.outbox.renew(claim.id, claim.token, until):
+                    claim.lease_until = until
+                else:
+                    claim.lost = True
+            rows: list[dict[str, Any]] = []
+            if free > 0:
+                token = f"{self.name}/{next(self._claims)}"
+                rows = await tx.outbox.claim(token, free, max_lane=ANSWER, lease=self.lease)
+                bulk = sum(1 for c, _t in self._active.values() if c.lane != ANSWER)
+                room = min(free - len(rows), self.capacity - self.reserve - bulk)
+                if room > 0:
+                    rows += await tx.outbox.claim(token, room, lease=self.lease)
+        started = []
+        for row in rows:
+            claim = Claim(row, row["claimed_by"], int(row["lease_until"]))
+            task = asyncio.create_task(self._run(claim), name=f"outbox-row-{claim.id}")
+            self._active[claim.id] = (claim, task)
+            started.append((claim, task))
+        return started
+
+    async def _run(self, claim: Claim) -> None:
+        PACED.set(True)  # this task's calls are paced here (see bot.pacing)
+        try:
+            await self._send_row(claim)
+        except LeaseLost:
+            log.warning("outbox row %s: its claim passed to another dispatcher", claim.id)
+        except Exception:
+            log.exception("outbox row %s could not be handled", claim.id)
+        finally:
+            if self._active.get(claim.id, (None,))[0] is claim:
+                del self._active[claim.id]
+            self._wake.set()
+
+    async def _check_lease(self, claim: Claim) -> None:
+        """Right before a call: the claim must outlast the call, renewed if need be."""
+        if claim.lost:
+            raise LeaseLost
         svc = self.rt.svc
+        if claim.lease_until - svc.clock.now() >= LEASE_MARGIN:
+            return
+        async with svc.tx() as tx:
+            until = tx.now + self.lease
+            ok = await tx.outbox.renew(claim.id, claim.token, until)
+        if not ok:
+            claim.lost = True
+            raise LeaseLost
+        claim.lease_until = until
+
+    async def _send_row(self, claim: Claim) -> None:
+        """Deliver one row and record what came of it."""
+        svc = self.rt.svc
+        row, token = claim.row, claim.token
         try:
             if row["method"] == "refund_star":
-                return await self._refund_star(row)  # settles (and marks) the row itself
-            message_id = await self._deliver(row)
+                await self._refund_star(claim)  # settles (and marks) the row itself
+                return
+            message_id = await self._deliver(claim)
+        except Deferred as exc:
+            async with svc.tx() as tx:
+                await tx.outbox.defer(row["id"], tx.now + math.ceil(exc.seconds), claimer=token)
+            return
         except RetryAfter as exc:
             wait = exc.retry_after
             delay = int(wait.total_seconds()) if hasattr(wait, "total_seconds") else int(wait)
-            if row["chat_id"] > 0:  # not a group's own limit: the bot's, every send waits
-                self.pacer.pause(max(1, delay))
-            await self._retry(row, max(1, delay), f"429 retry after {delay}s")
-            return False
+            delay = max(1, delay)
+            if claim.chat_id > 0:  # not a group's own limit: the bot's, every send waits
+                self.pacer.pause(delay)
+            else:
+                self.pacer.hold_group(claim.chat_id, delay)
+            await self._retry(claim, delay, f"429 retry after {delay}s")
+            return
         except Forbidden as exc:
             async with svc.tx() as tx:
-                await tx.outbox.give_up(row["id"], str(exc))
-                if row["chat_id"] > 0:
-                    await tx.users.set_unreachable(row["chat_id"])
-            log.info("chat %s unreachable: %s", row["chat_id"], exc)
-            return True
+                gave_up = await tx.outbox.give_up(row["id"], str(exc), claimer=token)
+                if gave_up and claim.chat_id > 0:
+                    await tx.users.set_unreachable(claim.chat_id)
+            log.info("chat %s unreachable: %s", claim.chat_id, exc)
+            return
         except BadRequest as exc:
             text = str(exc).lower()
             if "not modified" in text:
@@ -199,61 +330,54 @@ class Dispatcher:
             else:
                 log.error("outbox row %s (%s) refused: %s", row["id"], row["key"], exc)
                 async with svc.tx() as tx:
-                    await tx.outbox.give_up(row["id"], str(exc), state="failed")
-                return True
+                    await tx.outbox.give_up(row["id"], str(exc), state="failed", claimer=token)
+                return
         except (TimedOut, NetworkError) as exc:
             # Telegram unreachable or failing (5xx, a dropped connection): try again, a little
             # later each time; only a row it has refused for a whole day is given up.
             if svc.clock.now() - row["created_at"] >= GIVE_UP_AFTER:
                 async with svc.tx() as tx:
-                    await tx.outbox.give_up(row["id"], str(exc), state="failed")
-                return True
-            await self._retry(row, min(MAX_BACKOFF, 2 ** min(row["attempts"], 16)), str(exc))
-            return False
+                    await tx.outbox.give_up(row["id"], str(exc), state="failed", claimer=token)
+                return
+            await self._retry(claim, min(MAX_BACKOFF, 2 ** min(row["attempts"], 16)), str(exc))
+            return
+        except LeaseLost:
+            raise
         except Exception as exc:
             log.exception("outbox row %s (%s) failed to render or send", row["id"], row["key"])
             async with svc.tx() as tx:
-                await tx.outbox.give_up(row["id"], repr(exc), state="failed")
-            return True
+                await tx.outbox.give_up(row["id"], repr(exc), state="failed", claimer=token)
+            return
         async with svc.tx() as tx:
-            await tx.outbox.mark_sent(row["id"], message_id)
-            if row["key"] == "channel.job" and row["method"] == "send" and message_id:
-                await tx.jobs.set_channel_message(int(row["params"]["job"]), message_id)
-            if row["key"] == "mod.dispute_card" and row["method"] == "send" and message_id:
-                await tx.disputes.set_card(int(row["params"]["dispute"]), message_id)
-        return True
+            if await tx.outbox.mark_sent(row["id"], message_id, claimer=token):
+                await self._after_sent(tx, row, message_id)
 
-    async def _refund_star(self, row: dict[str, Any]) -> bool:
-        """refundStarPayment, settled by bot.services.refunds in the transaction that marks
-        the row: confirmed on success or CHARGE_ALREADY_REFUNDED (an earlier call did it),
-        failed on any other refusal or after GIVE_UP_AFTER of network errors and 5xx. A 429
-        and shorter outages go back to `_send_row`, which retries as for any call."""
-        svc, charge_id = self.rt.svc, row["params"]["charge_id"]
-        try:
-            await self.pacer.wait(row["chat_id"])
-            await self.bot.refund_star_payment(
-                user_id=row["chat_id"], telegram_payment_charge_id=charge_id
-            )
-        except (BadRequest, Forbidden) as exc:
-            if "charge_already_refunded" not in str(exc).lower():
-                await refunds.fail(svc, charge_id, str(exc), row["id"])
-                return True
-        except (TimedOut, NetworkError) as exc:
-            if svc.clock.now() - row["created_at"] < GIVE_UP_AFTER:
-                raise
-            await refunds.fail(svc, charge_id, f"no answer for a day: {exc}", row["id"])
-            return True
-        await refunds.confirm(svc, charge_id, row["id"])
-        return True
+    async def _after_sent(self, tx: Any, row: dict[str, Any], message_id: int | None) -> None:
+        """What a sent row records elsewhere, in the transaction that marks it sent."""
+        if row["method"] != "send" or not message_id:
+            return
+        if row["key"] == "channel.job":
+            await tx.jobs.set_channel_message(int(row["params"]["job"]), message_id)
+        if row["key"] == "mod.dispute_card":
+            await tx.disputes.set_card(int(row["params"]["dispute"]), message_id)
 
-    async def _progress(self, row: dict[str, Any], parts_sent: int, message_id: int) -> None:
+    async def _progress(self, claim: Claim, parts_sent: int, message_id: int) -> None:
         """Keep how many calls of a many-part row went out (a retry re-reads the row)."""
         async with self.rt.svc.tx() as tx:
-            await tx.outbox.progress(row["id"], parts_sent, message_id)
+            await tx.outbox.progress(claim.id, parts_sent, message_id, claimer=claim.token)
 
-    async def _retry(self, row: dict[str, Any], delay: int, why: str) -> None:
+    async def _retry(self, claim: Claim, delay: int, why: str) -> None:
         async with self.rt.svc.tx() as tx:
-            await tx.outbox.retry_later(row["id"], tx.now + delay, why)
+            await tx.outbox.retry_later(claim.id, tx.now + delay, why, claimer=claim.token)
+
+    async def _pace(self, claim: Claim) -> None:
+        """Right before each call: a group over its budget defers the row; otherwise wait
+        for the overall slot (by lane), and make sure the claim outlasts the call."""
+        wait = self.pacer.group_wait(claim.chat_id)
+        if wait > 0:
+            raise Deferred(wait)
+        await self.pacer.wait(claim.lane)
+        await self._check_lease(claim)
 
     async def _locale_for(self, chat_id: int) -> str:
         i18n = self.rt.i18n
@@ -265,14 +389,42 @@ class Dispatcher:
             return i18n.default
         return i18n.negotiate(user.locale_override, user.language)
 
-    async def _deliver(self, row: dict[str, Any]) -> int | None:
+    async def _refund_star(self, claim: Claim) -> None:
+        """refundStarPayment, settled by bot.services.refunds in the transaction that marks
+        the row: confirmed on success or CHARGE_ALREADY_REFUNDED (an earlier call did it),
+        failed on any other refusal or after GIVE_UP_AFTER of network errors and 5xx. A 429
+        and shorter outages go back to `_send_row`, which retries as for any call."""
+        svc, row = self.rt.svc, claim.row
+        charge_id = row["params"]["charge_id"]
+        await self._pace(claim)
+        try:
+            await self.bot.refund_star_payment(
+                user_id=row["chat_id"], telegram_payment_charge_id=charge_id
+            )
+        except (BadRequest, Forbidden) as exc:
+            if "charge_already_refunded" not in str(exc).lower():
+                await refunds.fail(svc, charge_id, str(exc), row["id"], claimer=claim.token)
+                return
+        except (TimedOut, NetworkError) as exc:
+            if svc.clock.now() - row["created_at"] < GIVE_UP_AFTER:
+                raise
+            error = f"no answer for a day: {exc}"
+            await refunds.fail(svc, charge_id, error, row["id"], claimer=claim.token)
+            return
+        await refunds.confirm(svc, charge_id, row["id"], claimer=claim.token)
+
+    async def _deliver(self, claim: Claim) -> int | None:
         from bot.handlers.base import build_keyboard
         from bot.text import MESSAGE_LIMIT, cut_html
 
+        row = claim.row
         method = row["method"]
         params = row["params"]
         chat_id = row["chat_id"]
-        pace = self.pacer.wait  # right before each call, after the rendering's reads
+
+        async def pace() -> None:  # right before each call, after the rendering's reads
+            await self._pace(claim)
+
         locale = await self._locale_for(chat_id)
         out = await self.render(self.rt, row, locale)
         if out.skip:
@@ -280,7 +432,7 @@ class Dispatcher:
         markup = build_keyboard(self.rt, out.rows)
         if method == "invoice" and "payload" in out.extra:  # else a sentence: see the view
             s = self.rt.svc.settings
-            await pace(chat_id)
+            await pace()
             msg = await self.bot.send_invoice(
                 chat_id=chat_id,
                 title=out.extra["title"],
@@ -299,7 +451,7 @@ class Dispatcher:
                     target = await tx.outbox.sent_message(row["ref"], chat_id)
             if target is None:
                 return None
-            await pace(chat_id)
+            await pace()
             await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=target, reply_markup=markup
             )
@@ -310,7 +462,7 @@ class Dispatcher:
         done = int(row.get("parts_sent") or 0)
         message_id = row.get("message_id")
         if done == 0:
-            await pace(chat_id)
+            await pace()
             msg = await self.bot.send_message(
                 chat_id,
                 text,
@@ -320,12 +472,55 @@ class Dispatcher:
             )
             message_id = msg.message_id
             if files:
-                await self._progress(row, 1, message_id)
+                await self._progress(claim, 1, message_id)
         for part, (send, file_id) in enumerate(files, start=1):
             if part < done:
                 continue
-            await pace(chat_id)
+            await pace()
             await send(chat_id, file_id)
             if part < len(files):
-                await self._progress(row, part + 1, message_id)
+                await self._progress(claim, part + 1, message_id)
         return message_id
+
+    # --- pruning ---------------------------------------------------------------------------
+
+    async def prune(self) -> int:
+        """Delete the rows done for longer than the retention, a batch per transaction;
+        returns how many were deleted."""
+        total = 0
+        while True:
+            async with self.rt.svc.tx() as tx:
+                deleted = await tx.outbox.prune(tx.now - self.retention, PRUNE_BATCH)
+            total += deleted
+            if deleted < PRUNE_BATCH or self._stopping:
+                return total
+            await asyncio.sleep(0)  # let the sends and the handlers in between
+
+    async def _prune_loop(self) -> None:
+        while not self._stopping:
+            try:
+                deleted = await self.prune()
+                if deleted:
+                    log.info("pruned %s outbox rows", deleted)
+            except Exception:
+                log.exception("pruning the outbox failed")
+            await asyncio.sleep(PRUNE_EVERY)
+
+
+def _is_dead(name: str) -> bool:
+    """Whether the dispatcher `name` (host:pid:n) is gone: of this host, and its process no
+    longer runs (or it is this process's and not running here). Other hosts' and names of
+    another shape: unknown, left to their lease."""
+    parts = name.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return all(d.name != name for d in _live)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

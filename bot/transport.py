@@ -11,13 +11,11 @@ bot methods, the rate limiter, error mapping to `TimedOut`/`NetworkError`, retri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from telegram.error import NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -125,55 +123,3 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
-
-
-REPLY_RETRIES = 3  # a reply that meets a 429 is tried again up to this many times,
-REPLY_MAX_WAIT = 5.0  # each after Telegram's retry_after, while that is at most this (seconds)
-
-
-class _WaitTooLong(Exception):
-    def __init__(self, error: RetryAfter) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class RateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter (30 calls a second, 20 a minute per group), retrying only the calls
-    that ask for it (`rate_limit_args=REPLY_RETRIES`: the handlers' replies) after Telegram's
-    `retry_after`, and only while that wait is short. A longer wait is not the person's to sit
-    through with their turn held (bot.updates): the reply goes through the outbox instead
-    (bot.handlers.base). The outbox's own sends are never retried here; the dispatcher
-    schedules its retries itself."""
-
-    def __init__(self, max_wait: float = REPLY_MAX_WAIT, **kwargs: Any) -> None:
-        super().__init__(max_retries=0, **kwargs)
-        self.max_wait = max_wait
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        async def capped(*a: Any, **kw: Any) -> Any:
-            try:
-                return await callback(*a, **kw)
-            except RetryAfter as exc:
-                if retry_seconds(exc) > self.max_wait:  # not retried: raised as it is
-                    raise _WaitTooLong(exc) from None
-                raise
-
-        try:
-            return await super().process_request(
-                capped, args, kwargs, endpoint, data, rate_limit_args
-            )
-        except _WaitTooLong as long:
-            raise long.error from None
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    wait = exc.retry_after
-    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)

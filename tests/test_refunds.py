@@ -291,7 +291,7 @@ async def test_settling_twice_changes_nothing(svc) -> None:
 async def test_the_migration_keeps_the_books_and_reopens_unconfirmed_refunds(
     tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database of before 0007, where refunds moved the escrow to world_out at once: one
+    """A database of before 0009, where refunds moved the escrow to world_out at once: one
     refund still queued, one Telegram refused (only logged: the money lost), one sent. The
     migration keeps every account, entry and id, and makes the first two pending refunds that
     the dispatcher settles."""
@@ -300,7 +300,7 @@ async def test_the_migration_keeps_the_books_and_reopens_unconfirmed_refunds(
 
     path = tmp_path / "old.db"
     every = db_module._migrations()
-    monkeypatch.setattr(db_module, "_migrations", lambda: [x for x in every if x[0] < 7])
+    monkeypatch.setattr(db_module, "_migrations", lambda: [x for x in every if x[0] < 9])
     db = await Database(path).connect()
     svc = Services(db=db, settings=settings, clock=Clock())
     await f.people(svc)

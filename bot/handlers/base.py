@@ -5,7 +5,7 @@ The wrapper records the person (create or refresh), resolves their language for 
 error into a logged traceback and a true sentence: "nothing was changed" only when this
 update committed nothing, else that the request went through.
 
-Replies are retried after a short 429 (bot.transport.RateLimiter); one that still cannot be
+Replies are retried after a short 429 (bot.pacing.SharedRateLimiter); one that still cannot be
 sent (429s for longer, network errors) after this update committed its change goes through
 the outbox instead, so the person still gets the true answer.
 """
@@ -32,13 +32,13 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.errors import DomainError
 from bot.domain.models import User
 from bot.domain.numbers import parse_id
+from bot.pacing import REPLY_RETRIES
 from bot.runtime import Runtime
 from bot.services import profiles
 from bot.services.base import Services
 from bot.services.replies import queue_reply
 from bot.storage.db import commits_not_counted, committed_here
 from bot.text import MESSAGE_LIMIT, cut_html
-from bot.transport import REPLY_RETRIES
 
 log = logging.getLogger(__name__)
 

@@ -269,15 +269,19 @@ async def bids_on_job(
 ) -> tuple[Job, list[tuple[Bid, ProfileStats, bool, dict | None]]]:
     """The live bids on a job, for its client: each with the freelancer's record, whether
     the client hired them before, and the bid's latest trial (None if none was asked)."""
-    from bot.services.profiles import stats_of
+    from bot.services.profiles import stats_of_many
 
     async with svc.read() as tx:
         job = await job_or_404(tx, job_id)
         if job.client_id != actor:
             raise Forbidden("job.not_client", job=job_id)
-        out = []
-        for bid in await tx.bids.for_job(job_id, BID_LIVE):
-            stats = await stats_of(tx, svc, bid.freelancer_id)
-            hired = await tx.deals.worked_together(actor, bid.freelancer_id)
-            out.append((bid, stats, hired, await tx.trials.latest_for(bid.id)))
-        return job, out
+        live = await tx.bids.for_job(job_id, BID_LIVE)
+        if not live:
+            return job, []
+        people = [b.freelancer_id for b in live]
+        stats = await stats_of_many(tx, svc, people)
+        hired = await tx.records.worked_with(actor, people)
+        trials = await tx.records.latest_trials(b.id for b in live)
+        return job, [
+            (b, stats[b.freelancer_id], b.freelancer_id in hired, trials.get(b.id)) for b in live
+        ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,18 +43,36 @@ async def rating_of(tx: Tx, svc: Services, user_id: int) -> tuple[float | None, 
 
 
 async def stats_of(tx: Tx, svc: Services, user_id: int) -> ProfileStats:
-    user = await user_or_404(tx, user_id)
-    avg, count = await rating_of(tx, svc, user_id)
-    disputes, lost = await tx.disputes.counts_for(user_id)
-    return ProfileStats(
-        user=user,
-        completed_deals=await tx.deals.completed_count(user_id),
-        rating_avg=avg,
-        rating_count=count,
-        disputes=disputes,
-        disputes_lost=lost,
-        recent_reviews=await tx.feedback.visible_for(user_id, svc.settings.feedback_window, 3),
-    )
+    return (await stats_of_many(tx, svc, [user_id]))[user_id]
+
+
+async def stats_of_many(tx: Tx, svc: Services, user_ids: Iterable[int]) -> dict[int, ProfileStats]:
+    """The track record of each person, in a constant number of queries for the whole list
+    (a list of bids shows one per bidder)."""
+    ids = list(dict.fromkeys(int(u) for u in user_ids))
+    records = tx.records
+    users = await records.users(ids)
+    for uid in ids:
+        if uid not in users:
+            raise NotFound("user.not_found", user=uid)
+    completed = await records.completed(ids)
+    disputes = await records.disputes(ids)
+    reviews = await records.visible_feedback(ids, svc.settings.feedback_window)
+    out = {}
+    for uid in ids:
+        visible = reviews.get(uid, [])
+        avg = round(sum(f.stars for f in visible) / len(visible), 2) if visible else None
+        held, lost = disputes.get(uid, (0, 0))
+        out[uid] = ProfileStats(
+            user=users[uid],
+            completed_deals=completed.get(uid, 0),
+            rating_avg=avg,
+            rating_count=len(visible),
+            disputes=held,
+            disputes_lost=lost,
+            recent_reviews=visible[:3],
+        )
+    return out
 
 
 async def find_user(tx: Tx, ref: str) -> User:
@@ -145,7 +164,9 @@ async def add_favourite(svc: Services, actor: int, ref: str) -> User:
 
 async def favourites(svc: Services, actor: int) -> list[ProfileStats]:
     async with svc.read() as tx:
-        return [await stats_of(tx, svc, uid) for uid in await tx.misc.favourites(actor)]
+        ids = await tx.misc.favourites(actor)
+        stats = await stats_of_many(tx, svc, ids) if ids else {}
+        return [stats[uid] for uid in ids]
 
 
 async def invite(svc: Services, actor: int, ref: str, job_id: int) -> User:

@@ -26,11 +26,15 @@ from bot.services.base import Services
 log = logging.getLogger(__name__)
 
 
-async def confirm(svc: Services, charge_id: str, outbox_id: int | None = None) -> bool:
-    """Telegram returned the Stars. True when this call settled the refund."""
+async def confirm(
+    svc: Services, charge_id: str, outbox_id: int | None = None, *, claimer: str | None = None
+) -> bool:
+    """Telegram returned the Stars. True when this call settled the refund. `outbox_id` (and
+    the dispatcher's `claimer`) is the row that made the call, marked in the same
+    transaction."""
     async with svc.tx() as tx:
         if outbox_id is not None:
-            await tx.outbox.mark_sent(outbox_id, None)
+            await tx.outbox.mark_sent(outbox_id, None, claimer=claimer)
         refund = await tx.refunds.by_charge(charge_id)
         if refund is None:
             log.error(
@@ -49,11 +53,18 @@ async def confirm(svc: Services, charge_id: str, outbox_id: int | None = None) -
         return True
 
 
-async def fail(svc: Services, charge_id: str, error: str, outbox_id: int | None = None) -> bool:
+async def fail(
+    svc: Services,
+    charge_id: str,
+    error: str,
+    outbox_id: int | None = None,
+    *,
+    claimer: str | None = None,
+) -> bool:
     """Telegram will not return the Stars. True when this call settled the refund."""
     async with svc.tx() as tx:
         if outbox_id is not None:
-            await tx.outbox.give_up(outbox_id, error, state="failed")
+            await tx.outbox.give_up(outbox_id, error, state="failed", claimer=claimer)
         refund = await tx.refunds.by_charge(charge_id)
         if refund is None:
             log.error(

@@ -55,6 +55,7 @@ from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
+from bot.storage.records import RecordsRepo
 from bot.storage.refunds import RefundsRepo
 from bot.storage.repositories import (
     BidsRepo,
@@ -509,6 +510,10 @@ class Tx:
     @cached_property
     def trials(self) -> TrialsRepo:
         return TrialsRepo(self)
+
+    @cached_property
+    def records(self) -> RecordsRepo:
+        return RecordsRepo(self)
 
     @cached_property
     def misc(self) -> MiscRepo:

@@ -48,6 +48,8 @@ ALTER TABLE ledger_accounts_new RENAME TO ledger_accounts;
 ALTER TABLE ledger_entries_new RENAME TO ledger_entries;
 
 CREATE INDEX ledger_entries_txn ON ledger_entries(transaction_id);
+-- (0007's index went with the old table.)
+CREATE INDEX ledger_accounts_owner ON ledger_accounts(owner_id, kind) WHERE owner_id IS NOT NULL;
 CREATE INDEX ledger_entries_account ON ledger_entries(account_id);
 CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
 BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
