@@ -24,7 +24,7 @@ from bot.sandbox.botapi import BotApiServer
 from bot.services import bids
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
-from bot.storage.outbox import ANSWER, BULK, LANES, LEASE, TRANSACTIONAL, lane_of
+from bot.storage.outbox import ANSWER, BULK, EFFECTS, LANES, LEASE, TRANSACTIONAL, lane_of
 from bot.transport import AiohttpRequest
 from bot.views import notifications
 from bot.views.notifications import RENDERERS, render_row
@@ -136,8 +136,11 @@ def test_every_key_has_a_lane_and_answers_come_first() -> None:
     for key in ("notify.job_nudge", "notify.review_nudge", "notify.feedback_request"):
         assert lane_of(key) == BULK
     assert lane_of("channel.job") == BULK and lane_of("mod.sla_reminder") == BULK
-    for key in ("refund_star", "invoice.deal", "notify.deal_funded", "mod.dispute_card"):
+    for key in ("invoice.deal", "notify.deal_funded", "mod.dispute_card"):
         assert lane_of(key) == TRANSACTIONAL
+    # A refund is a call with no message, in a stream of its own: retried for up to a day,
+    # it holds back none of the client's notices.
+    assert lane_of("refund_star") == EFFECTS
     assert lane_of("notify.something_new") == TRANSACTIONAL
     assert {lane_of(k) for k in RENDERERS} <= set(LANES)
 
