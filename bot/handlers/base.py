@@ -253,10 +253,13 @@ async def on_error(update: object, context: MarketContext) -> None:
 
 
 async def _alert_moderators(context: MarketContext) -> None:
+    """At most one alert a minute, through the outbox (written in a transaction of its own:
+    whatever the handler did has committed or rolled back by now)."""
     import time
 
-    group = context.svc.settings.moderator_chat_id
-    if group is None:
+    from bot.services import moderation
+
+    if context.svc.settings.moderator_chat_id is None:
         return
     now = time.monotonic()
     last = context.bot_data.get("last_alert", -ALERT_EVERY_SECONDS)
@@ -265,11 +268,12 @@ async def _alert_moderators(context: MarketContext) -> None:
     context.bot_data["last_alert"] = now
     error = type(context.error).__name__ if context.error else "error"
     try:
-        await context.bot.send_message(
-            group, context.rt.i18n.t(context.rt.i18n.default, "alert-internal-error", error=error)
-        )
+        with commits_not_counted():
+            await moderation.alert_internal_error(context.svc, error)
     except Exception:  # pragma: no cover - the alert is best effort
-        log.exception("could not alert the moderator group")
+        log.exception("could not queue the alert for the moderator group")
+    if context.rt.dispatcher is not None:
+        context.rt.dispatcher.kick()
 
 
 def args_of(context: MarketContext) -> list[str]:

@@ -66,3 +66,13 @@ async def stats(svc: Services, mod: Moderator) -> Stats:
             deals=await tx.deals.count_by_state(),
             money=books or [Books(cur, 0, 0, 0, 0)],
         )
+
+
+async def alert_internal_error(svc: Services, error: str) -> None:
+    """Tell the moderator group that an update failed unexpectedly (the traceback is in the
+    log), through the outbox like every message. The caller keeps the rate of these."""
+    group = svc.settings.moderator_chat_id
+    if group is None:
+        return
+    async with svc.tx() as tx:
+        await tx.outbox.add(group, "alert.internal_error", {"error": error[:100]})

@@ -722,6 +722,11 @@ async def payout_requested(n: Note) -> Outgoing:
     return Outgoing(await n.text())
 
 
+@renders("alert.internal_error")
+async def internal_error(n: Note) -> Outgoing:
+    return Outgoing(n.t("alert-internal-error", error=n.params.get("error", "error")))
+
+
 @renders("mod.deadline_failed")
 async def deadline_failed(n: Note) -> Outgoing:
     return Outgoing(await n.text())
