@@ -97,6 +97,11 @@ async def _post_init(app: Application) -> None:
 
     rt: Runtime = app.bot_data["rt"]
     await rt.svc.db.connect()
+    from bot.services import audit
+
+    changed = await audit.record_configuration(rt.svc)
+    if changed:
+        log.info("configuration recorded in the audit trail: %s", ", ".join(sorted(changed)))
     me = await app.bot.get_me()
     rt.bot_username = me.username or ""
     from bot.reconcile import missed_star_payments
@@ -214,7 +219,7 @@ def register_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=private))
 
     # Moderators: in the moderator group, and admins anywhere (checked in the handlers).
-    from bot.handlers import moderation
+    from bot.handlers import audit, moderation
 
     for name, callback in {
         "resolve": moderation.resolve_cmd,
@@ -224,6 +229,7 @@ def register_handlers(app: Application) -> None:
         "payouts": moderation.payouts_cmd,
         "paid": moderation.paid_cmd,
         "stats": moderation.stats_cmd,
+        "audit": audit.audit_cmd,
     }.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CommandHandler("deal", moderation.group_deal_cmd, filters=~private))

@@ -65,6 +65,7 @@ MODERATOR_COMMANDS = (
     "payouts",
     "paid",
     "stats",
+    "audit",
 )
 
 

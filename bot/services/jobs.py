@@ -133,6 +133,15 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
         if job.state == JobState.REMOVED:
             raise Conflict("job.already_removed", job=job_id)
         await tx.jobs.set_state(job.id, JobState.REMOVED, [job.state])
+        await tx.trail.add(
+            mod.user_id,
+            "remove_job",
+            "job",
+            job.id,
+            user_id=job.client_id,
+            reason=reason,
+            details={"state": str(job.state)},
+        )
         if job.state == JobState.HIRING:
             # An accepted bid still waiting for payment: that deal is called off too.
             from bot.services.deals import cancel_unfunded_for_removal

@@ -69,6 +69,7 @@ from bot.storage.repositories import (
     TrialsRepo,
     UsersRepo,
 )
+from bot.storage.trail import AuditTrail
 
 log = logging.getLogger(__name__)
 
@@ -534,6 +535,10 @@ class Tx:
     @cached_property
     def marks(self) -> SyncMarks:
         return SyncMarks(self)
+
+    @cached_property
+    def trail(self) -> AuditTrail:
+        return AuditTrail(self)
 
 
 class ThreadTx(Tx):
