@@ -68,6 +68,17 @@ def _sandbox(port: int) -> int:
     return 0
 
 
+def _setup_logging() -> None:
+    """LOG_FORMAT's format (text when the configuration is wrong: the command says why)."""
+    from bot import logs
+
+    try:
+        fmt = load_settings().log_format
+    except ConfigError:
+        fmt = "text"
+    logs.setup(fmt, logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -77,10 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = sub.add_parser("sandbox", help="a loopback Bot API and a chat page, no token needed")
     sandbox.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _setup_logging()
     try:
         if args.command == "migrate":
             return _migrate()

@@ -47,6 +47,7 @@ from typing import Any
 from telegram import Bot, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import logs
 from bot.pacing import GROUP_PER_MINUTE, GROUP_WINDOW, PACED, RATE, Pacer
 from bot.runtime import Runtime
 from bot.services import refunds
@@ -267,6 +268,12 @@ class Dispatcher:
 
     async def _run(self, claim: Claim) -> None:
         PACED.set(True)  # this task's calls are paced here (see bot.pacing)
+        ref = str(claim.row.get("ref") or "")
+        deal = ref.removeprefix("deal:")
+        logs.bind(
+            user=claim.chat_id if claim.chat_id > 0 else None,
+            deal=int(deal) if ref.startswith("deal:") and deal.isdigit() else None,
+        )
         try:
             await self._send_row(claim)
         except LeaseLost:

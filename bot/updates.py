@@ -19,6 +19,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import logs
 from bot.storage.db import forget_commits
 
 
@@ -41,6 +42,9 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         """The person's turn first, then a slot: waiting for one's turn holds no slot."""
         forget_commits()  # this task's commits are this update's (see bot.storage.db)
         key = _key(update)
+        if isinstance(update, Update):  # this task's log lines are about this update
+            user = update.effective_user
+            logs.bind(update=update.update_id, user=user.id if user is not None else None)
         if key is None:
             async with self._semaphore:
                 await self.do_process_update(update, coroutine)
