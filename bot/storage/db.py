@@ -205,6 +205,12 @@ class Database:
             raise RuntimeError("database is not connected")
         return self._raw
 
+    async def ping(self) -> None:
+        """A read through the shared connection (its snapshot's first read): raises when the
+        database cannot be read (not connected, locked by another process, an I/O error)."""
+        async with self.read(0):
+            pass
+
     async def schema_version(self) -> int:
         return int((await self._in_thread("PRAGMA user_version"))[0][0])
 
