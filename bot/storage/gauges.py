@@ -57,7 +57,9 @@ async def read_gauges(tx: Tx) -> Gauges:
         now - OVERDUE_AFTER,
     )
     g.deadlines_backing_off = await _count(
-        tx, "SELECT COUNT(*) AS n FROM deadlines WHERE state = 'pending' AND retry_at > ?", now
+        tx,
+        "SELECT COUNT(*) AS n FROM deadlines WHERE state = 'pending' AND retry_at > 0 AND retry_at > ?",
+        now,
     )
     row = await tx.fetchone(
         "SELECT MIN(due_at) AS first FROM deadlines WHERE state = 'pending' AND due_at <= ?"

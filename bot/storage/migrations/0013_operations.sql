@@ -37,7 +37,7 @@ ALTER TABLE users ADD COLUMN deleted_at INTEGER;
 --    a range and a MIN at its start), and the money held per account kind and currency
 --    (only accounts that hold something: running deals' escrow, not every deal's).
 CREATE INDEX outbox_lane_pending ON outbox(lane, id) WHERE state = 'pending';
-CREATE INDEX ledger_accounts_held ON ledger_accounts(kind, currency) WHERE balance <> 0;
+CREATE INDEX ledger_accounts_held ON ledger_accounts(kind, currency, balance) WHERE balance <> 0;
 
 -- 4. A person's rows, found by person (/mydata reads them, /deleteaccount moves them).
 CREATE INDEX messages_sender ON messages(sender_id);
