@@ -58,7 +58,8 @@ async def read_gauges(tx: Tx) -> Gauges:
     )
     g.deadlines_backing_off = await _count(
         tx,
-        "SELECT COUNT(*) AS n FROM deadlines WHERE state = 'pending' AND retry_at > 0 AND retry_at > ?",
+        "SELECT COUNT(*) AS n FROM deadlines WHERE state = 'pending'"
+        " AND retry_at > 0 AND retry_at > ?",  # (retry_at > 0: its partial index)
         now,
     )
     row = await tx.fetchone(
