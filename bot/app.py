@@ -291,5 +291,12 @@ def register_handlers(app: Application) -> None:
 
 
 def run(settings: Settings) -> None:
-    app = build_application(settings, freeze_heap=True)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    """Run the bot until it is stopped, holding the database's run lock meanwhile (a restore
+    refuses to replace the database under it: bot/storage/backup.py)."""
+    from bot.storage.backup import running_lock
+
+    with running_lock(settings.database_path, shared=True) as mine:
+        if not mine:
+            raise SystemExit(f"a restore is replacing {settings.database_path}: try again after it")
+        app = build_application(settings, freeze_heap=True)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
