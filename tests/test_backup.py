@@ -65,6 +65,7 @@ async def test_a_backup_taken_during_a_burst_restores_and_audits_clean(
     await f.people(svc, *CLIENTS, *FREELANCERS)
     done = 0
     stop = asyncio.Event()
+    progressed = asyncio.Event()
 
     async def lifecycles(client: int, freelancer: int) -> None:
         nonlocal done
@@ -76,12 +77,16 @@ async def test_a_backup_taken_during_a_burst_restores_and_audits_clean(
             await deals.deliver(svc, freelancer, deal.id, "done")
             await deals.release(svc, client, deal.id)
             done += 1
+            progressed.set()
 
     async def lifecycles_done(n: int) -> None:
         while done < n:
-            await asyncio.sleep(0.001)
+            progressed.clear()
+            await progressed.wait()
 
-    workers = [asyncio.create_task(lifecycles(c, w)) for c, w in zip(CLIENTS, FREELANCERS)]
+    workers = [
+        asyncio.create_task(lifecycles(c, w)) for c, w in zip(CLIENTS, FREELANCERS, strict=True)
+    ]
     copies = []
     try:
         for i, after in enumerate((20, 60, 120)):
