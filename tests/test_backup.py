@@ -40,6 +40,10 @@ async def cli(argv: list[str]) -> int:
     return await asyncio.to_thread(main.main, argv)
 
 
+def has_wal(path: str) -> bool:
+    return os.path.exists(path + "-wal")
+
+
 def counts(path: Path) -> dict[str, int]:
     con = sqlite3.connect(path)
     try:
@@ -103,7 +107,7 @@ async def test_a_backup_taken_during_a_burst_restores_and_audits_clean(
         got = counts(Path(copy.path))
         assert 0 < got["deals"] < live["deals"], "taken mid-burst"
         assert await audit_of(Path(copy.path)) == []
-        assert not os.path.exists(copy.path + "-wal")  # one self-contained file
+        assert not has_wal(copy.path)  # one self-contained file
 
     # Restored in place of a fresh database, `check` passes on it.
     restored = tmp_path / "restored" / "market.db"
