@@ -198,7 +198,17 @@ def register_handlers(app: Application) -> None:
     from bot.flows import bid as bid_flow
     from bot.flows import post_job as post_flow
     from bot.flows import profile as profile_flow
-    from bot.handlers import bids, callbacks, common, deals, jobs, messages, payments, people
+    from bot.handlers import (
+        bids,
+        callbacks,
+        common,
+        deals,
+        jobs,
+        messages,
+        payments,
+        people,
+        privacy,
+    )
 
     rt: Runtime = app.bot_data["rt"]
     private = filters.ChatType.PRIVATE
@@ -220,6 +230,8 @@ def register_handlers(app: Application) -> None:
         "profile": people.profile,
         "balance": people.balance,
         "payout": people.payout,
+        "mydata": privacy.mydata_cmd,
+        "deleteaccount": privacy.deleteaccount_cmd,
         # Clients.
         "myjobs": jobs.my_jobs,
         "bids": bids.list_bids,

@@ -53,6 +53,8 @@ PRIVATE_COMMANDS = (
     "editprofile",
     "payout",
     "language",
+    "mydata",
+    "deleteaccount",
     "cancel",
 )
 

@@ -102,7 +102,7 @@ async def entries(
                 subject_id = (await find_user(tx, ref)).id
             rows = await tx.trail.of_person(subject_id, limit, offset)
         else:
-            subject_id = parse_id(ref, "mod.audit_usage")
+            subject_id = parse_id(ref, "args.number")
             if subject == "deal" and await tx.deals.get(subject_id) is None:
                 raise NotFound("deal.not_found", deal=subject_id)
             rows = await tx.trail.about(subject, subject_id, limit, offset)

@@ -156,6 +156,14 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
         return await job_or_404(tx, job_id)
 
 
+async def close_for_leaving(tx: Tx, svc: Services, job_id: int) -> None:
+    """The client is deleting their account: their open job closes, its bidders are told
+    as for a closed job (in the deletion's transaction)."""
+    job = await job_or_404(tx, job_id)
+    if await tx.jobs.set_state(job.id, JobState.CLOSED, [JobState.OPEN]):
+        await _end_bidding(tx, svc, job, JobState.CLOSED, "notify.job_closed_bidder")
+
+
 async def expire_job(tx: Tx, svc: Services, job_id: int) -> bool:
     """Timer: the bidding window ended with no hire."""
     job = await tx.jobs.get(job_id)

@@ -55,6 +55,7 @@ from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
+from bot.storage.people import PeopleRepo
 from bot.storage.records import RecordsRepo
 from bot.storage.refunds import RefundsRepo
 from bot.storage.repositories import (
@@ -545,6 +546,10 @@ class Tx:
     @cached_property
     def trail(self) -> AuditTrail:
         return AuditTrail(self)
+
+    @cached_property
+    def people(self) -> PeopleRepo:
+        return PeopleRepo(self)
 
 
 class ThreadTx(Tx):
