@@ -380,7 +380,8 @@ class Database:
 
 def _split_sql(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
-    statements, buf = [], []
+    statements: list[str] = []
+    buf: list[str] = []
     for line in sql.splitlines():
         stripped = line.strip()
         if not buf and (not stripped or stripped.startswith("--")):
@@ -467,7 +468,7 @@ class Tx:
 
     async def insert(self, sql: str, params: Any = ()) -> int:
         start = _clock()
-        row_id = int(self.conn.execute(sql, params).lastrowid)
+        row_id = int(self.conn.execute(sql, params).lastrowid or 0)
         _timed(sql, start)
         return row_id
 
@@ -567,7 +568,7 @@ class ThreadTx(Tx):
         raise _read_only()
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        rows = await self.aconn.execute_fetchall(sql, params)
+        rows = list(await self.aconn.execute_fetchall(sql, params))
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:

@@ -62,13 +62,13 @@ async def read_gauges(tx: Tx) -> Gauges:
         " AND retry_at > 0 AND retry_at > ?",  # (retry_at > 0: its partial index)
         now,
     )
-    row = await tx.fetchone(
+    oldest = await tx.fetchone(
         "SELECT MIN(due_at) AS first FROM deadlines WHERE state = 'pending' AND due_at <= ?"
         " AND retry_at <= ?",
         (now, now),
     )
-    if row is not None and row["first"] is not None:
-        g.scheduler_lag = max(0, now - int(row["first"]))
+    if oldest is not None and oldest["first"] is not None:
+        g.scheduler_lag = max(0, now - int(oldest["first"]))
     marks = ",".join("?" * (len(HELD_KINDS) + 1))
     for row in await tx.fetchall(
         "SELECT kind, currency, SUM(balance) AS total FROM ledger_accounts"
