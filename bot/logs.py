@@ -102,18 +102,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def setup(fmt: str = "text", level: int = logging.INFO, stream: Any = None) -> logging.Handler:
-    """Configure the root logger (replacing its handlers); returns the handler."""
+def setup(
+    fmt: str = "text", level: int = logging.INFO, stream: Any = None, *, force: bool = False
+) -> logging.Handler | None:
+    """Configure the root logger; returns its handler. Like `logging.basicConfig`, a root
+    logger that has handlers already (a host application's, pytest's) is left as it is,
+    unless `force` (which replaces them); the noisy libraries are quietened either way."""
     if fmt not in FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of: {', '.join(FORMATS)}")
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if root.handlers and not force:
+        return None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
     return handler

@@ -25,7 +25,7 @@ def captured():
     before = (list(root.handlers), root.level)
     levels = {name: logging.getLogger(name).level for name in logs.QUIET}
     buffer = io.StringIO()
-    logs.setup("json", logging.INFO, stream=buffer)
+    logs.setup("json", logging.INFO, stream=buffer, force=True)
     yield buffer
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.services import payouts
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, STRANGER
 from tests.harness import Market
@@ -80,7 +81,7 @@ async def eventually(check, timeout: float = 10.0):  # noqa: ASYNC109
         await asyncio.sleep(0.05)
 
 
-async def test_metrics_expose_every_family_and_move_with_a_lifecycle(tmp_path) -> None:
+async def test_metrics_expose_every_family_and_move_with_a_lifecycle(tmp_path, monkeypatch) -> None:
     port = free_port()
     async with Market(tmp_path, metrics_port=port) as m:
         web = Scraper(port)
@@ -174,6 +175,16 @@ async def test_metrics_expose_every_family_and_move_with_a_lifecycle(tmp_path) -
         assert value(last, "market_event_loop_lag_observed_seconds_count") >= 1
         assert 0 < value(last, "market_database_scrape_seconds") < 1
         assert time.time() - value(last, "market_dispatcher_last_pass_timestamp_seconds") < 60
+
+        # An update that fails unexpectedly is counted as an error.
+        async def broken(*args: object) -> None:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(payouts, "balances", broken)
+        await clara.send("/balance")
+        await clara.wait_for("Something went wrong")
+        failed = await web.metrics()
+        assert value(failed, "market_updates_total", kind="command", outcome="error") == 1
         # Nothing of a person's text or a token in the exposition.
         _status, body, _headers = await web.get("/metrics")
         assert "TEST-TOKEN" not in body and "hello" not in body
