@@ -19,8 +19,11 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.handlers.base import MarketContext, on_error
 from bot.handlers.buttons import ButtonCodec
+from bot.health import Health
 from bot.i18n import I18n
+from bot.metrics import LoopLag, registered_commands
 from bot.notify import Dispatcher
+from bot.ops import Ops, OpsServer
 from bot.pacing import RATE as OUTBOX_RATE
 from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
@@ -52,10 +55,14 @@ def build_application(
     start-up made from the garbage collector (see `_freeze_heap`); tests, which start many
     bots in one process, leave it off."""
     db = Database(settings.database_path)
+    ops = Ops()
     pacer = Pacer(rate=outbox_rate)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
-        svc=svc, i18n=I18n(default=settings.default_locale), buttons=ButtonCodec(settings.bot_token)
+        svc=svc,
+        i18n=I18n(default=settings.default_locale),
+        buttons=ButtonCodec(settings.bot_token),
+        ops=ops,
     )
     base = settings.bot_api_base_url.rstrip("/")
     file_base = base[:-4] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
@@ -64,8 +71,8 @@ def build_application(
         .token(settings.bot_token)
         .base_url(base)
         .base_file_url(file_base)
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=2))
+        .request(AiohttpRequest(observer=ops.telegram_call))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, observer=ops.telegram_call))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -79,16 +86,20 @@ def build_application(
         )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(PerPersonUpdateProcessor())
+        .concurrent_updates(PerPersonUpdateProcessor(metrics=ops.metrics))
         .build()
     )
     app.bot_data["rt"] = rt
+    app.bot_data["ops"] = ops
     app.bot_data["outbox_poll"] = outbox_poll
     app.bot_data["pacer"] = pacer
     app.bot_data["freeze_heap"] = freeze_heap
     app.bot_data["deadline_tick"] = deadline_tick
     register_handlers(app)
     app.add_error_handler(on_error)
+    ops.metrics.known_commands = registered_commands(
+        h for handlers in app.handlers.values() for h in handlers
+    )
     return app
 
 
@@ -97,6 +108,11 @@ async def _post_init(app: Application) -> None:
 
     rt: Runtime = app.bot_data["rt"]
     await rt.svc.db.connect()
+    from bot.services import audit
+
+    changed = await audit.record_configuration(rt.svc)
+    if changed:
+        log.info("configuration recorded in the audit trail: %s", ", ".join(sorted(changed)))
     me = await app.bot.get_me()
     rt.bot_username = me.username or ""
     from bot.reconcile import missed_star_payments
@@ -116,11 +132,29 @@ async def _post_init(app: Application) -> None:
     scheduler = DeadlineScheduler(app, rt, interval=app.bot_data["deadline_tick"])
     app.bot_data["deadlines"] = scheduler
     scheduler.start()
+    await _start_ops(app, rt)
     from bot.handlers.commands import register_commands
 
     await register_commands(app)
     if app.bot_data.get("freeze_heap"):
         _freeze_heap()
+
+
+async def _start_ops(app: Application, rt: Runtime) -> None:
+    """Health checks over what now runs, the event loop's lag, and in polling mode the
+    METRICS_PORT server for /metrics and /healthz (bot/ops.py)."""
+    ops: Ops = app.bot_data["ops"]
+    dispatcher = rt.dispatcher
+    ops.beats.dispatcher_alive = lambda: dispatcher is not None and dispatcher.running
+    ops.health = Health(rt.svc, app.bot, ops.signal, ops.beats)
+    lag = LoopLag(ops.metrics)
+    lag.start()
+    app.bot_data["loop_lag"] = lag
+    port = rt.svc.settings.metrics_port
+    if port is not None and not app.bot_data.get("webhook"):
+        server = OpsServer(app, port)
+        await server.start()
+        app.bot_data["ops_server"] = server
 
 
 def _freeze_heap() -> None:
@@ -135,6 +169,12 @@ def _freeze_heap() -> None:
 
 async def _post_shutdown(app: Application) -> None:
     rt: Runtime = app.bot_data["rt"]
+    server: OpsServer | None = app.bot_data.pop("ops_server", None)
+    if server is not None:
+        await server.stop()
+    lag: LoopLag | None = app.bot_data.pop("loop_lag", None)
+    if lag is not None:
+        await lag.stop()
     scheduler: DeadlineScheduler | None = app.bot_data.get("deadlines")
     if scheduler is not None:
         scheduler.stop()
@@ -158,7 +198,17 @@ def register_handlers(app: Application) -> None:
     from bot.flows import bid as bid_flow
     from bot.flows import post_job as post_flow
     from bot.flows import profile as profile_flow
-    from bot.handlers import bids, callbacks, common, deals, jobs, messages, payments, people
+    from bot.handlers import (
+        bids,
+        callbacks,
+        common,
+        deals,
+        jobs,
+        messages,
+        payments,
+        people,
+        privacy,
+    )
 
     rt: Runtime = app.bot_data["rt"]
     private = filters.ChatType.PRIVATE
@@ -180,6 +230,8 @@ def register_handlers(app: Application) -> None:
         "profile": people.profile,
         "balance": people.balance,
         "payout": people.payout,
+        "mydata": privacy.mydata_cmd,
+        "deleteaccount": privacy.deleteaccount_cmd,
         # Clients.
         "myjobs": jobs.my_jobs,
         "bids": bids.list_bids,
@@ -214,7 +266,7 @@ def register_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=private))
 
     # Moderators: in the moderator group, and admins anywhere (checked in the handlers).
-    from bot.handlers import moderation
+    from bot.handlers import audit, moderation
 
     for name, callback in {
         "resolve": moderation.resolve_cmd,
@@ -224,6 +276,7 @@ def register_handlers(app: Application) -> None:
         "payouts": moderation.payouts_cmd,
         "paid": moderation.paid_cmd,
         "stats": moderation.stats_cmd,
+        "audit": audit.audit_cmd,
     }.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CommandHandler("deal", moderation.group_deal_cmd, filters=~private))
@@ -250,5 +303,12 @@ def register_handlers(app: Application) -> None:
 
 
 def run(settings: Settings) -> None:
-    app = build_application(settings, freeze_heap=True)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    """Run the bot until it is stopped, holding the database's run lock meanwhile (a restore
+    refuses to replace the database under it: bot/storage/backup.py)."""
+    from bot.storage.backup import running_lock
+
+    with running_lock(settings.database_path, shared=True) as mine:
+        if not mine:
+            raise SystemExit(f"a restore is replacing {settings.database_path}: try again after it")
+        app = build_application(settings, freeze_heap=True)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     max_revisions: int = Field(2, ge=0, le=100)
     default_locale: str = "en"
     outbox_retention: Duration = 30 * 86400  # sent notifications kept this long (SPEC 10)
+    # In polling mode, where /metrics and /healthz are served (empty: not served).
+    metrics_port: OptionalId = None
+    log_format: str = "text"  # or json: one JSON object a line
 
     @field_validator("currency")
     @classmethod
@@ -87,6 +90,21 @@ class Settings(BaseSettings):
     def _db(cls, value: str) -> str:
         if not value.startswith("sqlite:///"):
             raise ValueError("must start with sqlite:/// (only SQLite is supported yet)")
+        return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _port(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 65535:
+            raise ValueError("must be a TCP port, 1-65535")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be one of: text, json")
         return value
 
     @field_validator("default_locale")

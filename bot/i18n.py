@@ -34,6 +34,7 @@ from fluent.syntax.visitor import Visitor
 
 from bot.domain.durations import Seconds, split_duration
 from bot.domain.errors import DomainError
+from bot.domain.models import DELETED_NAME, DELETED_TEXT
 from bot.domain.money import format_money
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,9 @@ class I18n:
             return html.escape(key)
         if texts:
             text = _MARKER.sub(lambda m: texts[int(m.group(1))], text)
+            if DELETED_NAME in text or DELETED_TEXT in text:  # an erased account's traces
+                text = text.replace(DELETED_NAME, self.t(locale, "person-deleted"))
+                text = text.replace(DELETED_TEXT, self.t(locale, "text-deleted"))
         return text
 
     def error(self, locale: str, err: DomainError) -> str:

@@ -47,6 +47,7 @@ from typing import Any
 from telegram import Bot, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import logs
 from bot.pacing import GROUP_PER_MINUTE, GROUP_WINDOW, PACED, RATE, Pacer
 from bot.runtime import Runtime
 from bot.services import refunds
@@ -207,9 +208,16 @@ class Dispatcher:
             log.info("handed back %s outbox rows claimed by %s", released, ", ".join(dead))
         return released
 
+    @property
+    def running(self) -> bool:
+        """Whether its loop is alive (started, not stopped, not crashed)."""
+        return self._task is not None and not self._task.done()
+
     async def _loop(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            if self.rt.ops is not None:
+                self.rt.ops.dispatcher_pass()
             try:
                 await self._fill()
             except Exception:
@@ -267,6 +275,12 @@ class Dispatcher:
 
     async def _run(self, claim: Claim) -> None:
         PACED.set(True)  # this task's calls are paced here (see bot.pacing)
+        ref = str(claim.row.get("ref") or "")
+        deal = ref.removeprefix("deal:")
+        logs.bind(
+            user=claim.chat_id if claim.chat_id > 0 else None,
+            deal=int(deal) if ref.startswith("deal:") and deal.isdigit() else None,
+        )
         try:
             await self._send_row(claim)
         except LeaseLost:
@@ -321,6 +335,7 @@ class Dispatcher:
                 gave_up = await tx.outbox.give_up(row["id"], str(exc), claimer=token)
                 if gave_up and claim.chat_id > 0:
                     await tx.users.set_unreachable(claim.chat_id)
+            self._count(claim, "blocked")
             log.info("chat %s unreachable: %s", claim.chat_id, exc)
             return
         except BadRequest as exc:
@@ -331,6 +346,7 @@ class Dispatcher:
                 log.error("outbox row %s (%s) refused: %s", row["id"], row["key"], exc)
                 async with svc.tx() as tx:
                     await tx.outbox.give_up(row["id"], str(exc), state="failed", claimer=token)
+                self._count(claim, "refused")
                 return
         except (TimedOut, NetworkError) as exc:
             # Telegram unreachable or failing (5xx, a dropped connection): try again, a little
@@ -338,6 +354,7 @@ class Dispatcher:
             if svc.clock.now() - row["created_at"] >= GIVE_UP_AFTER:
                 async with svc.tx() as tx:
                     await tx.outbox.give_up(row["id"], str(exc), state="failed", claimer=token)
+                self._count(claim, "unreachable")
                 return
             await self._retry(claim, min(MAX_BACKOFF, 2 ** min(row["attempts"], 16)), str(exc))
             return
@@ -347,10 +364,26 @@ class Dispatcher:
             log.exception("outbox row %s (%s) failed to render or send", row["id"], row["key"])
             async with svc.tx() as tx:
                 await tx.outbox.give_up(row["id"], repr(exc), state="failed", claimer=token)
+            self._count(claim, "error")
             return
         async with svc.tx() as tx:
             if await tx.outbox.mark_sent(row["id"], message_id, claimer=token):
                 await self._after_sent(tx, row, message_id)
+                sent = True
+            else:
+                sent = False
+        if sent:
+            self._count(claim)
+
+    def _count(self, claim: Claim, outcome: str | None = None) -> None:
+        """Metrics: a row sent (no outcome) or given up (why). (The transport counts 429s.)"""
+        ops = self.rt.ops
+        if ops is None:
+            return
+        if outcome is None:
+            ops.metrics.sent(claim.lane)
+        else:
+            ops.metrics.gave_up(claim.lane, outcome)
 
     async def _after_sent(self, tx: Any, row: dict[str, Any], message_id: int | None) -> None:
         """What a sent row records elsewhere, in the transaction that marks it sent."""
@@ -404,14 +437,17 @@ class Dispatcher:
         except (BadRequest, Forbidden) as exc:
             if "charge_already_refunded" not in str(exc).lower():
                 await refunds.fail(svc, charge_id, str(exc), row["id"], claimer=claim.token)
+                self._count(claim, "refused")
                 return
         except (TimedOut, NetworkError) as exc:
             if svc.clock.now() - row["created_at"] < GIVE_UP_AFTER:
                 raise
             error = f"no answer for a day: {exc}"
             await refunds.fail(svc, charge_id, error, row["id"], claimer=claim.token)
+            self._count(claim, "unreachable")
             return
         await refunds.confirm(svc, charge_id, row["id"], claimer=claim.token)
+        self._count(claim)
 
     async def _deliver(self, claim: Claim) -> int | None:
         from bot.handlers.base import build_keyboard

@@ -127,7 +127,7 @@ class Pacer:
             await asyncio.sleep(left)
 
 
-def _is_send(endpoint: str) -> bool:
+def is_send(endpoint: str) -> bool:
     """Calls that put a message in a chat (what Telegram's limits count)."""
     return (
         (endpoint.startswith("send") and endpoint != "sendChatAction")
@@ -166,7 +166,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         raw = data.get("chat_id")
-        if PACED.get() or raw is None or not _is_send(endpoint):
+        if PACED.get() or raw is None or not is_send(endpoint):
             return await callback(*args, **kwargs)
         try:
             chat: int | str = int(raw)

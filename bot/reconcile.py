@@ -102,14 +102,13 @@ async def _apply(svc: Services, t: StarTransaction) -> bool:
             svc, t.source.user.id, t.source.invoice_payload or "", t.amount, "XTR", t.id
         )
     except DomainError as exc:
-        log.error("Stars payment %s could not be applied: %s", t.id, exc)
+        log.error("a Stars payment (%s) could not be applied: %s", t.source.invoice_payload, exc)
+        log.debug("Stars payment %s could not be applied", t.id)
         return False
     log.warning(
-        "Stars payment %s (%s) had not reached the bot: %s",
-        t.id,
-        t.source.invoice_payload,
-        outcome,
+        "a Stars payment (%s) had not reached the bot: %s", t.source.invoice_payload, outcome
     )
+    log.debug("Stars payment %s had not reached the bot", t.id)
     return outcome != "duplicate"
 
 

@@ -10,6 +10,7 @@ from bot.services.base import Services
 
 if TYPE_CHECKING:
     from bot.notify import Dispatcher
+    from bot.ops import Ops
 
 
 @dataclass
@@ -19,3 +20,4 @@ class Runtime:
     buttons: Any  # bot.handlers.buttons.ButtonCodec
     dispatcher: Dispatcher | None = None
     bot_username: str = ""
+    ops: Ops | None = None  # metrics, health signals (bot.ops)

@@ -67,6 +67,8 @@ class DeadlineScheduler:
         """Run every due deadline now, oldest first; returns how many acted."""
         batch = await timers.work_off(self.rt.svc, BATCH)
         self._backlog = batch.due == BATCH and batch.handled > 0
+        if self.rt.ops is not None:
+            self.rt.ops.scheduler_ran(batch.acted, batch.failed)
         if batch.acted and self.rt.dispatcher is not None:
             self.rt.dispatcher.kick()
         return batch.acted

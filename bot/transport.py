@@ -11,6 +11,7 @@ bot methods, the rate limiter, error mapping to `TimedOut`/`NetworkError`, retri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# Told of every call: the Bot API method, the HTTP status (None: no answer) and why not.
+Observer = Callable[[str, int | None, str], None]
 DefaultValue = type(BaseRequest.DEFAULT_NONE)  # "not given": use this transport's own
 
 
@@ -39,6 +42,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        observer: Observer | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read = read_timeout
@@ -46,6 +50,7 @@ class AiohttpRequest(BaseRequest):
         self._connect = connect_timeout
         self._pool = pool_timeout
         self._media_write = media_write_timeout
+        self._observer = observer
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
 
@@ -114,12 +119,28 @@ class AiohttpRequest(BaseRequest):
                 params = request_data.json_parameters
                 if params:
                     body, headers = urlencode(params).encode(), _FORM
+        observe = self._observer
         try:
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                answer = response.status, await response.read()
         except TimeoutError as err:  # aiohttp's timeouts are TimeoutError subclasses
+            if observe is not None:
+                observe(_method(url), None, "timed out")
             raise TimedOut from err
         except aiohttp.ClientError as err:
+            if observe is not None:
+                observe(_method(url), None, f"{err.__class__.__name__}: {err}")
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        if observe is not None:
+            observe(_method(url), answer[0], "")
+        return answer
+
+
+def _method(url: str) -> str:
+    """The Bot API method of a call's URL (…/bot<token>/sendMessage), "download" for a file
+    (…/file/bot<token>/<path>); never the token or a file's path."""
+    if "/file/bot" in url:
+        return "download"
+    return url.rsplit("/", 1)[-1].split("?", 1)[0] or "?"

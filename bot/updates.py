@@ -13,18 +13,22 @@ wait for that person's lock, and everyone else would wait behind them.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import logs
+from bot.metrics import Metrics
 from bot.storage.db import forget_commits
 
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, metrics: Metrics | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.metrics = metrics
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -41,6 +45,9 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         """The person's turn first, then a slot: waiting for one's turn holds no slot."""
         forget_commits()  # this task's commits are this update's (see bot.storage.db)
         key = _key(update)
+        if isinstance(update, Update):  # this task's log lines are about this update
+            user = update.effective_user
+            logs.bind(update=update.update_id, user=user.id if user is not None else None)
         if key is None:
             async with self._semaphore:
                 await self.do_process_update(update, coroutine)
@@ -57,7 +64,17 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
                 self._locks.pop(key, None)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        """Handle it, counted by kind and outcome (bot.metrics), from the person's turn."""
+        metrics = self.metrics
+        if metrics is None:
+            await coroutine
+            return
+        holder = metrics.start_update()
+        start = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            metrics.update_done(update, holder, time.perf_counter() - start)
 
 
 def _key(update: object) -> int | None:

@@ -548,6 +548,7 @@ async def test_command_menus_per_language_and_for_the_moderator_group(tmp_path) 
             "payouts",
             "paid",
             "stats",
+            "audit",
         ]
         assert [c["command"] for c in mod_ru] == [c["command"] for c in mod_en]
         assert server.commands(group) == mod_en

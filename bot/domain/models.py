@@ -8,6 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.states import BidState, DealState, JobState
 
+# What is left of an erased account (bot.storage.people): marks that the translator shows in
+# the reader's language ("deleted account", "(deleted)"; bot.i18n). Private-use characters,
+# never typed by anyone.
+DELETED_NAME = "\ue010"
+DELETED_TEXT = "\ue011"
+
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, strict=False, extra="ignore")
@@ -27,9 +33,16 @@ class User(Model):
     banned: bool = False
     ban_reason: str | None = None
     unreachable: bool = False
+    deleted_at: int | None = None  # the account was deleted: nothing of the person is left
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def display_name(self) -> str:
+        if self.deleted:
+            return DELETED_NAME
         return self.first_name or (f"@{self.username}" if self.username else f"user {self.id}")
 
 

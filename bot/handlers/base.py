@@ -32,6 +32,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.errors import DomainError
 from bot.domain.models import User
 from bot.domain.numbers import parse_id
+from bot.metrics import mark_outcome
 from bot.pacing import REPLY_RETRIES
 from bot.runtime import Runtime
 from bot.services import profiles
@@ -215,6 +216,7 @@ def handler(fn: HandlerFn) -> HandlerFn:
         try:
             return await fn(update, context)
         except DomainError as err:
+            mark_outcome("refused")
             await context.refuse(update, context.rt.i18n.error(context.locale, err))
             return None
         finally:
@@ -235,6 +237,7 @@ async def on_error(update: object, context: MarketContext) -> None:
     PTB runs it in the task that handled the update (awaited from `process_update`), so
     `committed_here()` tells whether this update's change was saved: "nothing was changed"
     is said only when it was not."""
+    mark_outcome("error")
     log.error(
         "unhandled error in update %s", getattr(update, "update_id", "?"), exc_info=context.error
     )

@@ -53,6 +53,8 @@ PRIVATE_COMMANDS = (
     "editprofile",
     "payout",
     "language",
+    "mydata",
+    "deleteaccount",
     "cancel",
 )
 
@@ -65,6 +67,7 @@ MODERATOR_COMMANDS = (
     "payouts",
     "paid",
     "stats",
+    "audit",
 )
 
 

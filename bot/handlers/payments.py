@@ -66,5 +66,6 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
             "amount": Markup(context.money(paid.total_amount, paid.currency)),
         }
     )
-    log.info("payment %s for deal %s: %s", paid.telegram_payment_charge_id, deal_id, outcome)
+    log.info("payment for deal %s: %s", deal_id, outcome)
+    log.debug("payment for deal %s: charge %s", deal_id, paid.telegram_payment_charge_id)
     await context.say(update, context.t(f"payment-{outcome}", **params))

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from bot import logs
 from bot.config import Settings
 from bot.domain.errors import Conflict, Forbidden, NotFound
 from bot.domain.models import Bid, Deal, Job, User
@@ -76,6 +77,7 @@ async def bid_or_404(tx: Tx, bid_id: int) -> Bid:
 
 
 async def deal_or_404(tx: Tx, deal_id: int) -> Deal:
+    logs.bind(deal=deal_id)  # the rest of this update's lines are about this deal
     deal = await tx.deals.get(deal_id)
     if deal is None:
         raise NotFound("deal.not_found", deal=deal_id)

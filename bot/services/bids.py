@@ -85,6 +85,19 @@ async def withdraw_bid(svc: Services, actor: int, bid_id: int) -> Bid:
         return await bid_or_404(tx, bid_id)
 
 
+async def withdraw_for_leaving(tx: Tx, bid_id: int, freelancer: int) -> None:
+    """The freelancer is deleting their account: their live bid is withdrawn and the client
+    told (`freelancer` is the id their rows carry now), in the deletion's transaction."""
+    bid = await bid_or_404(tx, bid_id)
+    if await tx.bids.set_state(bid.id, BidState.WITHDRAWN, [BidState.ACTIVE]):
+        job = await job_or_404(tx, bid.job_id)
+        await tx.outbox.add(
+            job.client_id,
+            "notify.bid_withdrawn",
+            {"job": job.id, "bid": bid.id, "freelancer": freelancer},
+        )
+
+
 async def _client_bid(tx: Tx, actor: int, bid_id: int) -> tuple[Bid, Job]:
     """A bid on one of the actor's jobs."""
     bid = await bid_or_404(tx, bid_id)

@@ -126,6 +126,21 @@ async def resolve(
             paid, fee, back, how = await escrow.split(tx, deal, percent, fee_pct)
             job_state = JobState.COMPLETED
         await tx.deals.add_event(deal.id, mod.user_id, "resolved", f"{outcome} {percent} {note}")
+        await tx.trail.add(
+            mod.user_id,
+            "resolve",
+            "deal",
+            deal.id,
+            reason=note,
+            details={
+                "outcome": outcome,
+                "percent": percent,
+                "paid": paid,
+                "fee": fee,
+                "back": back,
+                "currency": deal.currency,
+            },
+        )
         await _finish(tx, svc, deal, job_state)
         await _tell_both(
             tx,

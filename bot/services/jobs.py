@@ -133,6 +133,15 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
         if job.state == JobState.REMOVED:
             raise Conflict("job.already_removed", job=job_id)
         await tx.jobs.set_state(job.id, JobState.REMOVED, [job.state])
+        await tx.trail.add(
+            mod.user_id,
+            "remove_job",
+            "job",
+            job.id,
+            user_id=job.client_id,
+            reason=reason,
+            details={"state": str(job.state)},
+        )
         if job.state == JobState.HIRING:
             # An accepted bid still waiting for payment: that deal is called off too.
             from bot.services.deals import cancel_unfunded_for_removal
@@ -145,6 +154,14 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
             {"job": job.id, "title": job.title, "reason": reason},
         )
         return await job_or_404(tx, job_id)
+
+
+async def close_for_leaving(tx: Tx, svc: Services, job_id: int) -> None:
+    """The client is deleting their account: their open job closes, its bidders are told
+    as for a closed job (in the deletion's transaction)."""
+    job = await job_or_404(tx, job_id)
+    if await tx.jobs.set_state(job.id, JobState.CLOSED, [JobState.OPEN]):
+        await _end_bidding(tx, svc, job, JobState.CLOSED, "notify.job_closed_bidder")
 
 
 async def expire_job(tx: Tx, svc: Services, job_id: int) -> bool:

@@ -16,6 +16,7 @@ async def ban(svc: Services, mod: Moderator, user_id: int, reason: str) -> None:
         await user_or_404(tx, user_id)
         if not await tx.users.set_banned(user_id, True, reason):
             raise Conflict("ban.already", user=user_id)
+        await tx.trail.add(mod.user_id, "ban", "user", user_id, user_id=user_id, reason=reason)
         await tx.outbox.add(user_id, "notify.banned", {"reason": reason})
 
 
@@ -24,6 +25,7 @@ async def unban(svc: Services, mod: Moderator, user_id: int) -> None:
         await user_or_404(tx, user_id)
         if not await tx.users.set_banned(user_id, False, None):
             raise Conflict("ban.not_banned", user=user_id)
+        await tx.trail.add(mod.user_id, "unban", "user", user_id, user_id=user_id)
         await tx.outbox.add(user_id, "notify.unbanned", {})
 
 

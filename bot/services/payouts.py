@@ -119,6 +119,14 @@ async def mark_paid(svc: Services, mod: Moderator, payout_id: int) -> Payout:
         if not await tx.payouts.mark_paid(payout.id, mod.user_id):
             raise Conflict("payout.already_paid", payout=payout_id)
         await escrow.payout_paid(tx, payout.id, payout.amount, payout.currency)
+        await tx.trail.add(
+            mod.user_id,
+            "payout_paid",
+            "payout",
+            payout.id,
+            user_id=payout.user_id,
+            details={"amount": payout.amount, "currency": payout.currency},
+        )
         await tx.outbox.add(
             payout.user_id,
             "notify.payout_paid",

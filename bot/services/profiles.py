@@ -85,7 +85,7 @@ async def find_user(tx: Tx, ref: str) -> User:
         user = await tx.users.by_username(ref)
     else:
         raise InvalidInput("user.ref_invalid")
-    if user is None:
+    if user is None or user.deleted:  # a deleted account is no one to find
         raise NotFound("user.not_found", user=ref)
     return user
 

@@ -38,8 +38,9 @@ async def confirm(
         refund = await tx.refunds.by_charge(charge_id)
         if refund is None:
             log.error(
-                "refundStarPayment of charge %s succeeded but no refund is recorded", charge_id
+                "refundStarPayment (outbox row %s) succeeded but no refund is recorded", outbox_id
             )
+            log.debug("refundStarPayment of charge %s: no refund recorded", charge_id)
             return False
         if not await tx.refunds.settle(refund.id, "confirmed"):
             return False
@@ -68,12 +69,15 @@ async def fail(
         refund = await tx.refunds.by_charge(charge_id)
         if refund is None:
             log.error(
-                "refundStarPayment of charge %s failed (%s), no refund recorded", charge_id, error
+                "refundStarPayment (outbox row %s) failed (%s), no refund recorded",
+                outbox_id,
+                error,
             )
+            log.debug("refundStarPayment of charge %s: no refund recorded", charge_id)
             return False
         if not await tx.refunds.settle(refund.id, "failed", error):
             return False
-        log.info("refund %s of charge %s failed: %s", refund.id, charge_id, error)
+        log.info("refund %s (deal %s) failed: %s", refund.id, refund.deal_id, error)
         payout_id = await escrow.refund_refused(tx, refund)
         await tx.refunds.set_payout(refund.id, payout_id)
         params = _params(refund, payout=payout_id)

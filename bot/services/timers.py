@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import logs
 from bot.services import deals, disputes, feedback, jobs
 from bot.services.base import Services
 from bot.storage.db import Tx
@@ -121,6 +122,7 @@ class Batch:
     due: int  # due deadlines found (at most the limit)
     acted: int  # whose action acted
     handled: int  # that ran, or whose failure was recorded
+    failed: int = 0  # given up in this run (after their last attempt)
 
 
 async def work_off(svc: Services, limit: int = 500) -> Batch:
@@ -129,27 +131,29 @@ async def work_off(svc: Services, limit: int = 500) -> Batch:
     go on; given-up ones are then reported to the moderators."""
     async with svc.read() as tx:
         due = await tx.deadlines.due(tx.now, limit)
-    acted = handled = 0
+    acted = handled = failed = 0
     for row in due:
         await asyncio.sleep(0)
-        try:
-            acted += await run_deadline(svc, int(row["id"]))
-            handled += 1
-        except Exception as exc:
-            log.exception(
-                "deadline %s (%s of %s) failed", row["id"], row["kind"], row["subject_id"]
-            )
+        deal = None if row["kind"].startswith("job_") else int(row["subject_id"])
+        with logs.bound(deal=deal):
             try:
-                await deadline_failed(svc, int(row["id"]), exc)
+                acted += await run_deadline(svc, int(row["id"]))
                 handled += 1
-            except Exception:
-                log.exception("could not record the failure of deadline %s", row["id"])
+            except Exception as exc:
+                log.exception(
+                    "deadline %s (%s of %s) failed", row["id"], row["kind"], row["subject_id"]
+                )
+                try:
+                    failed += await deadline_failed(svc, int(row["id"]), exc) == "failed"
+                    handled += 1
+                except Exception:
+                    log.exception("could not record the failure of deadline %s", row["id"])
     await asyncio.sleep(0)
     try:  # also when nothing was due: one held back by the once-a-minute budget goes now
         await alert_given_up(svc)
     except Exception:
         log.exception("could not alert the moderators about given-up deadlines")
-    return Batch(len(due), acted, handled)
+    return Batch(len(due), acted, handled, failed)
 
 
 async def run_due(svc: Services, limit: int = 500) -> int:

@@ -69,10 +69,10 @@ async def ledger_problems(tx: Tx) -> list[str]:
             f" is pending for {(tx.now - row['created_at']) // 3600} hours: Telegram has not"
             " confirmed it"
         )
-    row = await tx.fetchone(
+    twice = await tx.fetchone(
         "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"
         " GROUP BY memo HAVING n > 1 LIMIT 1"
     )
-    if row is not None:
+    if twice is not None:
         problems.append("a charge id was applied more than once")
     return problems

@@ -55,6 +55,7 @@ from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
+from bot.storage.people import PeopleRepo
 from bot.storage.records import RecordsRepo
 from bot.storage.refunds import RefundsRepo
 from bot.storage.repositories import (
@@ -69,6 +70,7 @@ from bot.storage.repositories import (
     TrialsRepo,
     UsersRepo,
 )
+from bot.storage.trail import AuditTrail
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +205,12 @@ class Database:
         if self._raw is None or self._conn is None:
             raise RuntimeError("database is not connected")
         return self._raw
+
+    async def ping(self) -> None:
+        """A read through the shared connection (its snapshot's first read): raises when the
+        database cannot be read (not connected, locked by another process, an I/O error)."""
+        async with self.read(0):
+            pass
 
     async def schema_version(self) -> int:
         return int((await self._in_thread("PRAGMA user_version"))[0][0])
@@ -372,7 +380,8 @@ class Database:
 
 def _split_sql(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
-    statements, buf = [], []
+    statements: list[str] = []
+    buf: list[str] = []
     for line in sql.splitlines():
         stripped = line.strip()
         if not buf and (not stripped or stripped.startswith("--")):
@@ -459,7 +468,7 @@ class Tx:
 
     async def insert(self, sql: str, params: Any = ()) -> int:
         start = _clock()
-        row_id = int(self.conn.execute(sql, params).lastrowid)
+        row_id = int(self.conn.execute(sql, params).lastrowid or 0)
         _timed(sql, start)
         return row_id
 
@@ -535,6 +544,14 @@ class Tx:
     def marks(self) -> SyncMarks:
         return SyncMarks(self)
 
+    @cached_property
+    def trail(self) -> AuditTrail:
+        return AuditTrail(self)
+
+    @cached_property
+    def people(self) -> PeopleRepo:
+        return PeopleRepo(self)
+
 
 class ThreadTx(Tx):
     """A read-only transaction whose statements run in aiosqlite's thread (see
@@ -551,7 +568,7 @@ class ThreadTx(Tx):
         raise _read_only()
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        rows = await self.aconn.execute_fetchall(sql, params)
+        rows = list(await self.aconn.execute_fetchall(sql, params))
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:

@@ -129,6 +129,7 @@ class Deadlines:
             "SELECT COUNT(*) FROM deadlines INDEXED BY deadlines_failed"
             " WHERE state = 'failed' AND alerted_at IS NULL"
         )
+        assert count is not None
         return dict(row), int(count[0])
 
     async def last_alert_at(self) -> int | None:

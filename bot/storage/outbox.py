@@ -178,6 +178,7 @@ class Outbox:
         """Hand back the claims of `claimer` (or of every claimer whose name starts with it):
         a dispatcher stopping, or the claims of a process that died. The rows are ready again
         at once."""
+        args: tuple[Any, ...]
         if prefix:
             match, args = "substr(claimed_by, 1, ?) = ?", (len(claimer), claimer)
         else:
@@ -276,6 +277,7 @@ class Outbox:
 
     async def pending_count(self) -> int:
         row = await self.tx.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
+        assert row is not None
         return int(row["n"])
 
     async def next_due_at(self) -> int | None:

@@ -306,6 +306,7 @@ class BidsRepo(Repo):
             "SELECT COUNT(*) AS n FROM bids WHERE job_id = ? AND state IN ('active','accepted')",
             (job_id,),
         )
+        assert row is not None
         return int(row["n"])
 
     async def count_by_state(self) -> dict[str, int]:
@@ -385,6 +386,7 @@ class DealsRepo(Repo):
             " AND state IN ('released','split')",
             (user_id, user_id),
         )
+        assert row is not None
         return int(row["n"])
 
     async def completed_as_freelancer(self, user_id: int) -> int:
@@ -393,6 +395,7 @@ class DealsRepo(Repo):
             " AND state IN ('released','split')",
             (user_id,),
         )
+        assert row is not None
         return int(row["n"])
 
     async def worked_together(self, client_id: int, freelancer_id: int) -> bool:
@@ -497,6 +500,7 @@ class DisputesRepo(Repo):
             (deal_id, opened_by, reason, from_state, self.tx.now, respond_by),
         )
         row = await self.tx.fetchone("SELECT * FROM disputes WHERE id = ?", (dispute_id,))
+        assert row is not None
         return Dispute.model_validate(dict(row))
 
     async def open_for(self, deal_id: int) -> Dispute | None:
@@ -544,6 +548,7 @@ class DisputesRepo(Repo):
             " WHERE deals.client_id = ? OR deals.freelancer_id = ?",
             (user_id, user_id, user_id, user_id),
         )
+        assert row is not None
         return int(row["n"] or 0), int(row["lost"] or 0)
 
 

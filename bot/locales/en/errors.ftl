@@ -141,3 +141,10 @@ err-dealcmd-usage-canceldeal = Say which deal to cancel: /canceldeal 5.
 err-dealcmd-usage-dispute = Say which deal and why: /dispute 5 nothing was delivered.
 err-dealcmd-usage-log = Say which deal, how many hours and what was done: /log 5 1.5 the first draft.
 err-dealcmd-usage-rate = Say which deal and how many stars from 1 to 5: /rate 5 5 great work.
+
+## Deleting an account
+
+err-account-deal-running = You can't delete your account while Deal #{ $deal } is running; finish or cancel it first.
+err-account-balance = You can't delete your account while { $amount } is on your balance; withdraw it with /payout first.
+err-account-payout-pending = You can't delete your account until Payout #{ $payout } is paid.
+err-account-refund-pending = You can't delete your account until the refund for Deal #{ $deal } is settled.

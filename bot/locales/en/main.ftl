@@ -16,6 +16,8 @@ cmd-editprofile = Edit my profile
 cmd-payout = Withdraw my balance
 cmd-language = Change the language
 cmd-cancel = Leave the current step
+cmd-mydata = Everything stored about me, as a file
+cmd-deleteaccount = Delete my account
 
 ## Everyone
 
@@ -31,6 +33,7 @@ help-text =
     /start · /help · /cancel · /language
     /profile [@username|user id] · /editprofile
     /balance · /payout [amount]
+    /mydata: everything stored about you · /deleteaccount
 
     <b>Clients</b>
     /post: post a job
@@ -257,3 +260,18 @@ err-args-fav = Usage: /fav &lt;@username or user id&gt;
 err-args-invite = Usage: /invite &lt;@username or user id&gt; &lt;job number&gt;
 err-args-ask = Usage: /ask &lt;job number&gt; &lt;question&gt;
 err-args-msg = Usage: /msg &lt;bid number&gt; &lt;text&gt;
+
+## Your data: /mydata, /deleteaccount
+
+person-deleted = deleted account
+text-deleted = (deleted)
+mydata-caption = Everything the marketplace stores about you: your profile, jobs, bids, deals, messages, money and feedback (times in UTC, money in minor units).
+deleteaccount-confirm =
+    <b>Delete your account?</b>
+    Your name, username, bio, skills and portfolio are erased, and your messages and cover letters are replaced by “(deleted)”. Your open jobs are closed and your bids withdrawn.
+    What others and the books need stays, without your name: your past deals (shown as “deleted account”), feedback and payment records.
+    This cannot be undone; writing to the bot later starts a new profile.
+deleteaccount-yes = Yes, delete it
+deleteaccount-no = No, keep it
+deleteaccount-kept = Your account is kept; nothing was changed.
+deleteaccount-done = Your account is deleted. Thank you for using the marketplace; /start begins anew.

@@ -52,3 +52,30 @@ cmd-mod-removejob = Take a job down: job, reason
 cmd-mod-payouts = Waiting payouts and refunds
 cmd-mod-paid = Mark a payout as paid
 cmd-mod-stats = Jobs, bids, deals and money
+
+## The audit trail (/audit)
+
+cmd-mod-audit = The audit trail: deal, user, job or payout
+err-mod-audit-usage = Usage: /audit [deal|user|job|payout] [number or @username]; a bare number is a deal.
+audit-title-all = <b>Audit trail</b>, newest first
+audit-title-deal = <b>Audit trail of Deal #{ $id }</b>
+audit-title-user = <b>Audit trail of user { $id }</b>
+audit-title-job = <b>Audit trail of Job #{ $id }</b>
+audit-title-payout = <b>Audit trail of Payout #{ $id }</b>
+audit-empty = Nothing is recorded.
+audit-line = #{ $id } · { $when } · { $who }: { $what }{ $why }
+audit-operator = the operator (configuration)
+audit-why = {" "}— “{ $reason }”
+audit-what-resolve = resolved Deal #{ $deal }: { $outcome ->
+        [release] released to the freelancer
+        [refund] refunded to the client
+       *[split] split, { $percent }% to the freelancer
+    }
+audit-what-ban = banned user { $user }
+audit-what-unban = lifted the ban on user { $user }
+audit-what-remove-job = took down Job #{ $job } (client { $user })
+audit-what-payout-paid = marked Payout #{ $payout } paid ({ $amount } to user { $user })
+audit-what-config-changed = { $first ->
+        [yes] configuration recorded
+       *[no] configuration changed
+    }: { $changes }

@@ -141,3 +141,10 @@ err-dealcmd-usage-canceldeal = Укажите сделку для отмены: 
 err-dealcmd-usage-dispute = Укажите сделку и причину: /dispute 5 работа не сдана.
 err-dealcmd-usage-log = Укажите сделку, часы и что сделано: /log 5 1.5 первый черновик.
 err-dealcmd-usage-rate = Укажите сделку и оценку от 1 до 5: /rate 5 5 отличная работа.
+
+## Удаление аккаунта
+
+err-account-deal-running = Нельзя удалить аккаунт, пока идёт сделка #{ $deal }; сначала завершите или отмените её.
+err-account-balance = Нельзя удалить аккаунт, пока на балансе { $amount }; сначала выведите деньги командой /payout.
+err-account-payout-pending = Нельзя удалить аккаунт, пока выплата #{ $payout } не выполнена.
+err-account-refund-pending = Нельзя удалить аккаунт, пока не завершён возврат по сделке #{ $deal }.

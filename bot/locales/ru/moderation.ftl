@@ -55,3 +55,30 @@ cmd-mod-removejob = Снять заказ: заказ, причина
 cmd-mod-payouts = Ожидающие выплаты и возвраты
 cmd-mod-paid = Отметить выплату выполненной
 cmd-mod-stats = Заказы, отклики, сделки и деньги
+
+## Журнал решений (/audit)
+
+cmd-mod-audit = Журнал решений: сделка, пользователь, заказ или выплата
+err-mod-audit-usage = Формат: /audit [deal|user|job|payout] [номер или @username]; просто номер — это сделка.
+audit-title-all = <b>Журнал решений</b>, сначала новые
+audit-title-deal = <b>Журнал решений по сделке #{ $id }</b>
+audit-title-user = <b>Журнал решений по пользователю { $id }</b>
+audit-title-job = <b>Журнал решений по заказу #{ $id }</b>
+audit-title-payout = <b>Журнал решений по выплате #{ $id }</b>
+audit-empty = Записей нет.
+audit-line = #{ $id } · { $when } · { $who }: { $what }{ $why }
+audit-operator = оператор (настройки)
+audit-why = {" "}— «{ $reason }»
+audit-what-resolve = решил спор по сделке #{ $deal }: { $outcome ->
+        [release] деньги переданы исполнителю
+        [refund] деньги возвращены заказчику
+       *[split] разделено, { $percent }% исполнителю
+    }
+audit-what-ban = заблокировал пользователя { $user }
+audit-what-unban = разблокировал пользователя { $user }
+audit-what-remove-job = снял заказ #{ $job } (заказчик { $user })
+audit-what-payout-paid = отметил выплату #{ $payout } выполненной ({ $amount } пользователю { $user })
+audit-what-config-changed = { $first ->
+        [yes] настройки записаны
+       *[no] настройки изменены
+    }: { $changes }
