@@ -125,7 +125,7 @@ def _check_can_bid(context: MarketContext, job: Any) -> None:
 
 async def begin(update: Update, context: MarketContext, job_id: int) -> object:
     """Start the guided flow on a job."""
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     context.user_data.pop(KEY, None)
     try:
         view = await jobs.view_job(context.svc, job_id)

@@ -471,7 +471,7 @@ async def _again(
 
 @handler
 async def start(update: Update, context: MarketContext) -> object:
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     if context.me is not None and context.me.banned:
         raise Forbidden("user.banned")
     d: dict[str, Any] = {"step": "cat", "answers": {}, "files": []}

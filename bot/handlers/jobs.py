@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.domain import rules
 from bot.domain.categories import CATEGORIES
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.base import Follow, MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
 from bot.handlers.common import me
 from bot.services import jobs
@@ -32,8 +32,9 @@ async def send_job_card(
     update: Update, context: MarketContext, job_id: int, *, edit: bool = False
 ) -> None:
     view = await jobs.view_job(context.svc, job_id)
-    html, rows = cards.job_card(context, view, me(update))
-    await context.say(update, html, rows, edit=edit)
+    html, rows = cards.job_card(context, view, me(update), context.svc.clock.now())
+    follow = Follow("card.job", f"job:{job_id}", {"job": job_id})
+    await context.say(update, html, rows, edit=edit, follow=follow)
 
 
 @handler
@@ -45,12 +46,6 @@ async def show_job(update: Update, context: MarketContext) -> None:
 @button("job")
 async def job_button(update: Update, context: MarketContext, args: list[str]) -> None:
     await send_job_card(update, context, int_arg(args[0] if args else None, "args.job"))
-
-
-@button("ask_help")
-async def ask_help_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    job_id = int_arg(args[0] if args else None, "args.job")
-    await context.refuse(update, cards.tr(context, "ask-how", job=job_id))
 
 
 # --- /jobs ----------------------------------------------------------------------------------

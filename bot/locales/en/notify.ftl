@@ -324,9 +324,6 @@ deal-wait-ok = OK. Deal #{ $deal } stays open; if nothing is delivered it is ref
 deal-dispute-opened = ⚠️ Dispute opened on Deal #{ $deal }. Every timer is paused; the moderators will decide and both of you will be told.
 deal-rate-done-both = ⭐ Thank you: you gave Deal #{ $deal } { $stars }/5. Both ratings are now visible.
 deal-rate-done-wait = ⭐ Thank you: you gave Deal #{ $deal } { $stars }/5. It is shown when the other side rates too, or when the feedback window ends.
-deal-hint-revise = To ask for changes, send: /revise { $deal } followed by what to change.
-deal-hint-dispute = To open a dispute, send: /dispute { $deal } followed by the reason. The moderators will decide.
-deal-hint-deliver = To deliver, send: /deliver { $deal } with an optional note, then the files.
 
 ## Payments
 
