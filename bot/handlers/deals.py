@@ -314,6 +314,7 @@ async def _release(update: Update, context: MarketContext, deal_id: int, edit: b
         ),
         [stars_row(deal.id)],
         edit=edit,
+        follow=Follow("card.rate", f"deal:{deal.id}", {"deal": deal.id}),
     )
 
 

@@ -104,6 +104,7 @@ async def cancel_requested(n: Note) -> Rows:
     "notify.released_client",
     "notify.feedback_request",
     "notify.feedback_received",
+    "card.rate",  # a handler's answer with the stars (params: deal)
 )
 async def rate(n: Note) -> Rows:
     """1⭐-5⭐ while the reader may still rate the finished deal."""
