@@ -674,6 +674,8 @@ async def cancel(update: Update, context: MarketContext) -> object:
 
 
 def conversation(rt: Runtime) -> Flow:
+    from bot.flows import repost  # it opens this flow at its preview
+
     buttons = CallbackQueryHandler(on_button, pattern=is_action(rt.buttons, ACTION))
     text = MessageHandler(TEXT, on_text)
     files = MessageHandler(INPUT & (filters.Document.ALL | filters.PHOTO), on_file)
@@ -683,7 +685,10 @@ def conversation(rt: Runtime) -> Flow:
     return Flow(
         name=NAME,
         data_key=KEY,
-        entry_points=[CommandHandler("post", start, filters=PRIVATE)],
+        entry_points=[
+            CommandHandler("post", start, filters=PRIVATE),
+            CommandHandler("repost", repost.command, filters=PRIVATE),
+        ],
         states=states,
         fallbacks=[CommandHandler("cancel", cancel, filters=PRIVATE)],
     )

@@ -13,6 +13,7 @@ from bot.domain.errors import InvalidInput
 from bot.handlers.base import Follow, MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
 from bot.handlers.common import me
+from bot.i18n import Markup
 from bot.services import bids, deals
 from bot.views import cards
 from bot.views.pages import page_arg, page_of
@@ -80,7 +81,8 @@ async def _shortlist(update: Update, context: MarketContext, bid_id: int) -> Non
 
 async def _accept(update: Update, context: MarketContext, bid_id: int) -> None:
     deal = await deals.hire(context.svc, me(update), bid_id)
-    await context.say(update, cards.tr(context, "deal-created", deal=deal.id, bid=bid_id))
+    due = Markup(context.when(deal.funding_ends_at or context.svc.clock.now()))
+    await context.say(update, cards.tr(context, "deal-created", deal=deal.id, bid=bid_id, due=due))
 
 
 async def _decline(update: Update, context: MarketContext, bid_id: int, reason: str) -> None:

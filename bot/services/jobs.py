@@ -127,6 +127,22 @@ async def close_job(svc: Services, actor: int, job_id: int) -> Job:
         return await job_or_404(tx, job_id)
 
 
+REPOSTABLE = (JobState.CLOSED, JobState.EXPIRED)
+
+
+async def job_to_repost(svc: Services, actor: int, job_id: int) -> Job:
+    """/repost: a closed or expired job of the actor's, to post again as a new job (its
+    answers kept; nothing is written until Publish, which is post_job)."""
+    async with svc.read() as tx:
+        await active_user(tx, actor)
+        job = await job_or_404(tx, job_id)
+        if job.client_id != actor:
+            raise Forbidden("job.not_client", job=job_id)
+        if job.state not in REPOSTABLE:
+            raise Conflict("repost.not_ended", job=job_id)
+        return job
+
+
 async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) -> Job:
     """A moderator takes a job down; bidders are told. Funded deals go on."""
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "reason.required")

@@ -407,6 +407,7 @@ async def invoice(n: Note) -> Outgoing:
         # Priced in a fiat currency and the provider is gone: a sentence, not an invoice.
         return Outgoing(n.t("invoice-unpayable", deal=deal.id, currency=deal.currency))
     p = await n.base()
+    p["due_at"] = deal.funding_ends_at or n.now  # until when it can be paid
 
     def plain(key: str, limit: int) -> str:
         return clip(html.unescape(n.t(key, **p)), limit)

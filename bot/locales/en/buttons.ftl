@@ -36,3 +36,6 @@ payout-kept = Nothing was withdrawn.
 
 repost-intro = Job #{ $job } again, as a new job with every answer kept. Publish it as it is, or edit it first.
 repost-deadline-moved = The old deadline has passed: it is { $deadline } now, as far ahead as it was when the job was posted.
+err-payout-balance-changed = Your balance changed since you asked; send /payout again to see it.
+err-args-repost = Usage: /repost &lt;job number&gt;
+err-repost-not-ended = Only a closed or expired job can be posted again, and Job #{ $job } is neither.

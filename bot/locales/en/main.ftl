@@ -39,6 +39,7 @@ help-text =
     /shortlist &lt;bid&gt; · /trial &lt;bid&gt; &lt;task&gt;
     /accept &lt;bid&gt;: hire (a deal and an invoice)
     /decline &lt;bid&gt; [reason] · /closejob &lt;job&gt;
+    /repost &lt;job&gt;: a closed or expired job again, every answer kept
     /invite &lt;@username|user id&gt; &lt;job&gt;
     /fav &lt;@username|user id&gt; · /favs
 
@@ -148,7 +149,7 @@ btn-trial = Trial #{ $bid }
 btn-accept = Accept #{ $bid }
 btn-decline = Decline #{ $bid }
 bid-shortlisted = Bid #{ $bid } is shortlisted; the freelancer gets the private brief of Job #{ $job } (after the NDA if the job asks for one).
-deal-created = Deal #{ $deal } created; pay the invoice below to fund it.
+deal-created = Deal #{ $deal } created; pay the invoice below by { $due } to fund it.
 bid-declined = Bid #{ $bid } is declined; the freelancer is told.
 trial-requested = Trial #{ $trial } is sent to the freelancer of Bid #{ $bid }.
 mybids-head = <b>Your bids</b>:
