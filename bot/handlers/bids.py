@@ -36,7 +36,7 @@ async def _send_bids(
     # Each bid's buttons follow the bid (declined, shortlisted, hired...): bot.views.keyboards.
     follow = Follow(
         "card.bids",
-        f"job:{job.id}",
+        f"bids:{job.id}",
         {
             "job": job.id,
             "bids": [row.bid.id for row in page.items],

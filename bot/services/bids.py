@@ -16,8 +16,9 @@ TRIAL_FILES_MAX = 10
 
 
 def _refs(bid: Bid) -> tuple[str, str]:
-    """What a bid's change redraws: messages about the bid, and its job's bid lists."""
-    return f"bid:{bid.id}", f"job:{bid.job_id}"
+    """What a bid's change redraws: messages about the bid, and its client's lists of the
+    job's bids (`bids:<job>`; the job's cards, `job:<job>`, follow the job's state only)."""
+    return f"bid:{bid.id}", f"bids:{bid.job_id}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,6 @@ async def place_bid(
             bid, updated = await bid_or_404(tx, existing.id), True
         else:
             bid, updated = await tx.bids.create(job_id, actor, amount, days, cover), False
-        await tx.keyboards.refresh(*_refs(bid))
         await tx.outbox.add(
             job.client_id,
             "notify.bid_updated" if updated else "notify.bid_new",

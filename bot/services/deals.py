@@ -117,7 +117,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
             raise Conflict("bid.not_active", bid=bid_id)
         deal = await tx.deals.create(job, bid, tx.now + svc.settings.funding_window)
         await tx.deals.add_event(deal.id, actor, "hired")
-        await tx.keyboards.refresh(f"job:{job.id}", f"bid:{bid.id}")
+        await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}", f"bid:{bid.id}")
         await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
         params = _notify_params(deal, title=job.title, bid=bid.id)
         await tx.outbox.add(actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}")
@@ -217,7 +217,7 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str) -> None:
     await tx.jobs.set_state(deal.job_id, JobState.IN_PROGRESS, [JobState.HIRING])
     job = await job_or_404(tx, deal.job_id)
     await tx.deadlines.cancel(job.id, *JOB_DEADLINES)
-    await tx.keyboards.refresh(f"job:{job.id}")
+    await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}")
     for other in await tx.bids.for_job(job.id, [BidState.ACTIVE]):
         await tx.bids.set_state(other.id, BidState.DECLINED, [BidState.ACTIVE], "filled")
         await tx.keyboards.refresh(f"bid:{other.id}")
@@ -258,7 +258,7 @@ async def _unfunded_cancel(
     await _move(tx, deal, action, ended_at=tx.now)
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
     await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
-    await tx.keyboards.refresh(f"job:{deal.job_id}", f"bid:{deal.bid_id}")
+    await tx.keyboards.refresh(f"job:{deal.job_id}", f"bids:{deal.job_id}", f"bid:{deal.bid_id}")
     if await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING]):
         job = await job_or_404(tx, deal.job_id)
         # Bidding goes on: at least one more nudge period if the window ran out meanwhile.

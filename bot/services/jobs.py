@@ -99,7 +99,7 @@ async def _end_bidding(
     tx: Tx, svc: Services, job: Job, new: JobState, notify_key: str, reason: str = ""
 ) -> None:
     """Close a job to bids: decline every live bid and tell each bidder."""
-    await tx.keyboards.refresh(f"job:{job.id}")
+    await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}")
     for bid in await tx.bids.for_job(job.id, [BidState.ACTIVE]):
         await tx.bids.set_state(bid.id, BidState.DECLINED, [BidState.ACTIVE], reason or None)
         await tx.keyboards.refresh(f"bid:{bid.id}")

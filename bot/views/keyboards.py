@@ -148,14 +148,18 @@ async def nda(n: Note) -> Rows:
 
 @keyboard("notify.trial_requested")
 async def trial_requested(n: Note) -> Rows:
-    """Accept / Decline the trial, until it is answered or the bid ends."""
+    """Accept / Decline while the trial is asked, then Submit result once accepted (the
+    trials flow), nothing once it is sent, declined or the bid ended."""
     trial_id = _int(n, "trial")
     trial = await n.tx.trials.get(trial_id) if trial_id is not None else None
-    if trial is None or trial["state"] != "requested":
+    if trial is None or trial["state"] not in ("requested", "accepted"):
         return []
     bid = await n.tx.bids.get(int(trial["bid_id"]))
     if bid is None or bid.state != BidState.ACTIVE:
         return []
+    if trial["state"] == "accepted":
+        label = n.t("btn-trial-submit", trial=str(trial_id))
+        return [[(label, ("cb", "trial_submit", trial_id))]]
     return [
         [
             (n.t("notify-btn-trial-accept"), ("cb", "trial_yes", trial_id)),

@@ -14,7 +14,7 @@ CREATE TABLE pending_inputs (
 );
 
 -- Messages whose buttons depend on the state of a deal, bid or job (`ref`: deal:5, bid:7,
--- job:3), whether the outbox sent them (`source_row`) or a handler answered with them.
+-- job:3, and bids:3 for a client's list of a job's bids), whether the outbox sent them (`source_row`) or a handler answered with them.
 -- When that state changes, the buttons are drawn again (`view` and `params` say how) and,
 -- where they differ from `digest`, the message's keyboard alone is edited.
 CREATE TABLE keyboards (
