@@ -148,3 +148,12 @@ async def test_editmessagereplymarkup_on_the_loopback_server_is_telegrams(tmp_pa
         assert message.html == "<b>Hi</b>" and not message.inline
     finally:
         await server.stop()
+
+
+def test_the_outbox_knows_every_notification_whose_buttons_follow_a_state() -> None:
+    """bot.storage.buttons.FOLLOWED_KEYS (which rows caught in flight get a redraw) is the
+    list of outbox keys bot.views.keyboards draws."""
+    from bot.storage.buttons import FOLLOWED_KEYS
+    from bot.views.keyboards import KEYBOARDS
+
+    assert {key for key in KEYBOARDS if not key.startswith("card.")} == FOLLOWED_KEYS

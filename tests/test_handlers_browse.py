@@ -244,7 +244,7 @@ async def test_bids_list_sort_and_accept_by_button(market: Market) -> None:
     fast = (await bids.place_bid(svc, FREELANCER2, job.id, 150, 2, "Done in two days")).bid
 
     await alice.send(f"/bids {job.id}")
-    listing = await alice.wait_for("Bids on Job")
+    listing = await alice.wait_for(lambda msg: "Bids on Job" in msg.text and not msg.edited)
     text = listing.text
     assert f"Bid #{cheap.id} · Bob (@bob) · 120 ⭐ in 5 days" in text
     assert f"Bid #{fast.id} · Carol (@carol) · 150 ⭐ in 2 days" in text
@@ -297,7 +297,7 @@ async def test_shortlist_decline_withdraw_and_my_bids(market: Market) -> None:
     b2 = (await bids.place_bid(svc, FREELANCER2, job.id, 110, 3, "Hello")).bid
 
     await alice.send(f"/bids {job.id}")
-    listing = await alice.wait_for("Bids on Job")
+    listing = await alice.wait_for(lambda msg: "Bids on Job" in msg.text and not msg.edited)
     await alice.press(listing, f"Shortlist #{b1.id}")
     await alice.wait_for(f"Bid #{b1.id} is shortlisted")
     await alice.send(f"/decline {b2.id} too <late>")
@@ -307,7 +307,7 @@ async def test_shortlist_decline_withdraw_and_my_bids(market: Market) -> None:
     assert declined is not None and declined.decline_reason == "too <late>"
 
     await alice.send(f"/bids {job.id}")
-    after = await alice.wait_for("Bids on Job")
+    after = await alice.wait_for(lambda msg: "Bids on Job" in msg.text and not msg.edited)
     assert "☆ shortlisted" in after.text and f"Bid #{b2.id}" not in after.text
     assert f"Shortlist #{b1.id}" not in labels(after)
 

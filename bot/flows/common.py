@@ -88,6 +88,8 @@ async def end_other_flows(update: Update, context: MarketContext, keep: str) -> 
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
+    if await inputs.current(context.svc, user.id) is None:
+        return  # (a read: most flows start with no question open)
     with commits_not_counted():
         dropped = await inputs.take(context.svc, user.id)
     if dropped is not None:

@@ -221,7 +221,11 @@ async def _answer(
 
 async def take_answer(update: Update, context: MarketContext) -> None:
     """Runs before every other handler (a group of its own): an answer to the open question
-    goes no further."""
+    goes no further. Most messages answer none: one read says so, and the message goes on
+    untouched (the handler's wrapper, which records the person, runs only for an answer)."""
+    user = update.effective_user
+    if user is None or await inputs.current(context.svc, user.id) is None:
+        return
     if await _take_answer(update, context) is not False:
         raise ApplicationHandlerStop
 

@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.domain import rules
 from bot.domain.categories import CATEGORIES
-from bot.handlers.base import Follow, MarketContext, args_of, handler, int_arg
+from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
 from bot.handlers.common import me
 from bot.services import jobs
@@ -32,9 +32,11 @@ async def send_job_card(
     update: Update, context: MarketContext, job_id: int, *, edit: bool = False
 ) -> None:
     view = await jobs.view_job(context.svc, job_id)
+    # Its buttons are drawn for the job as it is now, and not followed afterwards: a job card
+    # is seen by many, and redrawing each at every change of the job would take the send
+    # budget from everyone; an old Bid or Ask answers with one sentence.
     html, rows = cards.job_card(context, view, me(update), context.svc.clock.now())
-    follow = Follow("card.job", f"job:{job_id}", {"job": job_id})
-    await context.say(update, html, rows, edit=edit, follow=follow)
+    await context.say(update, html, rows, edit=edit)
 
 
 @handler

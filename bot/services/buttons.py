@@ -1,5 +1,5 @@
 """Messages a handler answered with buttons that follow a state (the /deal card, /bids, the
-job card): kept so that a change of that state redraws them (bot.storage.buttons). The
+stars after a release): kept so that a change of that state redraws them (bot.storage.buttons). The
 outbox's own messages are kept by the dispatcher as it sends them."""
 
 from __future__ import annotations

@@ -13,12 +13,32 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.models import PendingInput
-from bot.storage.outbox import TRANSACTIONAL
+from bot.storage.outbox import BULK
 
 if TYPE_CHECKING:
     from bot.storage.db import Tx
 
 MARKUP_KEY = "markup.refresh"
+# The outbox keys whose buttons follow a state (bot.views.keyboards draws them; a test keeps
+# the two lists equal): only a row of these, caught in a dispatcher's hands by a change, gets
+# a redraw queued behind it.
+FOLLOWED_KEYS = frozenset(
+    {
+        "notify.delivered",
+        "notify.review_nudge",
+        "notify.delivery_overdue",
+        "notify.cancel_requested",
+        "notify.released_freelancer",
+        "notify.released_client",
+        "notify.feedback_request",
+        "notify.feedback_received",
+        "notify.dispute_opened_other",
+        "notify.dispute_opened_self",
+        "notify.shortlisted_nda",
+        "notify.trial_requested",
+        "notify.invited",
+    }
+)
 
 
 class PendingInputs:
@@ -139,14 +159,16 @@ class Keyboards:
                     MARKUP_KEY,
                     {"message": int(row["message_id"])},
                     method="markup",
-                    lane=TRANSACTIONAL,
+                    lane=BULK,  # after the notifications of the change itself
                 )
                 queued += 1
             for row in await self.tx.fetchall(
-                "SELECT id, chat_id, lane FROM outbox WHERE stage = 'claimed' AND ref = ?"
+                "SELECT id, chat_id, lane, key FROM outbox WHERE stage = 'claimed' AND ref = ?"
                 " AND method = 'send'",
                 (ref,),
             ):
+                if row["key"] not in FOLLOWED_KEYS:
+                    continue
                 await self.tx.outbox.add(
                     int(row["chat_id"]),
                     MARKUP_KEY,

@@ -3,7 +3,7 @@ job's state is drawn here, from the database as it is now, for one reader.
 
 The same function draws a keyboard when its message is sent and whenever the state it
 depends on changes: a notification's (by its outbox key: `notify.delivered`...) and a
-handler's answer (`card.deal`, `card.bids`, `card.job`). So a button is offered only while
+handler's answer (`card.deal`, `card.bids`, `card.rate`). So a button is offered only while
 the services would take its press, and the buttons of an earlier message go when they stop
 being true (bot/storage/buttons.py queues the redraw, bot/notify.py edits the keyboard alone,
 never the text).
@@ -22,7 +22,7 @@ from bot.domain.states import BidState, DealState, JobState
 from bot.notify import Outgoing
 from bot.runtime import Runtime
 from bot.services.feedback import RATEABLE
-from bot.views.cards import bids_keyboard, job_card_rows
+from bot.views.cards import bids_keyboard
 from bot.views.deal_card import DealData, buttons_for, evidence_button, review_row, stars_row
 from bot.views.pages import Page
 
@@ -220,15 +220,6 @@ async def bids_card(n: Note) -> Rows:
     )
     sort = str(n.params.get("sort") or "")
     return bids_keyboard(n, job, items, sort, page, n.now)
-
-
-@keyboard("card.job")
-async def job_card(n: Note) -> Rows:
-    """/job's card (params: job)."""
-    job = await n.job()
-    if job is None:
-        return []
-    return job_card_rows(n, job, await n.tx.bids.count_live(job.id), n.chat_id, n.now)
 
 
 # --- the redraw -------------------------------------------------------------------------------
