@@ -184,9 +184,10 @@ async def _post_shutdown(app: Application) -> None:
 
 
 def register_handlers(app: Application) -> None:
-    """Every handler of the bot, in one place. Order matters: conversations first (they own
-    their steps), then commands, buttons, payments, replies to relayed messages, and last the
-    reply to an unknown command."""
+    """Every handler of the bot, in one place. Order matters: the answer to a button's
+    question first (group -2), evidence (-1), then conversations (they own their steps),
+    commands, buttons, payments, replies to relayed messages, and last the reply to an
+    unknown command."""
     from telegram.ext import (
         CallbackQueryHandler,
         CommandHandler,
@@ -285,6 +286,10 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("evidence", moderation.evidence_cmd, filters=private))
     for evidence in moderation.evidence_handlers():
         app.add_handler(evidence, group=-1)
+    # The answer to a question a button asked ("Message", "Dispute"...) comes before all.
+    from bot.handlers import inputs
+
+    app.add_handler(inputs.answer_handler(), group=-2)
 
     # Buttons, payments, files and replies.
     app.add_handler(CallbackQueryHandler(callbacks.on_button))

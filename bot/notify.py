@@ -112,6 +112,7 @@ class Claim:
     token: str
     lease_until: int
     lost: bool = False
+    track: str | None = None  # the digest of buttons that follow a state, once sent
 
     @property
     def id(self) -> int:
@@ -315,6 +316,9 @@ class Dispatcher:
             if row["method"] == "refund_star":
                 await self._refund_star(claim)  # settles (and marks) the row itself
                 return
+            if row["method"] == "markup":
+                await self._edit_markup(claim)  # marks the row itself
+                return
             message_id = await self._deliver(claim)
         except Deferred as exc:
             async with svc.tx() as tx:
@@ -369,6 +373,21 @@ class Dispatcher:
         async with svc.tx() as tx:
             if await tx.outbox.mark_sent(row["id"], message_id, claimer=token):
                 await self._after_sent(tx, row, message_id)
+                if claim.track and message_id and row["ref"]:
+                    numbers = {
+                        k: v
+                        for k, v in row["params"].items()
+                        if isinstance(v, int) and not isinstance(v, bool)
+                    }
+                    await tx.keyboards.track(
+                        claim.chat_id,
+                        message_id,
+                        row["ref"],
+                        row["key"],
+                        numbers,
+                        claim.track,
+                        source_row=row["id"],
+                    )
                 sent = True
             else:
                 sent = False
@@ -449,8 +468,40 @@ class Dispatcher:
         await refunds.confirm(svc, charge_id, row["id"], claimer=claim.token)
         self._count(claim)
 
+    async def _edit_markup(self, claim: Claim) -> None:
+        """Draw a tracked message's buttons again (bot.views.keyboards) and, where they
+        differ from what it shows, edit its keyboard alone (editMessageReplyMarkup: the text
+        stays as it was). A message gone or no longer editable is forgotten."""
+        from bot.handlers.base import build_keyboard, markup_digest
+
+        row, chat_id = claim.row, claim.chat_id
+        out = await self.render(self.rt, row, await self._locale_for(chat_id))
+        target = out.extra.get("message_id")
+        digest: str | None = None
+        forget = False
+        if not out.skip and target:
+            markup = build_keyboard(self.rt, out.rows)
+            digest = markup_digest(markup)
+            forget = markup is None  # no buttons left to follow
+            if digest != out.extra.get("digest"):
+                await self._pace(claim)
+                try:
+                    await self.bot.edit_message_reply_markup(
+                        chat_id=chat_id, message_id=target, reply_markup=markup
+                    )
+                except BadRequest as exc:
+                    if "not modified" not in str(exc).lower():
+                        log.info("buttons of message %s in %s: %s", target, chat_id, exc)
+                        forget = True
+        async with self.rt.svc.tx() as tx:
+            if await tx.outbox.mark_sent(row["id"], None, claimer=claim.token) and target:
+                if forget:
+                    await tx.keyboards.forget(chat_id, int(target))
+                elif digest is not None:
+                    await tx.keyboards.set_digest(chat_id, int(target), digest)
+
     async def _deliver(self, claim: Claim) -> int | None:
-        from bot.handlers.base import build_keyboard
+        from bot.handlers.base import build_keyboard, markup_digest
         from bot.text import MESSAGE_LIMIT, cut_html
 
         row = claim.row
@@ -507,6 +558,8 @@ class Dispatcher:
                 allow_sending_without_reply=True,
             )
             message_id = msg.message_id
+            if out.extra.get("track") and markup is not None:
+                claim.track = markup_digest(markup)
             if files:
                 await self._progress(claim, 1, message_id)
         for part, (send, file_id) in enumerate(files, start=1):
@@ -527,6 +580,8 @@ class Dispatcher:
         while True:
             async with self.rt.svc.tx() as tx:
                 deleted = await tx.outbox.prune(tx.now - self.retention, PRUNE_BATCH)
+                # Buttons unchanged for as long are no longer followed (bot.storage.buttons).
+                deleted += await tx.keyboards.prune(tx.now - self.retention, PRUNE_BATCH)
             total += deleted
             if deleted < PRUNE_BATCH or self._stopping:
                 return total

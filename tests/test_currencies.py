@@ -113,6 +113,8 @@ async def test_a_currency_change_leaves_old_jobs_deals_and_balances_in_theirs(tm
         stars = await f.job(m.svc, CLARA, budget_min=40, budget_max=60, title="Stars job")
         assert stars.currency == "XTR"
         await gina.send(f"/bid {usd2.id} 120 3 Dollars please")
+        sure = await gina.wait_for("$120.00 is far above the budget of Job #2 ($1.00 – $2.00)")
+        await gina.press(sure, "Yes, bid $120.00")  # the job's budget is in cents: $1-$2
         assert "$120.00" in (await gina.wait_for("Bid #3 on Job #2 is placed")).text
         # Its deal could not be paid now: one sentence, and nothing changes.
         await clara.wait_for("Bid #3 from Gina")
@@ -143,7 +145,9 @@ async def test_a_currency_change_leaves_old_jobs_deals_and_balances_in_theirs(tm
         assert "$10.00" in (await fred.wait_for("Payout #1 of")).text
         await fred.send("/payout 10 dollars")
         await fred.wait_for("Name the currency by its code")
-        await fred.send("/payout")
+        await fred.send("/payout")  # the whole balance, confirmed first
+        confirm = await fred.wait_for("Withdraw your whole balance, 45 ⭐ · €72.00 · $134.45?")
+        await fred.press(confirm, "Yes, withdraw it all")
         asked = await fred.wait_for("Payout #4 of")
         assert "Payout #2 of 45 ⭐" in asked.text and "Payout #3 of €72.00" in asked.text
         assert "Payout #4 of $134.45" in asked.text

@@ -394,6 +394,8 @@ async def test_ban_unban_removejob_payouts_paid_stats_and_history(tmp_path) -> N
 
         # /payouts and /paid: Bob asks for his balance, the group sees it, a moderator pays.
         await p.bob.send("/payout")
+        confirm = await p.bob.wait_for("Withdraw your whole balance, 135 ⭐?")
+        await p.bob.press(confirm, "Yes, withdraw it all")
         await p.bob.wait_for("Payout #1 of 135 ⭐ is requested")
         await p.group_says("💸 Payout #1: Bob (@bob) (id 2001) asks for 135 ⭐.")
         await p.in_group(p.mia, "/payouts")

@@ -188,3 +188,15 @@ class ProfileStats(Model):
     disputes: int
     disputes_lost: int
     recent_reviews: list[Feedback] = Field(default_factory=list)
+
+
+class PendingInput(Model):
+    """What a person's next message answers: a button asked for it (bot.services.inputs)."""
+
+    user_id: int
+    chat_id: int
+    kind: str  # msg | ask | trial | revise | dispute | deliver | evidence
+    target: int  # the bid, job or deal
+    prompt_message_id: int | None = None
+    created_at: int
+    expires_at: int

@@ -48,6 +48,20 @@ def cover_letter(text: str | None) -> str:
     return value
 
 
+# A bid this far outside its job's budget is asked "are you sure?" before it is placed: below
+# half the lowest amount of the budget, or above twice the highest.
+FAR_BELOW_DIVISOR, FAR_ABOVE_FACTOR = 2, 2
+
+
+def far_from_budget(amount: int, low: int, high: int) -> str | None:
+    """ "below" or "above" for an amount far outside the budget `low`..`high`, else None."""
+    if amount * FAR_BELOW_DIVISOR < low:
+        return "below"
+    if amount > high * FAR_ABOVE_FACTOR:
+        return "above"
+    return None
+
+
 def days(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not DAYS_MIN <= value <= DAYS_MAX:
         raise InvalidInput("bid.days_invalid", min=DAYS_MIN, max=DAYS_MAX)

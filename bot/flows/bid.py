@@ -5,6 +5,11 @@
     /start bid_12                the deep link of a job post: the guided flow
     [Bid] on a job card          the guided flow (button action "bid", args [job id])
 
+An amount far outside the job's budget (bot.domain.rules.far_from_budget: below half its
+lowest amount or above twice its highest) is asked "are you sure?" with Yes / No before it
+goes on: in the guided flow right after the amount (No asks the amount again), and in one
+line before the bid is placed (No places nothing).
+
 Every step checks what was typed (the amount with the job's currency's rules, 1..365 days, at most
 2000 characters of cover letter) and asks again with one sentence; a refusal from the
 service (own job, job not open, banned) ends the flow with its sentence. The draft lives in
@@ -47,7 +52,7 @@ from bot.services import bids, jobs
 NAME = "bid"
 KEY = "bid"
 ACTION = "bidf"  # the flow's own buttons; "bid" is the job card's button that starts it
-STEPS = ("amount", "days", "cover", "confirm")
+STEPS = ("amount", "check", "days", "cover", "confirm")
 STATES = tuple(f"bid.{s}" for s in STEPS)
 DEEP_LINK = re.compile(r"^/start bid_(\S*)$")  # every such link: a wrong one gets a sentence
 
@@ -62,6 +67,16 @@ def _nav(context: MarketContext, step: str) -> list[Button]:
         row.append(_btn(context.t("flow-back"), "back", step))
     row.append(_btn(context.t("flow-cancel"), "cancel", step))
     return row
+
+
+def _cancel(context: MarketContext, step: str) -> Button:
+    return _btn(context.t("flow-cancel"), "cancel", step)
+
+
+def _after_amount(d: dict[str, Any]) -> str:
+    """ "are you sure?" when the amount is far outside the budget, else on to the days."""
+    far = rules.far_from_budget(d["amount"], d["budget_min"], d["budget_max"])
+    return "check" if far else "days"
 
 
 def _budget(context: MarketContext, d: dict[str, Any]) -> str:
@@ -82,6 +97,16 @@ async def ask(
     job = str(d["job"])
     if step == "amount":
         text = t("bid-ask-amount", job=job, title=d["title"], budget=Markup(_budget(context, d)))
+    elif step == "check":
+        amount = Markup(context.money(d["amount"], d["currency"]))
+        far = rules.far_from_budget(d["amount"], d["budget_min"], d["budget_max"]) or "below"
+        text = t(f"bid-far-{far}", amount=amount, job=job, budget=Markup(_budget(context, d)))
+        rows.append(
+            [
+                _btn(t("bid-btn-far-yes", amount=amount), "yes", step),
+                _btn(t("bid-btn-far-no"), "no", step),
+            ]
+        )
     elif step == "days":
         text = t("bid-ask-days", min=rules.DAYS_MIN, max=rules.DAYS_MAX)
     elif step == "cover":
@@ -96,7 +121,7 @@ async def ask(
             cover=d.get("cover") or "",
         )
         rows.append([_btn(t("bid-btn-confirm"), "confirm", step)])
-    rows.append(_nav(context, step))
+    rows.append(_nav(context, step) if step != "check" else [_cancel(context, step)])
     if error:
         text = f"{error}\n\n{text}"
     await prompt(update, context, d, text, rows)
@@ -125,7 +150,7 @@ def _check_can_bid(context: MarketContext, job: Any) -> None:
 
 async def begin(update: Update, context: MarketContext, job_id: int) -> object:
     """Start the guided flow on a job."""
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     context.user_data.pop(KEY, None)
     try:
         view = await jobs.view_job(context.svc, job_id)
@@ -133,17 +158,19 @@ async def begin(update: Update, context: MarketContext, job_id: int) -> object:
     except DomainError as err:
         await context.say(update, _sentence(context, err))
         return END
-    job = view.job
-    d: dict[str, Any] = {
-        "step": "amount",
+    d: dict[str, Any] = {**_job_fields(view.job), "step": "amount"}
+    context.user_data[KEY] = d
+    return await ask(update, context, d, "amount")
+
+
+def _job_fields(job: Any) -> dict[str, Any]:
+    return {
         "job": job.id,
         "title": job.title,
         "currency": job.currency,
         "budget_min": job.budget_min,
         "budget_max": job.budget_max,
     }
-    context.user_data[KEY] = d
-    return await ask(update, context, d, "amount")
 
 
 async def _done(
@@ -201,11 +228,27 @@ async def command(update: Update, context: MarketContext) -> object:
     try:
         days = rules.parse_days(parts[2])
         cover = rules.cover_letter(parts[3] if len(parts) > 3 else "")
+        job = (await jobs.view_job(context.svc, job_id)).job
+        amount = parse_amount(parts[1], job.currency)  # in the job's own currency
+        far = rules.far_from_budget(amount, job.budget_min, job.budget_max)
+        if far:
+            _check_can_bid(context, job)  # no "are you sure?" for a bid that can't be placed
     except DomainError as err:
         await context.say(update, _sentence(context, err))
         return END
-    # The amount is read by the service, in the job's own currency.
-    return await _place(update, context, None, job_id, parts[1], days, cover)
+    if not far:
+        return await _place(update, context, None, job_id, amount, days, cover)
+    await end_other_flows(update, context, NAME)
+    d: dict[str, Any] = {
+        **_job_fields(job),
+        "step": "check",
+        "amount": amount,
+        "days": days,
+        "cover": cover,
+        "oneline": True,  # Yes places the bid at once
+    }
+    context.user_data[KEY] = d
+    return await ask(update, context, d, "check")
 
 
 @handler
@@ -254,6 +297,8 @@ async def on_text(update: Update, context: MarketContext) -> object:
             return await ask(update, context, d, step, error=context.t("flow-use-buttons"))
     except DomainError as err:
         return await ask(update, context, d, step, error=_sentence(context, err))
+    if step == "amount":
+        return await ask(update, context, d, _after_amount(d))
     return await ask(update, context, d, STEPS[STEPS.index(step) + 1])
 
 
@@ -279,25 +324,38 @@ async def on_button(update: Update, context: MarketContext) -> object:
     if op == "cancel":
         await answer(update)
         return await _done(update, context, d, context.t("bid-cancelled"))
-    if op == "back" and step != "amount":
+    if op == "back" and step not in ("amount", "check"):
         await answer(update)
-        return await ask(update, context, d, STEPS[STEPS.index(step) - 1])
+        back = "amount" if step == "days" else STEPS[STEPS.index(step) - 1]
+        return await ask(update, context, d, back)
+    if op in ("yes", "no") and step == "check":
+        await answer(update)
+        if op == "no" and d.get("oneline"):
+            return await _done(update, context, d, context.t("bid-far-dropped", job=str(d["job"])))
+        if op == "no":
+            return await ask(update, context, d, "amount")
+        if d.get("oneline"):
+            return await _confirm_place(update, context, d)
+        return await ask(update, context, d, "days")
     if op == "confirm" and step == "confirm":
-        # A double press must not bid twice: the first press holds this in-memory mark.
-        busy = context.chat_data.setdefault("busy", set())
-        if KEY in busy:
-            await answer(update)
-            return None
-        busy.add(KEY)
-        try:
-            await answer(update)
-            return await _place(
-                update, context, d, d["job"], d["amount"], d["days"], d.get("cover", "")
-            )
-        finally:
-            busy.discard(KEY)
+        await answer(update)
+        return await _confirm_place(update, context, d)
     await expired(update, context)
     return None
+
+
+async def _confirm_place(update: Update, context: MarketContext, d: dict[str, Any]) -> object:
+    # A double press must not bid twice: the first press holds this in-memory mark.
+    busy = context.chat_data.setdefault("busy", set())
+    if KEY in busy:
+        return None
+    busy.add(KEY)
+    try:
+        return await _place(
+            update, context, d, d["job"], d["amount"], d["days"], d.get("cover", "")
+        )
+    finally:
+        busy.discard(KEY)
 
 
 @handler

@@ -18,6 +18,8 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ConversationHandler, filters
 
 from bot.handlers.base import Keyboard, MarketContext, _answer_query
+from bot.services import inputs
+from bot.storage.db import commits_not_counted
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +71,29 @@ class Flow(ConversationHandler):
         self._update_state(self.END, self._get_key(update))
 
 
-def end_other_flows(update: Update, context: MarketContext, keep: str) -> None:
-    """Only one flow reads what a person types: starting one leaves the others."""
+def leave_flows(update: Update, context: MarketContext, keep: str | None = None) -> None:
+    """Leave every flow but `keep` (their drafts go too)."""
     for group in context.application.handlers.values():
         for handler in group:
             if isinstance(handler, Flow) and handler.name != keep:
                 handler.end_for(update)
                 if context.user_data is not None:
                     context.user_data.pop(handler.data_key, None)
+
+
+async def end_other_flows(update: Update, context: MarketContext, keep: str) -> None:
+    """Only one thing reads what a person types: starting a flow leaves the other flows and
+    drops a question a button asked (bot.handlers.inputs), whose Cancel button goes."""
+    leave_flows(update, context, keep)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if await inputs.current(context.svc, user.id) is None:
+        return  # (a read: most flows start with no question open)
+    with commits_not_counted():
+        dropped = await inputs.take(context.svc, user.id)
+    if dropped is not None:
+        await strip_buttons(context, chat.id, dropped.prompt_message_id)
 
 
 def in_private(update: Update) -> bool:

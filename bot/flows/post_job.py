@@ -471,7 +471,7 @@ async def _again(
 
 @handler
 async def start(update: Update, context: MarketContext) -> object:
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     if context.me is not None and context.me.banned:
         raise Forbidden("user.banned")
     d: dict[str, Any] = {"step": "cat", "answers": {}, "files": []}
@@ -674,6 +674,8 @@ async def cancel(update: Update, context: MarketContext) -> object:
 
 
 def conversation(rt: Runtime) -> Flow:
+    from bot.flows import repost  # it opens this flow at its preview
+
     buttons = CallbackQueryHandler(on_button, pattern=is_action(rt.buttons, ACTION))
     text = MessageHandler(TEXT, on_text)
     files = MessageHandler(INPUT & (filters.Document.ALL | filters.PHOTO), on_file)
@@ -683,7 +685,10 @@ def conversation(rt: Runtime) -> Flow:
     return Flow(
         name=NAME,
         data_key=KEY,
-        entry_points=[CommandHandler("post", start, filters=PRIVATE)],
+        entry_points=[
+            CommandHandler("post", start, filters=PRIVATE),
+            CommandHandler("repost", repost.command, filters=PRIVATE),
+        ],
         states=states,
         fallbacks=[CommandHandler("cancel", cancel, filters=PRIVATE)],
     )

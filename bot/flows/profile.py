@@ -146,7 +146,7 @@ async def _save(context: MarketContext, field: str, text: str) -> User:
 
 @handler
 async def start(update: Update, context: MarketContext) -> object:
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     d: dict[str, Any] = {"step": "menu"}
     context.user_data[KEY] = d
     return await ask(update, context, d, "menu")

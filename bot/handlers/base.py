@@ -13,9 +13,12 @@ the outbox instead, so the person still gets the true answer.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
@@ -35,7 +38,7 @@ from bot.domain.numbers import parse_id
 from bot.metrics import mark_outcome
 from bot.pacing import REPLY_RETRIES
 from bot.runtime import Runtime
-from bot.services import profiles
+from bot.services import buttons, profiles
 from bot.services.base import Services
 from bot.services.replies import queue_reply
 from bot.storage.db import commits_not_counted, committed_here
@@ -46,6 +49,16 @@ log = logging.getLogger(__name__)
 # A button as the views describe it: (label, ("cb", action, *args)) or (label, ("url", href)).
 Button = tuple[str, tuple[Any, ...]]
 Keyboard = Sequence[Sequence[Button]]
+
+
+@dataclass(frozen=True)
+class Follow:
+    """An answer whose buttons follow a state: drawn again by bot.views.keyboards[`view`]
+    from `params` when `ref` (deal:5, job:3) changes."""
+
+    view: str
+    ref: str
+    params: dict[str, Any]
 
 
 class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -84,11 +97,40 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
         return build_keyboard(self.rt, rows)
 
     async def say(
-        self, update: Update, text: str, rows: Keyboard | None = None, *, edit: bool = False
+        self,
+        update: Update,
+        text: str,
+        rows: Keyboard | None = None,
+        *,
+        edit: bool = False,
+        follow: Follow | None = None,
     ) -> Message | None:
         """Answer the person: edit the pressed message (edit=True) or send a new message.
-        Sent through the outbox when Telegram will not take it after this update's commit."""
+        Sent through the outbox when Telegram will not take it after this update's commit.
+        With `follow`, the message's buttons are redrawn when the state they show changes."""
         markup = self.keyboard(rows)
+        sent = await self._say(update, text, markup, rows, edit)
+        if follow is not None and sent is not None:
+            with commits_not_counted():  # bookkeeping, not what the person asked for
+                await buttons.follow(
+                    self.svc,
+                    sent.chat.id,
+                    sent.message_id,
+                    follow.ref,
+                    follow.view,
+                    follow.params,
+                    markup_digest(markup) if markup is not None else None,
+                )
+        return sent
+
+    async def _say(
+        self,
+        update: Update,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        rows: Keyboard | None,
+        edit: bool,
+    ) -> Message | None:
         text = cut_html(text, MESSAGE_LIMIT)
         query = update.callback_query
         chat = update.effective_chat
@@ -131,6 +173,15 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
             await _answer_query(query, text, alert=True)
             return
         await self.say(update, text)
+
+
+def markup_digest(markup: InlineKeyboardMarkup | None) -> str:
+    """What a message's buttons are, in a few characters: a redraw that gives the same
+    digest needs no call (bot.notify)."""
+    if markup is None:
+        return "none"
+    data = json.dumps(markup.to_dict(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
 def build_keyboard(rt: Runtime, rows: Keyboard | None) -> InlineKeyboardMarkup | None:

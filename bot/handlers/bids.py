@@ -10,9 +10,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.domain.errors import InvalidInput
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.base import Follow, MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
 from bot.handlers.common import me
+from bot.i18n import Markup
 from bot.services import bids, deals
 from bot.views import cards
 from bot.views.pages import page_arg, page_of
@@ -30,8 +31,22 @@ async def _send_bids(
 ) -> None:
     job, found = await bids.bids_on_job(context.svc, me(update), job_id)
     rows = cards.sort_bids([cards.BidRow(*item) for item in found], sort)
-    html, keyboard = cards.bids_list(context, job, page_of(rows, number), sort)
-    await context.say(update, html, keyboard, edit=edit)
+    page = page_of(rows, number)
+    html, keyboard = cards.bids_list(context, job, page, sort, context.svc.clock.now())
+    # Each bid's buttons follow the bid (declined, shortlisted, hired...): bot.views.keyboards.
+    follow = Follow(
+        "card.bids",
+        f"bids:{job.id}",
+        {
+            "job": job.id,
+            "bids": [row.bid.id for row in page.items],
+            "sort": sort,
+            "page": page.number,
+            "prev": page.has_prev,
+            "next": page.has_next,
+        },
+    )
+    await context.say(update, html, keyboard, edit=edit, follow=follow)
 
 
 @handler
@@ -66,7 +81,8 @@ async def _shortlist(update: Update, context: MarketContext, bid_id: int) -> Non
 
 async def _accept(update: Update, context: MarketContext, bid_id: int) -> None:
     deal = await deals.hire(context.svc, me(update), bid_id)
-    await context.say(update, cards.tr(context, "deal-created", deal=deal.id, bid=bid_id))
+    due = Markup(context.when(deal.funding_ends_at or context.svc.clock.now()))
+    await context.say(update, cards.tr(context, "deal-created", deal=deal.id, bid=bid_id, due=due))
 
 
 async def _decline(update: Update, context: MarketContext, bid_id: int, reason: str) -> None:
@@ -97,6 +113,11 @@ async def trial(update: Update, context: MarketContext) -> None:
     task = " ".join(args[1:]).strip()
     if not task:
         raise InvalidInput("args.trial")
+    await request_trial(update, context, bid_id, task)
+
+
+async def request_trial(update: Update, context: MarketContext, bid_id: int, task: str) -> None:
+    """/trial, or the answer to the Trial button's question."""
     trial_id = await bids.request_trial(context.svc, me(update), bid_id, task)
     await context.say(update, cards.tr(context, "trial-requested", trial=trial_id, bid=bid_id))
 
@@ -114,18 +135,6 @@ async def accept_button(update: Update, context: MarketContext, args: list[str])
 @button("decline")
 async def decline_button(update: Update, context: MarketContext, args: list[str]) -> None:
     await _decline(update, context, _first_id(args, "args.decline"), "")
-
-
-@button("msg_help")
-async def msg_help_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    bid_id = _first_id(args, "args.msg")
-    await context.refuse(update, cards.tr(context, "msg-how", bid=bid_id))
-
-
-@button("trial_help")
-async def trial_help_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    bid_id = _first_id(args, "args.trial")
-    await context.refuse(update, cards.tr(context, "trial-how", bid=bid_id))
 
 
 # --- the freelancer's side ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from telegram import Message, Update
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.states import DealAction, DealState, next_deal_state
-from bot.handlers.base import MarketContext, _answer_query, handler, int_arg
+from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
 from bot.i18n import Markup, id_params
 from bot.services import deals, disputes, feedback
@@ -143,7 +143,8 @@ async def _show_card(update: Update, context: MarketContext, deal_id: int, edit:
             return
     data = await load_deal(svc, deal_id, me)
     text, rows = deal_card(data, me, context, _now(context))
-    await context.say(update, text, rows, edit=edit)
+    follow = Follow("card.deal", f"deal:{deal_id}", {"deal": deal_id})
+    await context.say(update, text, rows, edit=edit, follow=follow)
 
 
 @button("deal_card")
@@ -165,10 +166,10 @@ async def deliver(update: Update, context: MarketContext) -> None:
     reply = message.reply_to_message if message is not None else None
     if reply is not None and reply.from_user is not None and reply.from_user.id == _me(update):
         files = files_of(reply)
-    await _deliver(update, context, deal_id, note, files)
+    await send_delivery(update, context, deal_id, note, files)
 
 
-async def _deliver(
+async def send_delivery(
     update: Update, context: MarketContext, deal_id: int, note: str, files: list[dict[str, Any]]
 ) -> None:
     deal = await deals.deliver(context.svc, _me(update), deal_id, note, files)
@@ -198,7 +199,8 @@ async def files_received(update: Update, context: MarketContext) -> None:
     if command == "/deliver":
         args, note = split_args(message, 1)
         _need(args, 1, "dealcmd.usage_deliver")
-        await _deliver(update, context, int_arg(args[0], "dealcmd.usage_deliver"), note, files)
+        deal_id = int_arg(args[0], "dealcmd.usage_deliver")
+        await send_delivery(update, context, deal_id, note, files)
         return
     user_data = context.user_data if context.user_data is not None else {}
     pending = user_data.get(PENDING_KEY)
@@ -226,7 +228,11 @@ async def files_received(update: Update, context: MarketContext) -> None:
 async def revise(update: Update, context: MarketContext) -> None:
     args, what = split_args(update.effective_message, 1)
     _need(args, 1, "dealcmd.usage_revise")
-    deal_id = int_arg(args[0], "dealcmd.usage_revise")
+    await request_changes(update, context, int_arg(args[0], "dealcmd.usage_revise"), what)
+
+
+async def request_changes(update: Update, context: MarketContext, deal_id: int, what: str) -> None:
+    """/revise, or the answer to the Request changes button's question."""
     deal = await deals.revise(context.svc, _me(update), deal_id, what)
     await context.say(
         update,
@@ -308,6 +314,7 @@ async def _release(update: Update, context: MarketContext, deal_id: int, edit: b
         ),
         [stars_row(deal.id)],
         edit=edit,
+        follow=Follow("card.rate", f"deal:{deal.id}", {"deal": deal.id}),
     )
 
 
@@ -327,7 +334,11 @@ async def _cancel(update: Update, context: MarketContext, deal_id: int, edit: bo
 async def dispute(update: Update, context: MarketContext) -> None:
     args, reason = split_args(update.effective_message, 1)
     _need(args, 1, "dealcmd.usage_dispute")
-    deal_id = int_arg(args[0], "dealcmd.usage_dispute")
+    await open_dispute(update, context, int_arg(args[0], "dealcmd.usage_dispute"), reason)
+
+
+async def open_dispute(update: Update, context: MarketContext, deal_id: int, reason: str) -> None:
+    """/dispute, or the answer to the Dispute button's question."""
     opened = await disputes.open_dispute(context.svc, _me(update), deal_id, reason)
     await context.say(update, _t(context, "deal-dispute-opened", deal=opened.deal_id))
 
@@ -459,25 +470,3 @@ async def rate_button(update: Update, context: MarketContext, args: list[str]) -
     if len(args) < 2:
         raise InvalidInput("rating.invalid")
     await _rate(update, context, _deal_arg(args), args[1], "", edit=True)
-
-
-async def _hint(update: Update, context: MarketContext, key: str, args: list[str]) -> None:
-    query = update.callback_query
-    if query is not None:
-        text = html.unescape(_t(context, key, deal=_deal_arg(args)))
-        await _answer_query(query, text, alert=True)
-
-
-@button("revise_hint")
-async def revise_hint_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _hint(update, context, "deal-hint-revise", args)
-
-
-@button("dispute_hint")
-async def dispute_hint_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _hint(update, context, "deal-hint-dispute", args)
-
-
-@button("deliver_hint")
-async def deliver_hint_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    await _hint(update, context, "deal-hint-deliver", args)

@@ -32,7 +32,10 @@ async def send_job_card(
     update: Update, context: MarketContext, job_id: int, *, edit: bool = False
 ) -> None:
     view = await jobs.view_job(context.svc, job_id)
-    html, rows = cards.job_card(context, view, me(update))
+    # Its buttons are drawn for the job as it is now, and not followed afterwards: a job card
+    # is seen by many, and redrawing each at every change of the job would take the send
+    # budget from everyone; an old Bid or Ask answers with one sentence.
+    html, rows = cards.job_card(context, view, me(update), context.svc.clock.now())
     await context.say(update, html, rows, edit=edit)
 
 
@@ -45,12 +48,6 @@ async def show_job(update: Update, context: MarketContext) -> None:
 @button("job")
 async def job_button(update: Update, context: MarketContext, args: list[str]) -> None:
     await send_job_card(update, context, int_arg(args[0] if args else None, "args.job"))
-
-
-@button("ask_help")
-async def ask_help_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    job_id = int_arg(args[0] if args else None, "args.job")
-    await context.refuse(update, cards.tr(context, "ask-how", job=job_id))
 
 
 # --- /jobs ----------------------------------------------------------------------------------

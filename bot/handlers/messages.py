@@ -33,14 +33,24 @@ def _typed_text(update: Update, context: MarketContext) -> str:
 @handler
 async def ask(update: Update, context: MarketContext) -> None:
     job_id, _ = _id_and_text(context, "args.ask")
-    await messages.ask(context.svc, me(update), job_id, _typed_text(update, context))
+    await send_question(update, context, job_id, _typed_text(update, context))
+
+
+async def send_question(update: Update, context: MarketContext, job_id: int, text: str) -> None:
+    """/ask, or the answer to the Ask button's question."""
+    await messages.ask(context.svc, me(update), job_id, text)
     await context.say(update, cards.tr(context, "ask-sent", job=job_id))
 
 
 @handler
 async def msg(update: Update, context: MarketContext) -> None:
     bid_id, _ = _id_and_text(context, "args.msg")
-    await messages.message_bid(context.svc, me(update), bid_id, _typed_text(update, context))
+    await send_message(update, context, bid_id, _typed_text(update, context))
+
+
+async def send_message(update: Update, context: MarketContext, bid_id: int, text: str) -> None:
+    """/msg, or the answer to the Message button's question."""
+    await messages.message_bid(context.svc, me(update), bid_id, text)
     await context.say(update, cards.tr(context, "msg-sent", bid=bid_id))
 
 

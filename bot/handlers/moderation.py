@@ -252,7 +252,7 @@ def in_group(update: Update) -> bool:
 # --- evidence: the parties' side of a dispute ------------------------------------------------
 
 
-async def _add_evidence(
+async def add_evidence(
     update: Update, context: MarketContext, deal_id: int, text: str, files: list[dict[str, Any]]
 ) -> None:
     user = update.effective_user
@@ -282,14 +282,14 @@ async def evidence_cmd(update: Update, context: MarketContext) -> None:
         files = files_of(reply)
     if not text and not files:
         raise InvalidInput("mod.evidence_usage")
-    await _add_evidence(update, context, deal_id, text, files)
+    await add_evidence(update, context, deal_id, text, files)
 
 
 @handler
 async def _evidence_file(update: Update, context: MarketContext) -> None:
     message = update.effective_message
     deal_id, text = _evidence_args(message)
-    await _add_evidence(update, context, deal_id, text, files_of(message))
+    await add_evidence(update, context, deal_id, text, files_of(message))
 
 
 async def evidence_file(update: Update, context: MarketContext) -> None:
@@ -310,7 +310,7 @@ async def _evidence_reply(update: Update, context: MarketContext) -> bool:
     if deal_id is None:
         return False
     text = message.text or message.caption or ""
-    await _add_evidence(update, context, deal_id, text, files_of(message))
+    await add_evidence(update, context, deal_id, text, files_of(message))
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain.errors import InvalidInput
+from bot.domain.models import Payout
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
 from bot.handlers.common import me
@@ -34,11 +35,43 @@ async def payout(update: Update, context: MarketContext) -> None:
     """`/payout`: everything, one request per currency held; `/payout 50`: part of the only
     currency held; `/payout 50 USD`: part of one currency when there are several."""
     args = args_of(context)
-    if args:
-        currency = args[1] if len(args) > 1 else None
-        done = [await payouts.request_payout(context.svc, me(update), args[0], currency)]
-    else:
-        done = await payouts.request_all_payouts(context.svc, me(update))
+    if not args:
+        await _confirm_all(update, context)
+        return
+    currency = args[1] if len(args) > 1 else None
+    done = [await payouts.request_payout(context.svc, me(update), args[0], currency)]
+    await _requested(update, context, done, edit=False)
+
+
+async def _confirm_all(update: Update, context: MarketContext) -> None:
+    """`/payout` alone asks first: the whole balance (every currency) goes."""
+    held = await payouts.withdrawable(context.svc, me(update))
+    amounts = Markup(" · ".join(context.money(amount, cur) for cur, amount in held))
+    stamp = payouts.balance_stamp(dict(held))
+    rows = [
+        [
+            (context.t("payout-btn-all"), ("cb", "payout_all", stamp)),
+            (context.t("payout-btn-keep"), ("cb", "payout_keep")),
+        ]
+    ]
+    await context.say(update, context.t("payout-confirm-all", amounts=amounts), rows)
+
+
+@button("payout_all")
+async def payout_all_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    stamp = args[0] if args else ""
+    done = await payouts.request_all_payouts(context.svc, me(update), stamp)
+    await _requested(update, context, done, edit=True)
+
+
+@button("payout_keep")
+async def payout_keep_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    await context.say(update, context.t("payout-kept"), edit=True)
+
+
+async def _requested(
+    update: Update, context: MarketContext, done: list[Payout], *, edit: bool
+) -> None:
     lines = [
         cards.tr(
             context,
@@ -48,7 +81,7 @@ async def payout(update: Update, context: MarketContext) -> None:
         )
         for p in done
     ]
-    await context.say(update, "\n".join(lines))
+    await context.say(update, "\n".join(lines), edit=edit)
 
 
 async def _fav(update: Update, context: MarketContext, ref: str) -> None:

@@ -114,7 +114,7 @@ async def submit_button(update: Update, context: MarketContext) -> object:
     # Refused (not yours, declined, already submitted, the bid ended): one sentence, no flow.
     trial, _bid, _job = await bids.trial_to_submit(context.svc, me(update), trial_id)
     await answer(update)
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     origin = query.message.message_id if query is not None and query.message else None
     d: dict[str, Any] = {
         "step": STEP,

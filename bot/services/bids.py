@@ -15,6 +15,12 @@ from bot.storage.db import Tx
 TRIAL_FILES_MAX = 10
 
 
+def _refs(bid: Bid) -> tuple[str, str]:
+    """What a bid's change redraws: messages about the bid, and its client's lists of the
+    job's bids (`bids:<job>`; the job's cards, `job:<job>`, follow the job's state only)."""
+    return f"bid:{bid.id}", f"bids:{bid.job_id}"
+
+
 @dataclass(frozen=True)
 class BidResult:
     bid: Bid
@@ -76,6 +82,7 @@ async def withdraw_bid(svc: Services, actor: int, bid_id: int) -> Bid:
             raise Conflict("bid.not_withdrawable", bid=bid_id)
         if not await tx.bids.set_state(bid.id, BidState.WITHDRAWN, [BidState.ACTIVE]):
             raise Conflict("bid.not_withdrawable", bid=bid_id)
+        await tx.keyboards.refresh(*_refs(bid))
         job = await job_or_404(tx, bid.job_id)
         await tx.outbox.add(
             job.client_id,
@@ -115,6 +122,7 @@ async def decline_bid(svc: Services, actor: int, bid_id: int, reason: str = "") 
             raise Conflict("bid.not_active", bid=bid_id)
         if not await tx.bids.set_state(bid.id, BidState.DECLINED, [BidState.ACTIVE], reason):
             raise Conflict("bid.not_active", bid=bid_id)
+        await tx.keyboards.refresh(*_refs(bid))
         await tx.outbox.add(
             bid.freelancer_id,
             "notify.bid_declined",
@@ -132,9 +140,12 @@ async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> Bid:
             raise Conflict("bid.not_active", bid=bid_id)
         if not await tx.bids.set_shortlisted(bid.id):
             raise Conflict("bid.already_shortlisted", bid=bid_id)
+        await tx.keyboards.refresh(*_refs(bid))
         params = {"job": job.id, "title": job.title, "bid": bid.id}
         if job.nda_required:
-            await tx.outbox.add(bid.freelancer_id, "notify.shortlisted_nda", params)
+            await tx.outbox.add(
+                bid.freelancer_id, "notify.shortlisted_nda", params, ref=f"bid:{bid.id}"
+            )
         else:
             await tx.outbox.add(bid.freelancer_id, "notify.shortlisted", params)
             if job.brief:
@@ -156,6 +167,7 @@ async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> Bi
             raise Conflict("nda.already_accepted", bid=bid_id)
         if bid.nda_declined_at is not None or not await tx.bids.answer_nda(bid.id, accept):
             raise Conflict("nda.already_declined", bid=bid_id)
+        await tx.keyboards.refresh(*_refs(bid))
         params = {"job": job.id, "title": job.title, "bid": bid.id}
         if accept:
             await tx.outbox.add(actor, "notify.brief", params)
@@ -183,21 +195,29 @@ async def brief_for(svc: Services, actor: int, bid_id: int) -> tuple[Job, str | 
         return job, job.brief
 
 
+async def may_request_trial(tx: Tx, svc: Services, actor: int, bid_id: int) -> tuple[Bid, Job]:
+    """A trial is asked of a shortlisted, active bid with no trial open."""
+    bid, job = await _client_bid(tx, actor, bid_id)
+    if bid.state != BidState.ACTIVE:
+        raise Conflict("bid.not_active", bid=bid_id)
+    if bid.shortlisted_at is None:
+        raise Conflict("trial.not_shortlisted", bid=bid_id)
+    if await tx.trials.open_for(bid.id) is not None:
+        raise Conflict("trial.already_open", bid=bid_id)
+    return bid, job
+
+
 async def request_trial(svc: Services, actor: int, bid_id: int, task: str) -> int:
     task = rules.text_in_range(task, 5, rules.BRIEF_MAX, "trial.task_length")
     async with svc.tx() as tx:
-        bid, job = await _client_bid(tx, actor, bid_id)
-        if bid.state != BidState.ACTIVE:
-            raise Conflict("bid.not_active", bid=bid_id)
-        if bid.shortlisted_at is None:
-            raise Conflict("trial.not_shortlisted", bid=bid_id)
-        if await tx.trials.open_for(bid.id) is not None:
-            raise Conflict("trial.already_open", bid=bid_id)
+        bid, job = await may_request_trial(tx, svc, actor, bid_id)
         trial_id = await tx.trials.create(bid.id, task)
+        await tx.keyboards.refresh(*_refs(bid))
         await tx.outbox.add(
             bid.freelancer_id,
             "notify.trial_requested",
             {"job": job.id, "title": job.title, "bid": bid.id, "trial": trial_id, "task": task},
+            ref=f"bid:{bid.id}",
         )
         return trial_id
 
@@ -208,6 +228,7 @@ async def answer_trial(svc: Services, actor: int, trial_id: int, accept: bool) -
         new = "accepted" if accept else "declined"
         if not await tx.trials.set_state(trial_id, new, "requested"):
             raise Conflict("trial.not_open", trial=trial_id)
+        await tx.keyboards.refresh(*_refs(bid))
         await tx.outbox.add(
             job.client_id,
             f"notify.trial_{new}",
@@ -229,6 +250,7 @@ async def submit_trial(
         _trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
         if not await tx.trials.set_state(trial_id, "submitted", "accepted", result, files or []):
             raise Conflict("trial.not_accepted", trial=trial_id)
+        await tx.keyboards.refresh(*_refs(bid))
         await tx.outbox.add(
             job.client_id,
             "notify.trial_submitted",

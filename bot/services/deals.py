@@ -59,6 +59,8 @@ async def _move(tx: Tx, deal: Deal, action: DealAction, **fields: Any) -> DealSt
     if not await tx.deals.transition(deal.id, deal.state, new, **fields):
         raise lost_race(deal)
     await tx.deals.add_event(deal.id, None, action.value)
+    # The buttons earlier messages offered for the old state are drawn again.
+    await tx.keyboards.refresh(f"deal:{deal.id}")
     return new
 
 
@@ -115,6 +117,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
             raise Conflict("bid.not_active", bid=bid_id)
         deal = await tx.deals.create(job, bid, tx.now + svc.settings.funding_window)
         await tx.deals.add_event(deal.id, actor, "hired")
+        await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}", f"bid:{bid.id}")
         await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
         params = _notify_params(deal, title=job.title, bid=bid.id)
         await tx.outbox.add(actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}")
@@ -214,8 +217,10 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str) -> None:
     await tx.jobs.set_state(deal.job_id, JobState.IN_PROGRESS, [JobState.HIRING])
     job = await job_or_404(tx, deal.job_id)
     await tx.deadlines.cancel(job.id, *JOB_DEADLINES)
+    await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}")
     for other in await tx.bids.for_job(job.id, [BidState.ACTIVE]):
         await tx.bids.set_state(other.id, BidState.DECLINED, [BidState.ACTIVE], "filled")
+        await tx.keyboards.refresh(f"bid:{other.id}")
         await tx.outbox.add(
             other.freelancer_id,
             "notify.job_filled",
@@ -253,6 +258,7 @@ async def _unfunded_cancel(
     await _move(tx, deal, action, ended_at=tx.now)
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
     await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
+    await tx.keyboards.refresh(f"job:{deal.job_id}", f"bids:{deal.job_id}", f"bid:{deal.bid_id}")
     if await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING]):
         job = await job_or_404(tx, deal.job_id)
         # Bidding goes on: at least one more nudge period if the window ran out meanwhile.
@@ -271,10 +277,31 @@ async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> Non
             await _move(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
             await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
             await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
+            await tx.keyboards.refresh(f"bid:{deal.bid_id}")
             await _tell_both(tx, deal, "notify.deal_cancelled")
 
 
 # --- work ------------------------------------------------------------------------------------
+
+
+async def may_deliver(tx: Tx, svc: Services, actor: int, deal_id: int) -> Deal:
+    """The freelancer delivers a funded deal."""
+    deal = await party_deal(tx, deal_id, actor)
+    if actor != deal.freelancer_id:
+        raise Forbidden("deal.only_freelancer", deal=deal_id)
+    next_deal_state(deal.state, DealAction.DELIVER, deal.id)
+    return deal
+
+
+async def may_revise(tx: Tx, svc: Services, actor: int, deal_id: int) -> Deal:
+    """The client asks for changes to a delivery, at most MAX_REVISIONS times."""
+    deal = await party_deal(tx, deal_id, actor)
+    if actor != deal.client_id:
+        raise Forbidden("deal.only_client", deal=deal_id)
+    next_deal_state(deal.state, DealAction.REVISE, deal.id)
+    if deal.revisions >= svc.settings.max_revisions:
+        raise Conflict("revise.limit", deal=deal_id, max=svc.settings.max_revisions)
+    return deal
 
 
 async def deliver(
@@ -285,9 +312,7 @@ async def deliver(
         raise InvalidInput("deliver.note_too_long", max=rules.NOTE_MAX)
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
-        if actor != deal.freelancer_id:
-            raise Forbidden("deal.only_freelancer", deal=deal_id)
+        deal = await may_deliver(tx, svc, actor, deal_id)
         ends = tx.now + s.review_window
         # A delivery answers a pending client cancel request: it cannot be confirmed later.
         await _move(
@@ -333,12 +358,7 @@ async def revise(svc: Services, actor: int, deal_id: int, what: str) -> Deal:
     what = rules.text_in_range(what, 1, rules.NOTE_MAX, "revise.text_required")
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
-        if actor != deal.client_id:
-            raise Forbidden("deal.only_client", deal=deal_id)
-        next_deal_state(deal.state, DealAction.REVISE, deal.id)
-        if deal.revisions >= s.max_revisions:
-            raise Conflict("revise.limit", deal=deal_id, max=s.max_revisions)
+        deal = await may_revise(tx, svc, actor, deal_id)
         due = max(deal.due_at or tx.now, tx.now + REVISION_MIN_SECONDS)
         await _move(
             tx,
@@ -372,6 +392,7 @@ async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal
         if not await tx.deals.set_fields(deal.id, DealState.FUNDED, due_at=due):
             raise lost_race(deal)
         await tx.deals.add_event(deal.id, actor, "extend", str(seconds))
+        await tx.keyboards.refresh(f"deal:{deal.id}")  # "Refund now" once overdue, no more
         s = svc.settings
         await _schedule_delivery(tx, deal.id, due, s.nudge_lead, s.delivery_grace)
         await tx.outbox.add(
@@ -455,6 +476,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
         if not await tx.deals.set_fields(deal.id, DealState.FUNDED, cancel_requested_at=tx.now):
             raise lost_race(deal)
         await tx.deals.add_event(deal.id, actor, "cancel_requested")
+        await tx.keyboards.refresh(f"deal:{deal.id}")
         await tx.outbox.add(
             deal.freelancer_id,
             "notify.cancel_requested",
@@ -478,6 +500,7 @@ async def answer_cancel(svc: Services, actor: int, deal_id: int, agree: bool) ->
         if not await tx.deals.set_fields(deal.id, DealState.FUNDED, cancel_requested_at=None):
             raise lost_race(deal)
         await tx.deals.add_event(deal.id, actor, "cancel_refused")
+        await tx.keyboards.refresh(f"deal:{deal.id}")
         await _tell_both(tx, deal, "notify.cancel_refused")
         return "refused"
 

@@ -25,11 +25,27 @@ OUTCOMES = {
 }
 
 
+async def may_dispute(tx: Tx, svc: Services, actor: int, deal_id: int) -> Deal:
+    """Either party disputes a funded or delivered deal."""
+    deal = await party_deal(tx, deal_id, actor)
+    next_deal_state(deal.state, DealAction.DISPUTE, deal.id)
+    return deal
+
+
+async def may_add_evidence(tx: Tx, svc: Services, actor: int, deal_id: int) -> tuple[Deal, Dispute]:
+    """Either party adds to a dispute while it is open."""
+    deal = await party_deal(tx, deal_id, actor)
+    dispute = await tx.disputes.open_for(deal.id)
+    if dispute is None:
+        raise Conflict("dispute.none_open", deal=deal_id)
+    return deal, dispute
+
+
 async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> Dispute:
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "dispute.reason_required")
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await may_dispute(tx, svc, actor, deal_id)
         from_state = deal.state
         await _move(tx, deal, DealAction.DISPUTE, cancel_requested_at=None)
         dispute = await tx.disputes.open(
@@ -70,10 +86,7 @@ async def add_evidence(
         raise InvalidInput("dispute.evidence_too_long", max=rules.NOTE_MAX)
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
-        dispute = await tx.disputes.open_for(deal.id)
-        if dispute is None:
-            raise Conflict("dispute.none_open", deal=deal_id)
+        deal, dispute = await may_add_evidence(tx, svc, actor, deal_id)
         await tx.deals.add_event(deal.id, actor, "evidence", text, files or [])
         if s.moderator_chat_id:
             await tx.outbox.add(

@@ -23,6 +23,7 @@ async def rate(svc: Services, actor: int, deal_id: int, stars: int, comment: str
         other = deal.other(actor)
         if not await tx.feedback.add(deal.id, actor, other, stars, comment):
             raise Conflict("rate.already", deal=deal_id)
+        await tx.keyboards.refresh(f"deal:{deal.id}")  # the rater's 1⭐-5⭐ rows go
         both = len(await tx.feedback.for_deal(deal.id)) == 2
         key = "notify.feedback_revealed" if both else "notify.feedback_received"
         await tx.outbox.add(other, key, {"deal": deal.id}, ref=f"deal:{deal.id}")

@@ -99,8 +99,10 @@ async def _end_bidding(
     tx: Tx, svc: Services, job: Job, new: JobState, notify_key: str, reason: str = ""
 ) -> None:
     """Close a job to bids: decline every live bid and tell each bidder."""
+    await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}")
     for bid in await tx.bids.for_job(job.id, [BidState.ACTIVE]):
         await tx.bids.set_state(bid.id, BidState.DECLINED, [BidState.ACTIVE], reason or None)
+        await tx.keyboards.refresh(f"bid:{bid.id}")
         await tx.outbox.add(
             bid.freelancer_id,
             notify_key,
@@ -123,6 +125,22 @@ async def close_job(svc: Services, actor: int, job_id: int) -> Job:
             raise Conflict("job.not_open", job=job_id)
         await _end_bidding(tx, svc, job, JobState.CLOSED, "notify.job_closed_bidder")
         return await job_or_404(tx, job_id)
+
+
+REPOSTABLE = (JobState.CLOSED, JobState.EXPIRED)
+
+
+async def job_to_repost(svc: Services, actor: int, job_id: int) -> Job:
+    """/repost: a closed or expired job of the actor's, to post again as a new job (its
+    answers kept; nothing is written until Publish, which is post_job)."""
+    async with svc.read() as tx:
+        await active_user(tx, actor)
+        job = await job_or_404(tx, job_id)
+        if job.client_id != actor:
+            raise Forbidden("job.not_client", job=job_id)
+        if job.state not in REPOSTABLE:
+            raise Conflict("repost.not_ended", job=job_id)
+        return job
 
 
 async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) -> Job:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, NotFound
+from bot.domain.models import Bid, Job
 from bot.domain.states import BID_LIVE, JobState
 from bot.services.base import Services, active_user, bid_or_404, job_or_404, replied_notice
 from bot.storage.db import Tx
@@ -22,16 +23,34 @@ async def _relay(
     return message_id
 
 
+async def may_ask(tx: Tx, svc: Services, actor: int, job_id: int) -> Job:
+    """Who may ask about a job, and when (checked again with the question)."""
+    await active_user(tx, actor)
+    job = await job_or_404(tx, job_id)
+    if job.client_id == actor:
+        raise Forbidden("ask.own_job", job=job_id)
+    if job.state not in (JobState.OPEN, JobState.HIRING):
+        raise Conflict("job.not_open", job=job_id)
+    return job
+
+
+async def may_message(tx: Tx, svc: Services, actor: int, bid_id: int) -> tuple[Bid, Job]:
+    """The two sides of a live bid may write to each other."""
+    await active_user(tx, actor)
+    bid = await bid_or_404(tx, bid_id)
+    job = await job_or_404(tx, bid.job_id)
+    if actor not in (job.client_id, bid.freelancer_id):
+        raise Forbidden("msg.not_party", bid=bid_id)
+    if bid.state not in BID_LIVE:
+        raise Conflict("bid.not_active", bid=bid_id)
+    return bid, job
+
+
 async def ask(svc: Services, actor: int, job_id: int, question: str) -> int:
     """A would-be bidder asks the client about a job."""
     question = rules.text_in_range(question, 1, rules.MESSAGE_MAX, "message.length")
     async with svc.tx() as tx:
-        await active_user(tx, actor)
-        job = await job_or_404(tx, job_id)
-        if job.client_id == actor:
-            raise Forbidden("ask.own_job", job=job_id)
-        if job.state not in (JobState.OPEN, JobState.HIRING):
-            raise Conflict("job.not_open", job=job_id)
+        job = await may_ask(tx, svc, actor, job_id)
         bid = await tx.bids.live_for(job_id, actor)
         return await _relay(
             tx, job.id, bid.id if bid else None, actor, job.client_id, question, "notify.question"
@@ -42,13 +61,7 @@ async def message_bid(svc: Services, actor: int, bid_id: int, text: str) -> int:
     """/msg: a private thread between the client and one bidder."""
     text = rules.text_in_range(text, 1, rules.MESSAGE_MAX, "message.length")
     async with svc.tx() as tx:
-        await active_user(tx, actor)
-        bid = await bid_or_404(tx, bid_id)
-        job = await job_or_404(tx, bid.job_id)
-        if actor not in (job.client_id, bid.freelancer_id):
-            raise Forbidden("msg.not_party", bid=bid_id)
-        if bid.state not in BID_LIVE:
-            raise Conflict("bid.not_active", bid=bid_id)
+        bid, job = await may_message(tx, svc, actor, bid_id)
         recipient = bid.freelancer_id if actor == job.client_id else job.client_id
         return await _relay(tx, job.id, bid.id, actor, recipient, text, "notify.message")
 

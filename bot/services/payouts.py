@@ -7,6 +7,7 @@ and payment is in one currency; nothing is ever converted or added across curren
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
@@ -101,13 +102,34 @@ async def request_payout(
         return await _queue(svc, tx, actor, amount, cur)
 
 
-async def request_all_payouts(svc: Services, actor: int) -> list[Payout]:
-    """`/payout` alone: everything available, one payout request per currency."""
+def balance_stamp(held: dict[str, int]) -> str:
+    """A few characters that change whenever the withdrawable amounts do (a confirmation
+    button carries it: what was confirmed is what is paid out)."""
+    text = ",".join(f"{c}={held[c]}" for c in sorted(held))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+async def withdrawable(svc: Services, actor: int) -> list[tuple[str, int]]:
+    """(currency, amount) the person can withdraw now, the current currency first; refused
+    when there is nothing."""
+    async with svc.read() as tx:
+        await user_or_404(tx, actor)
+        held = await _held(tx, actor)
+    if not held:
+        raise Conflict("payout.nothing")
+    return [(c, held[c]) for c in _order(svc, set(held))]
+
+
+async def request_all_payouts(svc: Services, actor: int, stamp: str | None = None) -> list[Payout]:
+    """`/payout` alone: everything available, one payout request per currency. With
+    `stamp` (the confirmed balance's, `balance_stamp`), refused if the balance changed since."""
     async with svc.tx() as tx:
         await user_or_404(tx, actor)
         held = await _held(tx, actor)
         if not held:
             raise Conflict("payout.nothing")
+        if stamp is not None and stamp != balance_stamp(held):
+            raise Conflict("payout.balance_changed")
         return [await _queue(svc, tx, actor, held[c], c) for c in _order(svc, set(held))]
 
 

@@ -51,6 +51,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.buttons import Keyboards, PendingInputs
 from bot.storage.deadlines import Deadlines
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
@@ -551,6 +552,14 @@ class Tx:
     @cached_property
     def people(self) -> PeopleRepo:
         return PeopleRepo(self)
+
+    @cached_property
+    def inputs(self) -> PendingInputs:
+        return PendingInputs(self)
+
+    @cached_property
+    def keyboards(self) -> Keyboards:
+        return Keyboards(self)
 
 
 class ThreadTx(Tx):

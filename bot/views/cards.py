@@ -106,7 +106,7 @@ def summary(fmt: Fmt, stats: ProfileStats) -> Markup:
 # --- jobs -----------------------------------------------------------------------------------
 
 
-def job_card(fmt: Fmt, view: JobView, viewer: int | None = None) -> Card:
+def job_card(fmt: Fmt, view: JobView, viewer: int | None = None, now: int | None = None) -> Card:
     """The card of `/job` and `/start job_<id>`: buttons Bid and Ask (the client gets Bids)."""
     job = view.job
     parts = [
@@ -127,17 +127,22 @@ def job_card(fmt: Fmt, view: JobView, viewer: int | None = None) -> Card:
     elif job.nda_required:
         parts.append(tr(fmt, "job-card-nda"))
     html = "\n".join(parts) + "\n\n" + tr(fmt, "job-card-description", text=job.description)
-    rows: Rows = []
+    return html, job_card_rows(fmt, job, view.bid_count, viewer, now)
+
+
+def job_card_rows(
+    fmt: Fmt, job: Job, bid_count: int, viewer: int | None, now: int | None = None
+) -> Rows:
+    """The client: Bids. Anyone else: Bid while the job takes bids, Ask while it is open or
+    hiring (what the services allow)."""
     if viewer == job.client_id:
-        rows.append([(tr(fmt, "job-btn-bids", count=view.bid_count), ("cb", "bids", job.id))])
-    elif job.state == JobState.OPEN:
-        rows.append(
-            [
-                (tr(fmt, "job-btn-bid"), ("cb", "bid", job.id)),
-                (tr(fmt, "job-btn-ask"), ("cb", "ask_help", job.id)),
-            ]
-        )
-    return html, rows
+        return [[(tr(fmt, "job-btn-bids", count=bid_count), ("cb", "bids", job.id))]]
+    row: list[Button] = []
+    if job.state == JobState.OPEN and (now is None or job.bidding_ends_at > now):
+        row.append((tr(fmt, "job-btn-bid"), ("cb", "bid", job.id)))
+    if job.state in (JobState.OPEN, JobState.HIRING):
+        row.append((tr(fmt, "job-btn-ask"), ("cb", "ask_help", job.id)))
+    return [row] if row else []
 
 
 def jobs_list(fmt: Fmt, page: Page[Job], query: str, query_token: str) -> Card:
@@ -273,7 +278,7 @@ def trial_lines(fmt: Fmt, trial: dict[str, Any]) -> list[str]:
     return lines
 
 
-def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
+def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str, now: int | None = None) -> Card:
     """`/bids <job>`: buttons per bid (Shortlist, Message, Trial, Accept, Decline), the sort
     buttons, and ◀ ▶."""
     if not page.items:
@@ -282,27 +287,50 @@ def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
     if sort in BID_SORTS:
         head += "\n" + tr(fmt, "bids-sorted", sort=Markup(fmt.t(f"bids-sort-{sort}")))
     lines = [bid_line(fmt, row, job.currency) for row in page.items]
-    rows: Rows = []
-    for row in page.items:
-        bid = row.bid
-        if bid.state != BidState.ACTIVE:
-            continue
-        first: list[Button] = []
-        if bid.shortlisted_at is None:
-            first.append((tr(fmt, "btn-shortlist", bid=bid.id), ("cb", "shortlist", bid.id)))
-        first.append((tr(fmt, "btn-message", bid=bid.id), ("cb", "msg_help", bid.id)))
+    items = [(row.bid, row.trial) for row in page.items]
+    return _with_page(fmt, head, lines, page, sep="\n\n"), bids_keyboard(
+        fmt, job, items, sort, page, now
+    )
+
+
+def bid_buttons(
+    fmt: Fmt, job: Job, bid: Bid, trial: dict[str, Any] | None, now: int | None = None
+) -> Rows:
+    """One bid's buttons in its client's list, each only where the services allow it:
+    Shortlist before a shortlist, Trial after it (none open yet), Accept while the job can
+    hire, Message and Decline while the bid is active."""
+    if bid.state != BidState.ACTIVE:
+        return []
+    first: list[Button] = []
+    if bid.shortlisted_at is None:
+        first.append((tr(fmt, "btn-shortlist", bid=bid.id), ("cb", "shortlist", bid.id)))
+    first.append((tr(fmt, "btn-message", bid=bid.id), ("cb", "msg_help", bid.id)))
+    trial_open = trial is not None and trial["state"] in ("requested", "accepted")
+    if bid.shortlisted_at is not None and not trial_open:
         first.append((tr(fmt, "btn-trial", bid=bid.id), ("cb", "trial_help", bid.id)))
-        rows.append(first)
-        second: list[Button] = [
-            (tr(fmt, "btn-accept", bid=bid.id), ("cb", "accept", bid.id)),
-            (tr(fmt, "btn-decline", bid=bid.id), ("cb", "decline", bid.id)),
-        ]
-        trial = row.trial
-        if trial is not None and trial["state"] == "submitted":
-            second.append(
-                (tr(fmt, "btn-trial-result", trial=trial["id"]), ("cb", "trial_view", trial["id"]))
-            )
-        rows.append(second)
+    second: list[Button] = []
+    if job.state == JobState.OPEN and (now is None or job.bidding_ends_at > now):
+        second.append((tr(fmt, "btn-accept", bid=bid.id), ("cb", "accept", bid.id)))
+    second.append((tr(fmt, "btn-decline", bid=bid.id), ("cb", "decline", bid.id)))
+    if trial is not None and trial["state"] == "submitted":
+        second.append(
+            (tr(fmt, "btn-trial-result", trial=trial["id"]), ("cb", "trial_view", trial["id"]))
+        )
+    return [first, second]
+
+
+def bids_keyboard(
+    fmt: Fmt,
+    job: Job,
+    items: Sequence[tuple[Bid, dict[str, Any] | None]],
+    sort: str,
+    page: Page[Any],
+    now: int | None = None,
+) -> Rows:
+    """The buttons of a page of `/bids`: each bid's, then the sort buttons and ◀ ▶."""
+    rows: Rows = []
+    for bid, trial in items:
+        rows.extend(bid_buttons(fmt, job, bid, trial, now))
     sorts: list[Button] = []
     for how in BID_SORTS:
         label = fmt.t(f"bids-sort-{how}")
@@ -310,8 +338,7 @@ def bids_list(fmt: Fmt, job: Job, page: Page[BidRow], sort: str) -> Card:
             label = f"• {label}"
         sorts.append((label, ("cb", "bids", job.id, how, 0)))
     rows.append(sorts)
-    rows = with_nav(rows, page, "bids", job.id, sort)
-    return _with_page(fmt, head, lines, page, sep="\n\n"), rows
+    return with_nav(rows, page, "bids", job.id, sort)
 
 
 def my_bids_list(fmt: Fmt, page: Page[tuple[Bid, Job]]) -> Card:

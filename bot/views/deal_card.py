@@ -175,6 +175,18 @@ def stars_row(deal_id: int) -> list[Button]:
     return [(f"{n}⭐", ("cb", "rate", deal_id, n)) for n in range(1, 6)]
 
 
+def review_row(f: Formatter, deal: Deal, max_revisions: int) -> list[Button]:
+    """The client's answer to a delivery: Release, and Request changes while some are left."""
+    row = [(tr(f, "deal-btn-release"), ("cb", "release", deal.id))]
+    if deal.revisions < max_revisions:
+        row.append((tr(f, "deal-btn-revise"), ("cb", "revise_hint", deal.id)))
+    return row
+
+
+def evidence_button(f: Formatter, deal_id: int) -> Button:
+    return (tr(f, "deal-btn-evidence"), ("cb", "evidence_ask", deal_id))
+
+
 def buttons_for(data: DealData, viewer: int, f: Formatter, now: int) -> Rows:
     """The actions the deal's state allows this person; the services check again on press."""
     d = data.deal
@@ -206,13 +218,11 @@ def buttons_for(data: DealData, viewer: int, f: Formatter, now: int) -> Rows:
         rows.append([(tr(f, "deal-btn-dispute"), ("cb", "dispute_hint", d.id))])
     elif d.state == DealState.DELIVERED:
         if role == "client":
-            rows.append(
-                [
-                    (tr(f, "deal-btn-release"), ("cb", "release", d.id)),
-                    (tr(f, "deal-btn-revise"), ("cb", "revise_hint", d.id)),
-                ]
-            )
+            rows.append(review_row(f, d, data.max_revisions))
         rows.append([(tr(f, "deal-btn-dispute"), ("cb", "dispute_hint", d.id))])
+    elif d.state == DealState.DISPUTED:
+        if data.dispute is not None and data.dispute.resolved_at is None:
+            rows.append([evidence_button(f, d.id)])
     elif d.state in RATEABLE and viewer not in data.rated_by:
         rows.append(stars_row(d.id))
     rows.append([(tr(f, "deal-btn-refresh"), ("cb", "deal_card", d.id))])

@@ -29,8 +29,9 @@ from bot.services.deals import invoice_payload
 from bot.services.profiles import stats_of
 from bot.storage.db import Tx
 from bot.text import clip
-from bot.views.deal_card import DealData, person, stars_row, timeline
+from bot.views.deal_card import DealData, person, timeline
 from bot.views.format import display_params
+from bot.views.keyboards import KEYBOARDS, render_markup
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +162,23 @@ def _files(files: list[dict[str, Any]] | None) -> dict[str, list[str]]:
 
 
 async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
+    """A row's message; buttons that follow a state are drawn by bot.views.keyboards (and
+    the sent message is marked to be tracked: `extra["track"]`). A `markup` row is the
+    redraw of an earlier message's buttons."""
+    if row.get("method") == "markup":
+        return await render_markup(rt, row, locale)
     render = RENDERERS.get(row["key"])
     if render is None:
         log.error("no renderer for outbox key %s (row %s)", row["key"], row.get("id"))
         raise LookupError(f"no renderer for {row['key']}")
     async with rt.svc.read() as tx:
-        return await render(Note(rt, row, locale, tx))
+        note = Note(rt, row, locale, tx)
+        out = await render(note)
+        draw = KEYBOARDS.get(row["key"])
+        if draw is not None and not out.skip and note.method == "send":
+            out.rows = await draw(note) or None
+            out.extra["track"] = True
+        return out
 
 
 # --- plain notifications ----------------------------------------------------------------------
@@ -270,14 +282,7 @@ async def shortlisted_nda(n: Note) -> Outgoing:
     job = await n.job()
     if job is not None and job.nda_text:
         text += "\n\n" + n.t("notify-nda-text", nda=job.nda_text)
-    bid = int(n.params["bid"])
-    rows = [
-        [
-            (n.t("notify-btn-nda-accept"), ("cb", "nda_yes", bid)),
-            (n.t("notify-btn-nda-decline"), ("cb", "nda_no", bid)),
-        ]
-    ]
-    return Outgoing(text, rows)
+    return Outgoing(text)  # Accept / Decline: bot.views.keyboards
 
 
 @renders("notify.brief")
@@ -290,14 +295,7 @@ async def brief(n: Note) -> Outgoing:
 
 @renders("notify.trial_requested")
 async def trial_requested(n: Note) -> Outgoing:
-    trial = int(n.params["trial"])
-    rows = [
-        [
-            (n.t("notify-btn-trial-accept"), ("cb", "trial_yes", trial)),
-            (n.t("notify-btn-trial-decline"), ("cb", "trial_no", trial)),
-        ]
-    ]
-    return Outgoing(await n.text(), rows)
+    return Outgoing(await n.text())  # Accept / Decline: bot.views.keyboards
 
 
 @renders("notify.trial_submitted")
@@ -325,8 +323,7 @@ async def invited(n: Note) -> Outgoing:
         avg, count = await rating_of(n.tx, n.rt.svc, client.id)
         view = JobView(job, client, await n.tx.bids.count_live(job.id), avg, count)
         text += "\n\n" + job_card(n, view, n.chat_id)[0]
-    rows = [[(n.t("notify-btn-bid"), ("cb", "bid", int(n.params["job"])))]]
-    return Outgoing(text, rows)
+    return Outgoing(text)  # Bid, while the job takes bids: bot.views.keyboards
 
 
 @renders("notify.question", "notify.message")
@@ -410,6 +407,7 @@ async def invoice(n: Note) -> Outgoing:
         # Priced in a fiat currency and the provider is gone: a sentence, not an invoice.
         return Outgoing(n.t("invoice-unpayable", deal=deal.id, currency=deal.currency))
     p = await n.base()
+    p["due_at"] = deal.funding_ends_at or n.now  # until when it can be paid
 
     def plain(key: str, limit: int) -> str:
         return clip(html.unescape(n.t(key, **p)), limit)
@@ -429,17 +427,6 @@ async def invoice(n: Note) -> Outgoing:
 
 def _deal_id(n: Note) -> int:
     return int(n.params["deal"])
-
-
-def _review_rows(n: Note) -> list[list[tuple[str, tuple[Any, ...]]]]:
-    deal = _deal_id(n)
-    return [
-        [
-            (n.t("deal-btn-release"), ("cb", "release", deal)),
-            (n.t("deal-btn-revise"), ("cb", "revise_hint", deal)),
-        ],
-        [(n.t("deal-btn-dispute"), ("cb", "dispute_hint", deal))],
-    ]
 
 
 async def _delivery_event(n: Note, kind: str) -> dict[str, Any] | None:
@@ -465,7 +452,7 @@ async def delivered(n: Note) -> Outgoing:
     text += "\n\n" + n.t("notify-delivered-review", review_ends_at=n.params.get("review_ends_at"))
     event = await _delivery_event(n, "delivery") if files else None
     extra = _files(event["files"]) if event else {}
-    return Outgoing(text, _review_rows(n), extra=extra)
+    return Outgoing(text, extra=extra)  # Release / Request changes / Dispute: keyboards
 
 
 @renders("notify.delivery_files")
@@ -476,7 +463,7 @@ async def delivery_files(n: Note) -> Outgoing:
 
 @renders("notify.review_nudge")
 async def review_nudge(n: Note) -> Outgoing:
-    return Outgoing(await n.text(), _review_rows(n))
+    return Outgoing(await n.text())
 
 
 @renders("notify.revision")
@@ -491,31 +478,13 @@ async def revision(n: Note) -> Outgoing:
 
 @renders("notify.delivery_overdue")
 async def delivery_overdue(n: Note) -> Outgoing:
-    role = await n.role()
-    text = await n.text(f"{n.mid}-{role}")
-    rows = None
-    if role == "client":
-        deal = _deal_id(n)
-        rows = [
-            [
-                (n.t("deal-btn-extend-1d"), ("cb", "extend1d", deal)),
-                (n.t("deal-btn-refund-now"), ("cb", "refundnow", deal)),
-            ],
-            [(n.t("deal-btn-wait"), ("cb", "wait", deal))],
-        ]
-    return Outgoing(text, rows)
+    # The client's Extend / Refund now / Wait: bot.views.keyboards.
+    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
 
 
 @renders("notify.cancel_requested")
 async def cancel_requested(n: Note) -> Outgoing:
-    deal = _deal_id(n)
-    rows = [
-        [
-            (n.t("deal-btn-cancel-yes"), ("cb", "cancel_yes", deal)),
-            (n.t("deal-btn-cancel-no"), ("cb", "cancel_no", deal)),
-        ]
-    ]
-    return Outgoing(await n.text(), rows)
+    return Outgoing(await n.text())  # Yes / No: bot.views.keyboards
 
 
 @renders("notify.released_freelancer", "notify.released_client")
@@ -525,7 +494,7 @@ async def released(n: Note) -> Outgoing:
         mid += "-auto" if n.params.get("auto") else "-manual"
     text = await n.text(mid)
     text += "\n\n" + n.t("notify-rate-now", deal=_deal_id(n))
-    return Outgoing(text, [stars_row(_deal_id(n))])
+    return Outgoing(text)  # 1⭐-5⭐: bot.views.keyboards
 
 
 @renders("notify.refunded")
@@ -573,16 +542,10 @@ async def _other_name(n: Note) -> str:
     return await n.name(deal.other(n.chat_id))
 
 
-async def _has_rated(n: Note) -> bool:
-    rows = await n.tx.feedback.for_deal(_deal_id(n))
-    return any(f.rater_id == n.chat_id for f in rows)
-
-
 @renders("notify.feedback_request", "notify.feedback_received")
 async def feedback_ask(n: Note) -> Outgoing:
-    text = await n.text(other_name=await _other_name(n))
-    rows = None if await _has_rated(n) else [stars_row(_deal_id(n))]
-    return Outgoing(text, rows)
+    # 1⭐-5⭐ until the reader has rated: bot.views.keyboards.
+    return Outgoing(await n.text(other_name=await _other_name(n)))
 
 
 @renders("notify.feedback_revealed")

@@ -42,6 +42,7 @@ help-text =
     /shortlist &lt;bid&gt; · /trial &lt;bid&gt; &lt;task&gt;
     /accept &lt;bid&gt;: hire (a deal and an invoice)
     /decline &lt;bid&gt; [reason] · /closejob &lt;job&gt;
+    /repost &lt;job&gt;: a closed or expired job again, every answer kept
     /invite &lt;@username|user id&gt; &lt;job&gt;
     /fav &lt;@username|user id&gt; · /favs
 
@@ -109,7 +110,6 @@ job-card-description = { $text }
 job-btn-bid = Bid
 job-btn-ask = Ask
 job-btn-bids = Bids ({ $count })
-ask-how = Ask the client about Job #{ $job }: /ask { $job } followed by your question.
 jobs-head = <b>Open jobs</b>, newest first:
 jobs-head-filtered = <b>Open jobs</b> matching “{ $query }”, newest first:
 jobs-empty = No open jobs right now. Clients post new ones every day: try again later.
@@ -151,10 +151,8 @@ btn-message = Message #{ $bid }
 btn-trial = Trial #{ $bid }
 btn-accept = Accept #{ $bid }
 btn-decline = Decline #{ $bid }
-msg-how = Write to the freelancer of Bid #{ $bid }: /msg { $bid } followed by your message.
-trial-how = Ask for an unpaid trial task first: /trial { $bid } followed by the task. Shortlist the bid before.
 bid-shortlisted = Bid #{ $bid } is shortlisted; the freelancer gets the private brief of Job #{ $job } (after the NDA if the job asks for one).
-deal-created = Deal #{ $deal } created; pay the invoice below to fund it.
+deal-created = Deal #{ $deal } created; pay the invoice below by { $due } to fund it.
 bid-declined = Bid #{ $bid } is declined; the freelancer is told.
 trial-requested = Trial #{ $trial } is sent to the freelancer of Bid #{ $bid }.
 mybids-head = <b>Your bids</b>:

@@ -35,7 +35,7 @@ notify-job-closed-bidder = The client closed Job #{ $job } “{ $title }”; you
 notify-job-expired-bidder = Bidding on Job #{ $job } “{ $title }” ended without a hire; your Bid #{ $bid } is closed.
 notify-job-removed-bidder = The moderators took down Job #{ $job } “{ $title }”; your Bid #{ $bid } is closed.
 notify-job-removed-client = The moderators took down your Job #{ $job } “{ $title }”.
-notify-job-expired-client = Bidding on your Job #{ $job } “{ $title }” ended without a hire. You can post it again with /post.
+notify-job-expired-client = Bidding on your Job #{ $job } “{ $title }” ended without a hire. Post it again as it was with /repost { $job }.
 notify-job-nudge = ⏰ Bidding on Job #{ $job } “{ $title }” closes { $ends_at }. You have { $bids ->
         [one] 1 bid
        *[other] { $bids } bids
@@ -84,7 +84,7 @@ channel-btn-view = View the job
 ## Deals
 
 invoice-title = Deal #{ $deal }
-invoice-description = Job #{ $job } “{ $title }”: { $amount } held in escrow until you release it to the freelancer.
+invoice-description = Pay by { $due_at }. Job #{ $job } “{ $title }”: { $amount } held in escrow until you release it to the freelancer.
 invoice-label = Deal #{ $deal } escrow
 invoice-unpayable = Deal #{ $deal } is priced in { $currency }, and payments in { $currency } cannot be taken here right now, so there is no invoice to pay; the deal is cancelled when its funding window ends.
 notify-hired-pending = 🎉 Your Bid #{ $bid } on Job #{ $job } “{ $title }” was accepted! Deal #{ $deal } ({ $amount }) now waits for the client's payment; you will be told when it is funded. Please don't start before that.
@@ -324,9 +324,6 @@ deal-wait-ok = OK. Deal #{ $deal } stays open; if nothing is delivered it is ref
 deal-dispute-opened = ⚠️ Dispute opened on Deal #{ $deal }. Every timer is paused; the moderators will decide and both of you will be told.
 deal-rate-done-both = ⭐ Thank you: you gave Deal #{ $deal } { $stars }/5. Both ratings are now visible.
 deal-rate-done-wait = ⭐ Thank you: you gave Deal #{ $deal } { $stars }/5. It is shown when the other side rates too, or when the feedback window ends.
-deal-hint-revise = To ask for changes, send: /revise { $deal } followed by what to change.
-deal-hint-dispute = To open a dispute, send: /dispute { $deal } followed by the reason. The moderators will decide.
-deal-hint-deliver = To deliver, send: /deliver { $deal } with an optional note, then the files.
 
 ## Payments
 
