@@ -78,7 +78,8 @@ class PendingInputs:
     async def take(self, user_id: int, prompt_message_id: int | None = None) -> PendingInput | None:
         """Remove and return the person's open prompt (only that prompt, when its message is
         named); an expired one is removed and not returned."""
-        cond, args = "", ()
+        cond = ""
+        args: tuple[int, ...] = ()
         if prompt_message_id is not None:
             cond, args = " AND prompt_message_id = ?", (prompt_message_id,)
         rows = await self.tx.fetchall(
