@@ -127,6 +127,10 @@ async def test_deleteaccount_is_refused_while_open_and_complete_afterwards(tmp_p
         await payouts.mark_paid(svc, Moderator(9001), payout.id)
 
         # Nothing open now: asked to confirm; No keeps it.
+        await m.settle()
+        async with svc.read() as tx:
+            followed = await tx.fetchall("SELECT * FROM keyboards WHERE chat_id = ?", (FREELANCER,))
+        assert followed  # the release's message to Bob has buttons that follow the deal
         await bob.send("/deleteaccount")
         ask = await bob.wait_for("Delete your account?")
         await bob.press(ask, "No, keep it")
@@ -148,6 +152,12 @@ async def test_deleteaccount_is_refused_while_open_and_complete_afterwards(tmp_p
             accounts = await tx.fetchall(
                 "SELECT code, balance FROM ledger_accounts WHERE kind = 'user'"
             )
+            left = await tx.fetchone(
+                "SELECT (SELECT COUNT(*) FROM pending_inputs WHERE user_id = ?)"
+                " + (SELECT COUNT(*) FROM keyboards WHERE chat_id = ?) AS n",
+                (FREELANCER, FREELANCER),
+            )
+        assert left["n"] == 0  # no prompt waiting, no buttons followed in the old chat
         assert gone["deleted_at"] is not None and gone["username"] is None
         assert (gone["first_name"], gone["bio"], gone["skills"]) == ("", "", "")
         assert gone["portfolio"] == "[]" and gone["language"] is None

@@ -260,6 +260,8 @@ class PeopleRepo:
             "DELETE FROM favourites WHERE client_id = ? OR freelancer_id = ?", (old, old)
         )
         await tx.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (old,))
+        await tx.execute("DELETE FROM pending_inputs WHERE user_id = ?", (old,))
+        await tx.execute("DELETE FROM keyboards WHERE chat_id = ?", (old,))
         await tx.execute(
             "DELETE FROM ptb_conversations WHERE key = ?",
             (json.dumps([old, old], separators=(",", ":")),),
