@@ -71,7 +71,9 @@ def _sandbox(port: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__)
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (long polling); the default")
+    sub.add_parser(
+        "run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set); the default"
+    )
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="audit the ledger")
     sandbox = sub.add_parser("sandbox", help="a loopback Bot API and a chat page, no token needed")
