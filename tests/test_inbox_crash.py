@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,9 +38,15 @@ from tests import factories
 from tests.bot_worker import TOKEN
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER
-from tests.harness import free_port, step
+from tests.harness import step
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
