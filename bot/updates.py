@@ -256,13 +256,25 @@ class InboxRunner:
                         await tx.inbox.renew_turns(self.name, self.lease)
                 if loop.time() - pruned >= PRUNE_EVERY:
                     pruned = loop.time()
-                    async with self.svc.tx() as tx:
-                        await tx.inbox.prune()
+                    await self.prune()
             except Exception:
                 log.exception("inbox runner pass failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def prune(self, batch: int = 1000, batches: int = 100) -> int:
+        """Forget handled updates past their retention, a batch per transaction (yielding
+        between them), until none is left or `batches` ran."""
+        deleted = 0
+        for _ in range(batches):
+            async with self.svc.tx() as tx:
+                n = await tx.inbox.prune(batch)
+            deleted += n
+            if n < batch:
+                break
+            await asyncio.sleep(0)
+        return deleted
 
     async def _sweep(self, limit: int) -> None:
         """Start on the people whose updates wait with no live holder (another process died,

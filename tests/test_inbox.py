@@ -136,3 +136,27 @@ async def test_renewed_turns_and_pruning(dbs) -> None:
     async with db.transaction(1000 + 3 * 86400) as tx:
         assert await tx.inbox.prune() == 1  # the handled one; the unhandled one stays
         assert await tx.inbox.get(2) is not None
+
+
+async def test_the_runner_prunes_every_batch_past_retention_in_one_pass(svc) -> None:
+    """More handled updates than one batch (a busy bot between two pruning passes) all go
+    in one pass, a transaction per batch; unhandled and recent ones stay."""
+    from bot.storage.inbox import RETENTION
+    from bot.updates import InboxRunner
+
+    now = svc.clock.now()
+    old, recent = now - RETENTION - 60, now - 60
+    rows = [(u, 1001 + u % 7, "{}") for u in range(1, 2502)]
+    async with svc.db.transaction(old) as tx:
+        await tx.inbox.store(rows)
+        await tx.inbox.store([(5000, 1001, "{}")])  # never handled
+        await tx.execute("UPDATE inbox SET handled_at = ? WHERE update_id < 5000", (old,))
+    async with svc.db.transaction(recent) as tx:
+        await tx.inbox.store([(6000, 1001, "{}")])
+        await tx.execute("UPDATE inbox SET handled_at = ? WHERE update_id = 6000", (recent,))
+    runner = InboxRunner(None, svc, name=A)  # type: ignore[arg-type]
+    assert await runner.prune(batch=1000) == 2501
+    async with svc.read() as tx:
+        left = [r[0] for r in await tx.fetchall("SELECT update_id FROM inbox ORDER BY 1")]
+    assert left == [5000, 6000]
+    assert await runner.prune(batch=1000) == 0
