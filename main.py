@@ -148,7 +148,9 @@ def _setup_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__)
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (long polling); the default")
+    sub.add_parser(
+        "run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set); the default"
+    )
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="audit the ledger")
     backup = sub.add_parser("backup", help="copy the database consistently, also while it runs")

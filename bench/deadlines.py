@@ -45,7 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from telegram import Update  # noqa: E402
 
 from bench.botsim import TOKEN, ServerProcess  # noqa: E402
 from bench.common import (  # noqa: E402
@@ -56,7 +55,7 @@ from bench.common import (  # noqa: E402
     rss_mb,
     write_rows,
 )
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, start_receiving, stop_receiving  # noqa: E402
 from bot.config import Settings  # noqa: E402
 
 GOAL_STARTUP_S = 5.0
@@ -245,11 +244,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
         scheduler.tick = timed_tick
         lag = LagProbe()
         lag.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
         await app.start()
+        await start_receiving(app, poll_timeout=10)
         await ticked.wait()
         startup = first_tick["start"] - start
         rss_started = rss_mb()
@@ -278,7 +274,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
         assert lag_run is not None
         first_run = first_tick.get("end", done) - first_tick["start"]
         stats = await server.call("stats", 0.0)
-        await app.updater.stop()
+        await stop_receiving(app)
         await app.stop()
         await app.shutdown()
         if app.post_shutdown is not None:

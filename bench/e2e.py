@@ -73,7 +73,7 @@ from bench.common import (  # noqa: E402
     summary,
     write_rows,
 )
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, start_receiving, stop_receiving  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.services import jobs as jobs_service  # noqa: E402
 from bot.services.base import Clock, Services  # noqa: E402
@@ -151,17 +151,28 @@ def market_bot(base_url: str, db_path: Path, production_limiter: bool) -> Applic
 
 
 async def run_with(app: Application, server: ServerProcess, spec: LoadSpec) -> dict[str, Any]:
-    """Start the bot as run_polling() does, run the load, stop the bot."""
+    """Start the bot as it runs (the marketplace as bot.app.serve() does, through its inbox;
+    the echo bots as run_polling() does), run the load, stop the bot."""
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+    inbox = "inbox" in app.bot_data
     await app.start()
+    if inbox:
+        await start_receiving(app, poll_timeout=10)
+    else:
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
+        )
     try:
         return await server.call("load", asdict(spec))
     finally:
-        await app.updater.stop()
+        if inbox:
+            await stop_receiving(app)
+        else:
+            assert app.updater is not None
+            await app.updater.stop()
         await app.stop()
         await app.shutdown()
         if app.post_shutdown is not None:

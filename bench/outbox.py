@@ -40,7 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from telegram import Update  # noqa: E402
 
 from bench.botsim import TOKEN, CommandSpec, ServerProcess  # noqa: E402
 from bench.common import (  # noqa: E402
@@ -53,7 +52,7 @@ from bench.common import (  # noqa: E402
     summary,
     write_rows,
 )
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, start_receiving, stop_receiving  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.handlers.buttons import ButtonCodec  # noqa: E402
 from bot.i18n import I18n  # noqa: E402
@@ -268,11 +267,8 @@ async def drain_part(args: argparse.Namespace, tmp: Path) -> list[Row]:
         await app.initialize()
         assert app.post_init is not None
         await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
         await app.start()
+        await start_receiving(app, poll_timeout=10)
         try:
             await asyncio.sleep(2.0)  # the backlog is draining
             lag.start()
@@ -292,7 +288,7 @@ async def drain_part(args: argparse.Namespace, tmp: Path) -> list[Row]:
             async with app.bot_data["rt"].svc.read() as tx:
                 left = await tx.outbox.pending_count()
         finally:
-            await app.updater.stop()
+            await stop_receiving(app)
             await app.stop()
             await app.shutdown()
             if app.post_shutdown is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
+import signal
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -23,16 +26,17 @@ from bot.health import Health
 from bot.i18n import I18n
 from bot.metrics import LoopLag, registered_commands
 from bot.notify import Dispatcher
-from bot.ops import Ops, OpsServer
+from bot.ops import Ops, OpsServer, add_ops_routes
 from bot.pacing import RATE as OUTBOX_RATE
 from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
 from bot.storage.db import Database
-from bot.storage.persistence import SqlitePersistence
+from bot.storage.inbox import LEASE
 from bot.transport import AiohttpRequest
-from bot.updates import PerPersonUpdateProcessor
+from bot.updates import InboxRunner
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,8 @@ def build_application(
     clock: Clock | None = None,
     outbox_poll: float = 0.5,
     deadline_tick: float = 5.0,
-    persistence_interval: float = 1.0,
+    inbox_poll: float = 1.0,
+    inbox_lease: int = LEASE,
     rate_limiter: BaseRateLimiter | None = None,
     outbox_rate: float = OUTBOX_RATE,
     freeze_heap: bool = False,
@@ -53,7 +58,12 @@ def build_application(
     answers first, and an answer is retried after a short 429 (bot/pacing.py). `rate_limiter`
     replaces the handlers' side of it. `freeze_heap` (the running bot: `run`) hides what
     start-up made from the garbage collector (see `_freeze_heap`); tests, which start many
-    bots in one process, leave it off."""
+    bots in one process, leave it off.
+
+    Updates reach the handlers only through the inbox (bot/intake.py, bot/updates.py):
+    `start_receiving` starts that after `Application.start()`; PTB's Updater, update queue
+    and persistence are not used (conversation state is read from the database per update).
+    `bot_data["web"]` is the bot's HTTP server: add routes to it before `start_receiving`."""
     db = Database(settings.database_path)
     ops = Ops()
     pacer = Pacer(rate=outbox_rate)
@@ -73,6 +83,7 @@ def build_application(
         .base_file_url(file_base)
         .request(AiohttpRequest(observer=ops.telegram_call))
         .get_updates_request(AiohttpRequest(connection_pool_size=2, observer=ops.telegram_call))
+        .updater(None)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -81,12 +92,8 @@ def build_application(
         )
         .rate_limiter(rate_limiter or SharedRateLimiter(pacer))
         .context_types(ContextTypes(context=MarketContext))
-        .persistence(
-            SqlitePersistence(settings.database_path, update_interval=persistence_interval)
-        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(PerPersonUpdateProcessor(metrics=ops.metrics))
         .build()
     )
     app.bot_data["rt"] = rt
@@ -95,6 +102,10 @@ def build_application(
     app.bot_data["pacer"] = pacer
     app.bot_data["freeze_heap"] = freeze_heap
     app.bot_data["deadline_tick"] = deadline_tick
+    app.bot_data["inbox"] = InboxRunner(
+        app, svc, poll=inbox_poll, lease=inbox_lease, metrics=ops.metrics
+    )
+    app.bot_data["web"] = WebServer(settings.webhook_listen)
     register_handlers(app)
     app.add_error_handler(on_error)
     ops.metrics.known_commands = registered_commands(
@@ -151,7 +162,7 @@ async def _start_ops(app: Application, rt: Runtime) -> None:
     lag.start()
     app.bot_data["loop_lag"] = lag
     port = rt.svc.settings.metrics_port
-    if port is not None and not app.bot_data.get("webhook"):
+    if port is not None and not rt.svc.settings.webhook_url:  # else on the webhook server
         server = OpsServer(app, port)
         await server.start()
         app.bot_data["ops_server"] = server
@@ -214,7 +225,7 @@ def register_handlers(app: Application) -> None:
     rt: Runtime = app.bot_data["rt"]
     private = filters.ChatType.PRIVATE
 
-    # Conversations (they survive restarts through the persistence).
+    # Conversations (their state is in the database, read for every update: bot/updates.py).
     app.add_handler(post_flow.conversation(rt))
     app.add_handler(bid_flow.conversation(rt))
     app.add_handler(profile_flow.conversation(rt))
@@ -307,6 +318,80 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(private & filters.TEXT, common.plain_text))
 
 
+async def start_receiving(app: Application, *, poll_timeout: int = 30) -> None:
+    """Handle what waits in the inbox, then take updates in: by webhook when WEBHOOK_URL is
+    set (the bot's server first, then setWebhook), else by long polling. After
+    `Application.start()`."""
+    from bot.intake import Intake, Poller, Webhook
+
+    rt: Runtime = app.bot_data["rt"]
+    settings = rt.svc.settings
+    runner: InboxRunner = app.bot_data["inbox"]
+    await runner.start()
+    intake = Intake(rt.svc, runner, app.bot)
+    app.bot_data["intake"] = intake
+    if settings.webhook_url:
+        web: WebServer = app.bot_data["web"]
+        web.add_route(
+            "POST", settings.webhook_path, Webhook(intake, settings.webhook_secret).handle
+        )
+        add_ops_routes(web.app, app)  # /metrics and /healthz (bot/ops.py)
+        await web.start()
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        log.info("receiving updates by webhook at %s", settings.webhook_url)
+    else:
+        poller = Poller(app.bot, intake, timeout=poll_timeout)
+        app.bot_data["poller"] = poller
+        await poller.start()
+        log.info("receiving updates by long polling")
+
+
+async def stop_receiving(app: Application) -> None:
+    """Take no more updates in, finish the ones in hand, give the turns back. Before
+    `Application.stop()`. The webhook stays set: Telegram keeps the updates that come
+    meanwhile for the next start (or another instance)."""
+    poller = app.bot_data.pop("poller", None)
+    if poller is not None:
+        await poller.stop()
+    web: WebServer | None = app.bot_data.get("web")
+    if web is not None:
+        await web.stop()
+    intake = app.bot_data.pop("intake", None)
+    if intake is not None:
+        await intake.stop()
+    runner: InboxRunner = app.bot_data["inbox"]
+    await runner.stop()
+
+
+async def serve(app: Application) -> None:
+    """Run until SIGTERM or SIGINT, then stop in order (what `python main.py run` does)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        try:
+            await start_receiving(app)
+            await stop.wait()
+        finally:
+            await stop_receiving(app)
+            await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
 def run(settings: Settings) -> None:
     """Run the bot until it is stopped, holding the database's run lock meanwhile (a restore
     refuses to replace the database under it: bot/storage/backup.py)."""
@@ -315,5 +400,4 @@ def run(settings: Settings) -> None:
     with running_lock(settings.database_path, shared=True) as mine:
         if not mine:
             raise SystemExit(f"a restore is replacing {settings.database_path}: try again after it")
-        app = build_application(settings, freeze_heap=True)
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        asyncio.run(serve(build_application(settings, freeze_heap=True)))

@@ -3,7 +3,9 @@ environment and `.env`, validated."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -44,6 +46,20 @@ def _optional_int(value: Any) -> Any:
 
 OptionalId = Annotated[int | None, BeforeValidator(_optional_int)]
 
+# What Telegram accepts as a webhook's secret_token.
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`host:port` (IPv6 as `[::1]:8443`) -> (host, port); ValueError when malformed."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit():
+        raise ValueError("must be host:port, e.g. 0.0.0.0:8443")
+    if not 0 < int(port) < 65536:
+        raise ValueError("the port must be 1-65535")
+    return host, int(port)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -76,6 +92,36 @@ class Settings(BaseSettings):
     # In polling mode, where /metrics and /healthz are served (empty: not served).
     metrics_port: OptionalId = None
     log_format: str = "text"  # or json: one JSON object a line
+    webhook_url: str = ""  # empty: long polling
+    webhook_listen: str = "0.0.0.0:8443"
+    webhook_secret: str = ""
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                "must be the public https:// URL Telegram posts to (http:// only for a"
+                " Bot API server of your own)"
+            )
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if value and not SECRET_TOKEN.fullmatch(value):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("currency")
     @classmethod
@@ -115,6 +161,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _webhook(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "WEBHOOK_SECRET: is required with WEBHOOK_URL (Telegram sends it with every"
+                " update; e.g. the output of `openssl rand -hex 32`)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _payments(self) -> Settings:
         if not self.payment_provider_token:
             # Without a provider, Telegram Stars are the only currency there is.
@@ -126,6 +181,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> str:
         return self.database_url.removeprefix("sqlite:///")
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL: the route the bot's server answers on."""
+        return urlsplit(self.webhook_url).path or "/"
 
     @property
     def uses_stars(self) -> bool:
@@ -152,6 +212,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
         msg = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a check across variables: its message names the variable
+            raise ConfigError(f"Configuration error: {msg}") from None
+        name = str(err["loc"][0]).upper()
         raise ConfigError(f"Configuration error: {name}: {msg}") from None

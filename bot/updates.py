@@ -1,87 +1,500 @@
-"""Concurrent updates, but one at a time per person.
+"""Handling updates from the inbox: exactly once, one at a time per person, in update_id order.
 
-Different people's updates are handled side by side (one slow Telegram call must not hold up
-everyone), while one person's updates keep their order: two quick answers in a conversation
-must reach the flow in the order they were typed.
+Every update is stored in the inbox (bot/storage/inbox.py) before Telegram is told it
+arrived (bot/intake.py); this runner handles it from there:
 
-Fairness: an update first waits for its person's turn and only then for one of the
-`max_concurrent_updates` slots. PTB's own `process_update` takes the slot first, so a
-person's flood (an album, 64 quick messages) would fill every slot with updates that only
-wait for that person's lock, and everyone else would wait behind them.
+- **A person's turn.** A person's updates are handled by whoever holds that person's turn
+  (`inbox_turns`, a lease renewed while this process lives), one at a time, oldest
+  `update_id` first, whichever process or instance stored them. A turn is given back once
+  the person has nothing unhandled left; one held by a process of this host that died is
+  freed at start, another host's when its lease ends.
+- **Exactly once.** The update is marked handled in the transaction of its handling's first
+  counted write (bot/storage/db.py's write hook), so its effects and the mark commit
+  together; a handling that writes nothing is marked at its end. The mark is conditional, so
+  a second handling (another instance, after a lease ended) rolls its effects back. A crash
+  before the mark: the update is handled again at the next start (it changed nothing yet,
+  though an answer it had sent may be sent again). A crash after it: not handled again;
+  a later transaction of the same update (an answer queued in the outbox after a failed
+  send) and the flow's step taken after the commit are lost, never doubled (README:
+  "Webhooks and the inbox").
+- **Conversation state in the database, read per update.** PTB's ConversationHandler keeps
+  states in memory and its persistence reads them only at start (PTB issues #4452, #5123,
+  #5225), so two processes would each act on their own stale copy. Here the flows are not
+  persistent in PTB's sense: before an update is handled (holding the person's turn) this
+  runner loads that person's states (the keys this update touches) and user_data from the
+  database into the handlers' mappings, and writes them back with every counted write of
+  the handling and at its end; after the update they are dropped from memory.
+- **Fairness.** An update takes one of `concurrency` slots only once it is its person's
+  turn: a person's flood (an album, 64 quick messages) waits for that person only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import socket
 import time
-from collections.abc import Awaitable
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Application, ConversationHandler
 
 from bot import logs
 from bot.metrics import Metrics
-from bot.storage.db import forget_commits
+from bot.services.base import Services
+from bot.storage.conversations import decode, encode, key_text
+from bot.storage.db import Tx, forget_commits, set_write_hook
+from bot.storage.inbox import LEASE, AlreadyHandled
+
+log = logging.getLogger(__name__)
+
+HOST = socket.gethostname()
+NOBODY = -(1 << 62)  # an update of no user and no chat takes a turn of its own
+CONCURRENCY = 64
+PRUNE_EVERY = 600.0
+_numbers = itertools.count(1)
+_live: weakref.WeakSet[InboxRunner] = weakref.WeakSet()
 
 
-class PerPersonUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64, metrics: Metrics | None = None) -> None:
-        super().__init__(max_concurrent_updates)
-        self.metrics = metrics
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-
-    async def initialize(self) -> None:
-        self._locks.clear()
-        self._waiting.clear()
-
-    async def shutdown(self) -> None:
-        self._locks.clear()
-
-    async def process_update(  # type: ignore[misc]  # PTB marks it final; see the docstring
-        self, update: object, coroutine: Awaitable[Any]
-    ) -> None:
-        """The person's turn first, then a slot: waiting for one's turn holds no slot."""
-        forget_commits()  # this task's commits are this update's (see bot.storage.db)
-        key = _key(update)
-        if isinstance(update, Update):  # this task's log lines are about this update
-            user = update.effective_user
-            logs.bind(update=update.update_id, user=user.id if user is not None else None)
-        if key is None:
-            async with self._semaphore:
-                await self.do_process_update(update, coroutine)
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock, self._semaphore:
-                await self.do_process_update(update, coroutine)
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:  # forget idle people so the map stays small
-                del self._waiting[key]
-                self._locks.pop(key, None)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Handle it, counted by kind and outcome (bot.metrics), from the person's turn."""
-        metrics = self.metrics
-        if metrics is None:
-            await coroutine
-            return
-        holder = metrics.start_update()
-        start = time.perf_counter()
-        try:
-            await coroutine
-        finally:
-            metrics.update_done(update, holder, time.perf_counter() - start)
-
-
-def _key(update: object) -> int | None:
-    if not isinstance(update, Update):
-        return None
+def person_of(update: Update) -> int:
+    """Whose turn the update takes: its user's, else its chat's."""
     if update.effective_user is not None:
         return update.effective_user.id
     if update.effective_chat is not None:
         return update.effective_chat.id
-    return None
+    return NOBODY + update.update_id
+
+
+@dataclass
+class Saved:
+    """A person's conversation state as the database holds it (JSON texts)."""
+
+    states: dict[tuple[str, str], str] = field(default_factory=dict)  # (name, key) -> state
+    user_data: str | None = None
+
+
+@dataclass
+class Job:
+    """An update in hand: its row, the parsed update, and the person's saved state."""
+
+    update_id: int
+    update: Update | None
+    keys: list[tuple[ConversationHandler, tuple[Any, ...], str]]
+    saved: Saved
+
+
+class UpdateMark:
+    """The write hook of one update's handling (bot/storage/db.py): the first counted write
+    transaction marks the update handled; every one writes the person's conversation state
+    as it is now, if it changed since last written."""
+
+    def __init__(self, runner: InboxRunner, job: Job) -> None:
+        self.runner = runner
+        self.job = job
+        self.marked = False
+        self.written = job.saved
+        self._writing: Saved | None = None
+
+    def changed(self) -> bool:
+        return self.runner.snapshot(self.job, self.written) != self.written
+
+    async def before_commit(self, tx: Tx) -> None:
+        if not self.marked:
+            await tx.inbox.mark_handled(self.job.update_id, self.runner.name)
+        now = self.runner.snapshot(self.job, self.written)
+        await write_state(tx, self.job, self.written, now)
+        self._writing = now
+
+    async def finish(self, tx: Tx) -> None:
+        """The handling's end, in a transaction of the runner's own (the hook detached):
+        the mark if no write made it, the state if it changed since."""
+        if not self.marked or self.changed():
+            await self.before_commit(tx)
+
+    def committed(self) -> None:
+        self.marked = True
+        if self._writing is not None:
+            self.written, self._writing = self._writing, None
+
+
+async def write_state(tx: Tx, job: Job, before: Saved, now: Saved) -> None:
+    """Write what changed from `before` to `now`."""
+    for (name, key), state in now.states.items():
+        if before.states.get((name, key)) != state:
+            await tx.conversations.set_state(name, key, state)
+    for name, key in before.states.keys() - now.states.keys():
+        await tx.conversations.set_state(name, key, None)
+    user = job.update.effective_user if job.update is not None else None
+    if user is not None and now.user_data != before.user_data:
+        await tx.conversations.set_user_data(user.id, now.user_data)
+
+
+class InboxRunner:
+    def __init__(
+        self,
+        app: Application,
+        svc: Services,
+        *,
+        concurrency: int = CONCURRENCY,
+        lease: int = LEASE,
+        poll: float = 1.0,
+        name: str | None = None,
+        grace: float = 10.0,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.svc = svc
+        self.lease = lease
+        self.poll = poll
+        self.grace = grace
+        self.name = name or f"{HOST}:{os.getpid()}:{next(_numbers)}"
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._serving: dict[int, asyncio.Task[None]] = {}
+        self._news: set[int] = set()  # people notified while their drain was running
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._flows: list[ConversationHandler] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Free the turns of dead processes of this host, then handle what is waiting."""
+        self._stopping = False
+        self._flows = [
+            h
+            for group in self.app.handlers.values()
+            for h in group
+            if isinstance(h, ConversationHandler)
+        ]
+        _live.add(self)
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("could not free the turns of dead processes")
+        self._task = asyncio.create_task(self._loop(), name="inbox-runner")
+
+    async def stop(self) -> None:
+        """Finish the updates in hand (for up to `grace` seconds; the rest stay unhandled
+        and are handled at the next start), then give every turn back."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        drains = list(self._serving.values())
+        if drains:
+            _done, pending = await asyncio.wait(drains, timeout=self.grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            async with self.svc.tx() as tx:
+                await tx.inbox.drop_turns(self.name)
+        except Exception:  # the leases end by themselves
+            log.exception("could not give the turns back")
+        _live.discard(self)
+
+    async def recover(self) -> int:
+        async with self.svc.read() as tx:
+            holders = await tx.inbox.holders()
+        freed = 0
+        for holder in holders:
+            if _is_gone(holder):
+                async with self.svc.tx() as tx:
+                    freed += await tx.inbox.drop_turns(holder)
+        if freed:
+            log.info("freed %s turns of processes that are gone", freed)
+        return freed
+
+    def notify(self, persons: Iterable[int], taken: Iterable[int] = ()) -> None:
+        """New updates of these people are stored: handle them (`taken`: their turn was
+        taken for this runner in the storing transaction, see `take_turns`)."""
+        held = set(taken)
+        for person in persons:
+            self._serve(person, person in held)
+
+    async def take_turns(self, tx: Tx, persons: Iterable[int]) -> list[int]:
+        """In the transaction that stores their updates: take the turns of the people this
+        runner is not handling yet (saves a transaction per update); the ones taken."""
+        taken = []
+        for person in persons:
+            if self._stopping or person in self._serving:
+                continue
+            if await tx.inbox.take_turn(person, self.name, self.lease):
+                taken.append(person)
+        return taken
+
+    async def run_once(self, limit: int = 1000) -> None:
+        """Look for waiting people now and handle them (tests; the loop does this)."""
+        await self._sweep(limit)
+        await self.idle()
+
+    async def idle(self) -> None:
+        """Until no person is being handled."""
+        while self._serving:
+            await asyncio.gather(*self._serving.values(), return_exceptions=True)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        renewed = pruned = loop.time()
+        first = True
+        while not self._stopping:
+            try:
+                await self._sweep(1000 if first else 100)
+                first = False
+                if loop.time() - renewed >= self.lease / 3:
+                    renewed = loop.time()
+                    async with self.svc.tx() as tx:
+                        await tx.inbox.renew_turns(self.name, self.lease)
+                if loop.time() - pruned >= PRUNE_EVERY:
+                    pruned = loop.time()
+                    await self.prune()
+            except Exception:
+                log.exception("inbox runner pass failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def prune(self, batch: int = 1000, batches: int = 100) -> int:
+        """Forget handled updates past their retention, a batch per transaction (yielding
+        between them), until none is left or `batches` ran."""
+        deleted = 0
+        for _ in range(batches):
+            async with self.svc.tx() as tx:
+                n = await tx.inbox.prune(batch)
+            deleted += n
+            if n < batch:
+                break
+            await asyncio.sleep(0)
+        return deleted
+
+    async def _sweep(self, limit: int) -> None:
+        """Start on the people whose updates wait with no live holder (another process died,
+        a start after a crash, an update stored while its turn was being given back)."""
+        async with self.svc.read() as tx:
+            persons = await tx.inbox.waiting(self.name, limit)
+        self.notify(p for p in persons if p not in self._serving)
+
+    def _serve(self, person: int, held: bool = False) -> None:
+        if self._stopping:
+            return
+        if person in self._serving:
+            self._news.add(person)
+            return
+        self._serving[person] = asyncio.get_running_loop().create_task(
+            self._drain(person, held), name=f"inbox-person-{person}"
+        )
+
+    async def _drain(self, person: int, held: bool) -> None:
+        """Hold the person's turn and handle their updates, oldest first, until none is
+        left: the last one's closing transaction gives the turn back."""
+        try:
+            while not self._stopping:
+                self._news.discard(person)
+                if not held:
+                    async with self.svc.tx() as tx:
+                        if not await tx.inbox.take_turn(person, self.name, self.lease):
+                            return  # another process holds it: it handles them
+                held = True
+                released = False
+                while not self._stopping and not released:
+                    job = await self._next(person)
+                    if job is None:  # none left (or the turn was lost)
+                        async with self.svc.tx() as tx:
+                            released = await tx.inbox.release_turn(person, self.name)
+                            held = released or await tx.inbox.holds_turn(person, self.name)
+                        if not held:
+                            return  # lost to another process (our lease ended): it goes on
+                        continue
+                    async with self._slots:
+                        # A task of its own: the update's ContextVars (commits, the write
+                        # hook, answered queries, its language) start afresh.
+                        handling = asyncio.create_task(
+                            self._handle(person, job), name=f"update-{job.update_id}"
+                        )
+                        released = await handling
+                if self._stopping or person not in self._news:
+                    return
+                held = False
+        except Exception:
+            log.exception("handling the updates of %s failed; the sweep tries again", person)
+        finally:
+            self._serving.pop(person, None)
+
+    async def _next(self, person: int) -> Job | None:
+        """The person's oldest unhandled update, parsed, with their saved state."""
+        async with self.svc.read() as tx:
+            row = await tx.inbox.next_for(person, self.name)
+            if row is None:
+                return None
+            job = self._parse(int(row["update_id"]), row["payload"])
+            if job.update is not None:
+                job.saved = await self._load(tx, job)
+        return job
+
+    def _parse(self, update_id: int, payload: str) -> Job:
+        try:
+            update: Update | None = Update.de_json(json.loads(payload), self.app.bot)
+        except Exception:
+            log.exception("update %s cannot be read; it is marked handled", update_id)
+            update = None
+        keys = []
+        if update is not None:
+            for h in self._flows:
+                key = _flow_key(h, update)
+                if key is not None:
+                    keys.append((h, key, key_text(key)))
+        return Job(update_id, update, keys, Saved())
+
+    async def _load(self, tx: Tx, job: Job) -> Saved:
+        saved = Saved()
+        by_key: dict[str, list[str]] = {}
+        for h, _key, text in job.keys:
+            by_key.setdefault(text, []).append(str(h.name))
+        for text, names in by_key.items():
+            for name, state in (await tx.conversations.states(names, text)).items():
+                saved.states[(name, text)] = state
+        user = job.update.effective_user if job.update is not None else None
+        if user is not None:
+            saved.user_data = await tx.conversations.user_data(user.id)
+        return saved
+
+    # -- one update -----------------------------------------------------------------------------
+
+    async def _handle(self, person: int, job: Job) -> bool:
+        """Handle one update; whether its closing transaction gave the person's turn back
+        (nothing of theirs was left unhandled)."""
+        forget_commits()
+        mark = UpdateMark(self, job)
+        set_write_hook(mark)
+        try:
+            if job.update is not None:
+                self._put(job)
+                try:
+                    await self._process(job.update)
+                except Exception:
+                    log.exception("update %s failed", job.update_id)
+            set_write_hook(None)
+            # The closing transaction: the mark if nothing wrote it, the state if it changed
+            # after the last write, and the turn back if this was the person's last update.
+            async with self.svc.tx() as tx:
+                await mark.finish(tx)
+                released = await tx.inbox.release_turn(person, self.name)
+            mark.committed()
+            return released
+        except AlreadyHandled:
+            log.warning("update %s was handled elsewhere; this handling rolled back", job.update_id)
+            return False
+        finally:
+            set_write_hook(None)
+            self._evict(job)
+
+    async def _process(self, update: Update) -> None:
+        """Hand the update to PTB's handlers, counted by kind and outcome (bot.metrics), this
+        task's log lines bound to it (bot.logs)."""
+        user = update.effective_user
+        logs.bind(update=update.update_id, user=user.id if user is not None else None)
+        metrics = self.metrics
+        if metrics is None:
+            await self.app.process_update(update)
+            return
+        holder = metrics.start_update()
+        start = time.perf_counter()
+        try:
+            await self.app.process_update(update)
+        finally:
+            metrics.update_done(update, holder, time.perf_counter() - start)
+
+    def _put(self, job: Job) -> None:
+        """The saved state into the handlers' mappings, replacing whatever memory held."""
+        assert job.update is not None
+        for h, key, text in job.keys:
+            state = job.saved.states.get((str(h.name), text))
+            if state is None:
+                h._conversations.pop(key, None)
+            else:
+                h._conversations[key] = decode(state, f"state of conversation {h.name}")
+        user = job.update.effective_user
+        if user is not None:
+            data = decode(job.saved.user_data, f"user_data of {user.id}")
+            self.app._user_data[user.id] = data if isinstance(data, dict) else {}
+
+    def snapshot(self, job: Job, last: Saved) -> Saved:
+        """The person's state in memory now, as JSON texts (`last`'s where it cannot be)."""
+        now = Saved()
+        if job.update is None:
+            return last
+        for h, key, text in job.keys:
+            state = h._conversations.get(key)
+            if state is None:
+                continue
+            try:
+                now.states[(str(h.name), text)] = encode(state, f"state of {h.name}")
+            except TypeError:
+                log.exception("state of conversation %s is not stored", h.name)
+                if (str(h.name), text) in last.states:
+                    now.states[(str(h.name), text)] = last.states[(str(h.name), text)]
+        user = job.update.effective_user
+        if user is not None:
+            data = self.app._user_data.get(user.id)
+            try:
+                now.user_data = encode(data, f"user_data of {user.id}") if data else None
+            except TypeError:
+                log.exception("user_data of %s is not stored", user.id)
+                now.user_data = last.user_data
+        return now
+
+    def _evict(self, job: Job) -> None:
+        """Memory holds no one's state between their updates: the database is the copy."""
+        for h, key, _text in job.keys:
+            h._conversations.pop(key, None)
+        user = job.update.effective_user if job.update is not None else None
+        if user is not None:
+            self.app._user_data.pop(user.id, None)
+
+
+def _flow_key(h: ConversationHandler, update: Update) -> tuple[Any, ...] | None:
+    """The key `h` consults for `update` (None when it does not look at this update), by
+    the conditions of ConversationHandler.check_update."""
+    if update.channel_post or update.edited_channel_post:
+        return None
+    if h.per_chat and update.effective_chat is None:
+        return None
+    if h.per_user and update.effective_user is None:
+        return None
+    if h.per_message and update.callback_query is None:
+        return None
+    if update.callback_query and h.per_chat and not update.callback_query.message:
+        return None
+    return h._get_key(update)
+
+
+def _is_gone(name: str) -> bool:
+    """Whether the runner `name` (host:pid:n) is gone: of this host, and its process no
+    longer runs (or it is this process's and not running). Other hosts': their lease."""
+    parts = name.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return all(r.name != name for r in _live)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

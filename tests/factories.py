@@ -85,7 +85,8 @@ async def delivered_deal(svc: Services, **kw: int):
 
 
 async def snapshot(svc: Services) -> dict[str, list[tuple]]:
-    """Every row of every table, to prove that a refused action changed nothing."""
+    """Every row of every table, to prove that a refused action changed nothing (but the
+    inbox's: the updates that brought the refused action are not its change)."""
     out: dict[str, list[tuple]] = {}
     async with svc.read() as tx:
         tables = await tx.fetchall(
@@ -94,6 +95,8 @@ async def snapshot(svc: Services) -> dict[str, list[tuple]]:
         )
         for row in tables:
             name = row["name"]
+            if name in ("inbox", "inbox_turns"):
+                continue
             rows = await tx.fetchall(f"SELECT * FROM {name}")
             out[name] = sorted((tuple(r) for r in rows), key=repr)
     return out

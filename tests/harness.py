@@ -5,35 +5,59 @@
         await alice.send("/start")
         await alice.wait_for("Welcome")
 
-`m.restart()` stops the bot (as a process exit would, after PTB flushes its persistence) and
-starts a new Application on the same database: the restart tests use it.
+`m.restart()` stops the bot (as a process exit would) and starts a new Application on the
+same database: the restart tests use it.
+
+Updates reach the bot by long polling into its inbox; `Market(tmp_path, webhook=True)` has the
+loopback server deliver them by webhook to the bot's own HTTP server instead (on a free port).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, start_receiving, stop_receiving
 from bot.config import Settings
 from bot.domain.errors import DomainError
 from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
 from bot.services.base import Clock, Services
+from bot.storage.conversations import encode
 from tests.conftest import make_settings
 
 TOKEN = "123456:TEST-TOKEN"
+SECRET = "test-webhook-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def webhook_settings(port: int | None = None, path: str = "/telegram") -> dict[str, Any]:
+    """Settings for webhook mode on 127.0.0.1 (a free port unless given)."""
+    port = port or free_port()
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}{path}",
+        "webhook_listen": f"127.0.0.1:{port}",
+        "webhook_secret": SECRET,
+    }
 
 
 class Market:
-    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+    def __init__(self, tmp_path: Path, *, webhook: bool = False, **settings: Any) -> None:
         self.tmp_path = Path(tmp_path)
         self.server = BotApiServer(token=TOKEN, bot_username="market_bot")
-        self.settings_over = settings
+        self.server.webhooks.retry_base = 0.05  # Telegram's seconds, in tens of milliseconds
+        self.settings_over = {**(webhook_settings() if webhook else {}), **settings}
         self.clock = Clock()
         self.app: Application | None = None
 
@@ -68,35 +92,30 @@ class Market:
         return self.app.bot_data["rt"].svc
 
     async def start_bot(self) -> None:
-        app = build_application(
-            self.settings,
-            clock=self.clock,
-            outbox_poll=0.05,
-            deadline_tick=0.2,
-            persistence_interval=0.2,
-        )
-        await app.initialize()
-        if app.post_init is not None:  # run_polling() would call it; tests start by hand
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        self.app = app
+        self.app = await start_app(self.settings, self.clock)
 
     async def stop_bot(self) -> None:
         app, self.app = self.app, None
-        if app is None:
-            return
-        assert app.updater is not None
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        if app is not None:
+            await stop_app(app)
 
     async def restart(self) -> None:
         await self.stop_bot()
         await self.start_bot()
+
+    async def quiet(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Until every update is handled and no one's turn is held (the bot is idle)."""
+        await idle(self.svc, self.server, timeout)
+
+    async def user_data(self, user_id: int) -> dict[str, Any]:
+        """A person's user_data as the database holds it (memory keeps none between updates)."""
+        async with self.svc.read() as tx:
+            text = await tx.conversations.user_data(user_id)
+        return json.loads(text) if text else {}
+
+    async def set_user_data(self, user_id: int, data: dict[str, Any]) -> None:
+        async with self.svc.tx() as tx:
+            await tx.conversations.set_user_data(user_id, encode(data, "user_data"))
 
     def sentence(self, err: DomainError) -> str:
         """What a person sees for a refusal (visible text, in English)."""
@@ -121,6 +140,45 @@ class Market:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("outbox still has due rows")
+
+
+async def idle(svc: Services, server: BotApiServer, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Until the server has no update pending, and every update stored is handled with no
+    one's turn held: the bots on this database are idle."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        async with svc.read() as tx:
+            row = await tx.fetchone(
+                "SELECT (SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL)"
+                " + (SELECT COUNT(*) FROM inbox_turns) AS n"
+            )
+        if not row["n"] and not server.pending_updates:
+            return
+        if loop.time() > end:
+            raise AssertionError("the bot is still handling updates")
+        await asyncio.sleep(0.01)
+
+
+async def start_app(settings: Settings, clock: Clock) -> Application:
+    """A started Application taking updates (as `bot.app.serve` starts it)."""
+    app = build_application(
+        settings, clock=clock, outbox_poll=0.05, deadline_tick=0.2, inbox_poll=0.2
+    )
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    await start_receiving(app, poll_timeout=1)
+    return app
+
+
+async def stop_app(app: Application) -> None:
+    await stop_receiving(app)
+    await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
 
 
 def visible(markup: str) -> str:

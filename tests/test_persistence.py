@@ -1,123 +1,81 @@
-"""SqlitePersistence: user_data and conversation states survive a new instance (a restart)."""
+"""Conversation state in the database, read for every update (bot/storage/conversations.py,
+bot/updates.py): it survives a restart and is shared by every process on the database."""
 
 from __future__ import annotations
 
-import pytest
-from telegram.ext import ConversationHandler
+import json
 
+import pytest
+
+from bot.storage.conversations import encode, key_text
 from bot.storage.db import Database
-from bot.storage.persistence import SqlitePersistence
+from tests.factories import CLIENT
+from tests.harness import Market, step
 
 
 @pytest.fixture
-def path(tmp_path):
-    return tmp_path / "market.db"
+async def db(tmp_path):
+    database = await Database(tmp_path / "market.db").connect()
+    yield database
+    await database.close()
 
 
-async def test_user_data_round_trip(path):
-    first = SqlitePersistence(path)
-    assert await first.get_user_data() == {}
-    draft = {"post": {"step": "budget", "title": "Logo <b>", "answers": {"pages": 3, "ok": True}}}
-    await first.update_user_data(1001, draft)
-    await first.update_user_data(2001, {"bid": {"job": 7, "amount": 150}})
-    await first.update_user_data(2001, {"bid": {"job": 7, "amount": 200}})
-    await first.flush()
-
-    second = SqlitePersistence(path)
-    assert await second.get_user_data() == {
-        1001: draft,
-        2001: {"bid": {"job": 7, "amount": 200}},
-    }
-    await second.drop_user_data(1001)
-    await second.update_user_data(2001, {})  # emptied: no row is kept
-    await second.flush()
-
-    third = SqlitePersistence(path)
-    assert await third.get_user_data() == {}
-    await third.flush()
-
-
-async def test_conversations_round_trip(path):
-    first = SqlitePersistence(path)
-    assert await first.get_conversations("post_job") == {}
-    await first.update_conversation("post_job", (1001, 1001), "post.budget")
-    await first.update_conversation("post_job", (1002, 1002), "post.title")
-    await first.update_conversation("post_job", (1002, 1002), "post.description")
-    await first.update_conversation("bid", (2001, 2001), "bid.days")
-    await first.update_conversation("post_job", (1003, 1003), "post.cat")
-    await first.update_conversation("post_job", (1003, 1003), None)  # ended
-    await first.flush()
-
-    second = SqlitePersistence(path)
-    assert await second.get_conversations("post_job") == {
-        (1001, 1001): "post.budget",
-        (1002, 1002): "post.description",
-    }
-    assert await second.get_conversations("bid") == {(2001, 2001): "bid.days"}
-    assert await second.get_conversations("profile") == {}
-    await second.flush()
-
-
-async def test_not_stored_and_not_json(path):
-    p = SqlitePersistence(path)
-    assert p.store_data.user_data and not p.store_data.bot_data
-    assert not p.store_data.chat_data and not p.store_data.callback_data
-    assert await p.get_bot_data() == {}
-    assert await p.get_chat_data() == {}
-    assert await p.get_callback_data() is None
-    await p.update_bot_data({"rt": object()})  # never written anywhere
-    await p.update_chat_data(1, {"busy": {"post"}})
-    with pytest.raises(TypeError, match="JSON"):
-        await p.update_user_data(1, {"x": object()})
-    await p.flush()
-
-
-async def test_shares_the_app_database(path):
-    """The tables come from migration 0002, next to the marketplace's own tables, whichever
-    connection opens the file first."""
-    p = SqlitePersistence(path)
-    await p.update_conversation("post_job", (5, 5), "post.files")
-    db = await Database(path).connect()
+async def test_states_and_user_data_round_trip(db: Database) -> None:
+    key = key_text((1001, 1001))
+    async with db.transaction(0) as tx:
+        await tx.conversations.set_state("post_job", key, '"post.budget"')
+        await tx.conversations.set_state("bid", key, '"bid.days"')
+        await tx.conversations.set_state("post_job", key_text((1002, 1002)), '"post.cat"')
+        await tx.conversations.set_user_data(1001, encode({"post": {"step": "budget"}}, "ud"))
+    async with db.transaction(0) as tx:
+        await tx.conversations.set_state("bid", key, '"bid.cover"')  # an upsert
     async with db.read(0) as tx:
-        rows = await tx.fetchall("SELECT name, key, state FROM ptb_conversations")
-        assert [tuple(r) for r in rows] == [("post_job", "[5,5]", '"post.files"')]
-        assert await tx.fetchone("SELECT count(*) FROM users") is not None
-    await db.close()
-    await p.flush()
+        assert await tx.conversations.states(["post_job", "bid", "profile"], key) == {
+            "post_job": '"post.budget"',
+            "bid": '"bid.cover"',
+        }
+        assert json.loads(await tx.conversations.user_data(1001)) == {"post": {"step": "budget"}}
+    async with db.transaction(0) as tx:
+        await tx.conversations.set_state("post_job", key, None)  # the flow ended
+        await tx.conversations.set_user_data(1001, "{}")  # emptied: no row is kept
+    async with db.read(0) as tx:
+        assert await tx.conversations.states(["post_job", "bid"], key) == {"bid": '"bid.cover"'}
+        assert await tx.conversations.user_data(1001) is None
+        rows = await tx.fetchall("SELECT user_id FROM ptb_user_data")
+        assert rows == []
 
 
-async def test_application_restart_keeps_conversation(path):
-    """Through PTB itself: the state a ConversationHandler had is loaded back."""
-    from telegram.ext import ApplicationBuilder, CommandHandler
+def test_only_json_is_stored() -> None:
+    assert encode({"b": 1, "a": [1, "x"]}, "d") == '{"a":[1,"x"],"b":1}'  # canonical
+    with pytest.raises(TypeError, match="JSON"):
+        encode({"busy": {"post"}}, "user_data")
 
-    async def noop(update, context):  # pragma: no cover - never called
-        return "s"
 
-    def build():
-        app = (
-            ApplicationBuilder()
-            .token("123:TEST")
-            .persistence(SqlitePersistence(path, update_interval=0.1))
-            .build()
+async def test_a_state_written_elsewhere_is_what_the_next_update_sees(tmp_path) -> None:
+    """Another process moved Clara's flow on (its write is in the database): her next update
+    is handled from there. PTB's persistence read the states once at start, so a running bot
+    kept acting on what it had in memory (PTB issues #4452, #5123, #5225)."""
+    async with Market(tmp_path) as m:
+        clara = m.person(CLIENT, "Clara")
+        await step(clara, "/post", "choose the category", buttons=True)
+        await m.quiet()
+        key = key_text((CLIENT, CLIENT))
+        draft = {"step": "desc", "msg": None, "category": "writing", "title": "A blog post",
+                 "answers": {}, "files": []}  # fmt: skip
+        async with m.svc.tx() as tx:  # as another instance's handling of her title would
+            await tx.conversations.set_state("post_job", key, '"post.desc"')
+            await tx.conversations.set_user_data(CLIENT, encode({"post": draft}, "ud"))
+        msg = await step(
+            clara, "An article about sourdough, 1500 words, friendly tone.", "question 1"
         )
-        conv = ConversationHandler(
-            entry_points=[CommandHandler("go", noop)],
-            states={"s": [CommandHandler("go", noop)]},
-            fallbacks=[],
-            name="demo",
-            persistent=True,
-        )
-        app.add_handler(conv)
-        return app, conv
-
-    app, _conv = build()
-    await app.persistence.update_conversation("demo", (7, 7), "s")
-    await app.persistence.update_user_data(7, {"demo": {"n": 1}})
-    await app.persistence.flush()
-    app2, conv2 = build()
-    # initialize() loads conversations and user_data; the bot itself is never contacted here.
-    await app2._initialize_persistence()
-    await app2._add_ch_to_persistence(conv2)
-    assert app2.user_data[7] == {"demo": {"n": 1}}
-    assert conv2._conversations.get((7, 7)) == "s"
-    await app2.persistence.flush()
+        assert "question 1" in msg.text
+        await m.quiet()
+        async with m.svc.read() as tx:
+            saved = json.loads(await tx.conversations.user_data(CLIENT))
+            state = await tx.conversations.states(["post_job"], key)
+        assert saved["post"]["title"] == "A blog post"
+        assert saved["post"]["description"].startswith("An article about sourdough")
+        assert json.loads(state["post_job"]) == "post.question"
+        assert saved["post"]["step"] == "q0"
+        # Memory keeps nobody's state between updates: the database is the only copy.
+        assert m.app is not None and CLIENT not in m.app.user_data

@@ -1,10 +1,11 @@
-"""What the three flows share: the persistent ConversationHandler they are built on, prompts
-that keep only the current step's buttons alive, and step-tagged buttons.
+"""What the three flows share: the ConversationHandler they are built on, prompts that keep
+only the current step's buttons alive, and step-tagged buttons.
 
-Every flow keeps its draft in `context.user_data[<flow name>]` as plain JSON types (the
-persistence stores it as JSON), including `step` (the step being asked) and `msg` (the id of
-the message that asked it). Every button of a flow carries the step it belongs to, so a press
-on an older prompt answers "This button has expired." and changes nothing.
+Every flow keeps its draft in `context.user_data[<flow name>]` as plain JSON types (stored as
+JSON in the database with the flow's state, read back for each update: bot/updates.py),
+including `step` (the step being asked) and `msg` (the id of the message that asked it).
+Every button of a flow carries the step it belongs to, so a press on an older prompt answers
+"This button has expired." and changes nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ TEXT = INPUT & filters.TEXT
 
 
 class Flow(ConversationHandler):
-    """A persistent, private-chat conversation whose draft lives in user_data[data_key]."""
+    """A private-chat conversation whose draft lives in user_data[data_key]. Its state is not
+    PTB-persistent (PTB reads that only at start): bot/updates.py loads it from the database
+    before each update and writes it back with the update's handling."""
 
     def __init__(
         self,
@@ -58,7 +61,7 @@ class Flow(ConversationHandler):
                 states=states,
                 fallbacks=fallbacks,
                 name=name,
-                persistent=True,
+                persistent=False,
                 per_chat=True,
                 per_user=True,
                 per_message=False,

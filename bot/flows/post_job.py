@@ -633,10 +633,14 @@ async def _publish(update: Update, context: MarketContext, d: dict[str, Any]) ->
         await answer(update)
         return None
     busy.add(KEY)
+    # The draft leaves before the job is written: the person's state is stored with the job
+    # (bot/updates.py), so after a crash right then a second Publish finds no draft.
+    context.user_data.pop(KEY, None)
     try:
         assert context.me is not None
         job = await jobs.post_job(context.svc, context.me.id, job_draft(d))
     except DomainError as err:
+        context.user_data[KEY] = d
         await answer(update)
         sentence = context.rt.i18n.error(context.locale, err)
         if err.key == "user.banned":
@@ -653,7 +657,6 @@ async def _publish(update: Update, context: MarketContext, d: dict[str, Any]) ->
     finally:
         busy.discard(KEY)
     await answer(update)
-    context.user_data.pop(KEY, None)
     await strip_buttons(context, update.effective_chat.id, d.get("msg"))
     await context.say(update, context.t("post-published", job=str(job.id)))
     return END

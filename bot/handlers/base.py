@@ -42,6 +42,7 @@ from bot.services import buttons, profiles
 from bot.services.base import Services
 from bot.services.replies import queue_reply
 from bot.storage.db import commits_not_counted, committed_here
+from bot.storage.inbox import AlreadyHandled
 from bot.text import MESSAGE_LIMIT, cut_html
 
 log = logging.getLogger(__name__)
@@ -287,7 +288,11 @@ async def on_error(update: object, context: MarketContext) -> None:
 
     PTB runs it in the task that handled the update (awaited from `process_update`), so
     `committed_here()` tells whether this update's change was saved: "nothing was changed"
-    is said only when it was not."""
+    is said only when it was not. An update another process handled already (its handling
+    here rolled back: bot.storage.inbox) is not an error the person should hear of."""
+    if isinstance(context.error, AlreadyHandled):
+        log.info("update %s: %s", getattr(update, "update_id", "?"), context.error)
+        return
     mark_outcome("error")
     log.error(
         "unhandled error in update %s", getattr(update, "update_id", "?"), exc_info=context.error

@@ -17,7 +17,9 @@ Telegram behaviours reproduced on purpose (bots commonly get these wrong):
 * ``message is not modified`` / ``message to edit not found``;
 * 403 for users who blocked the bot or never started it, ``chat not found``;
 * flood control (429 + ``retry_after``) and injectable faults (429, 5xx, dropped connections);
-* Telegram Stars invoices, pre-checkout queries, successful payments and refunds.
+* Telegram Stars invoices, pre-checkout queries, successful payments and refunds;
+* webhooks (setWebhook: updates POSTed to the bot, per chat in order, retried; while one is
+  set getUpdates is refused with 409), see :mod:`bot.sandbox.webhooks`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+
+from bot.sandbox.webhooks import WebhookDelivery
 
 __all__ = [
     "ApiError",
@@ -1765,7 +1769,8 @@ class BotApiServer:
         self.my_commands: dict[tuple[str, str], list[dict]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.default_menu_button: dict = {"type": "commands"}
-        self.webhook_url: str | None = None
+        # Webhook delivery (setWebhook); its knobs for tests are on `self.webhooks`.
+        self.webhooks = WebhookDelivery(self)
         self.call_records: list[CallRecord] = []
         self.faults: list[Fault] = []
         self.downloads: list[str] = []
@@ -1812,6 +1817,7 @@ class BotApiServer:
 
     async def stop(self) -> None:
         self._closing = True
+        await self.webhooks.stop()
         self._bump_updates()
         self._bump_log()
         for entry in self._pre_checkouts.values():
@@ -2194,6 +2200,11 @@ class BotApiServer:
     def _bump_updates(self) -> None:
         event, self._updates_changed = self._updates_changed, asyncio.Event()
         event.set()
+        self.webhooks.kick()
+
+    @property
+    def webhook_url(self) -> str | None:
+        return self.webhooks.url
 
     def _log_bot_message(self, kind: str, msg: SimMessage) -> None:
         snap = msg.snapshot()
@@ -2234,6 +2245,16 @@ class BotApiServer:
             )
         else:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+
+    def _confirm_one(self, update_id: int) -> None:
+        """A webhook delivery was answered with a 2xx: the update is done."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self._bump_updates()
+
+    def _deliverable_updates(self) -> list[dict]:
+        """The pending updates of the allowed types, oldest first."""
+        allowed = self._allowed_updates or _DEFAULT_ALLOWED
+        return [u for u in self._updates if (set(u) - {"update_id"}) & allowed]
 
     def _take_updates(self, limit: int) -> list[dict]:
         allowed = self._allowed_updates or _DEFAULT_ALLOWED
@@ -3153,24 +3174,32 @@ class BotApiServer:
                 await asyncio.wait_for(event.wait(), remaining)
 
     def _m_set_webhook(self, p: _Params) -> bool:
-        self.webhook_url = p.str("url") or None
+        url = p.str("url") or ""
+        allowed = p.json("allowed_updates", "allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = set(allowed) or None
         if p.bool("drop_pending_updates"):
             self._updates.clear()
+        if not url:  # setWebhook with an empty URL removes it
+            self.webhooks.delete()
+            return True
+        try:
+            self.webhooks.set(url, p.str("secret_token"), p.int("max_connections"))
+        except ValueError as exc:
+            raise _bad(str(exc).removeprefix("Bad Request: ")) from None
+        self._poll_generation += 1  # a long poll in progress ends with 409
+        self._bump_updates()
         return True
 
     def _m_delete_webhook(self, p: _Params) -> bool:
-        self.webhook_url = None
+        self.webhooks.delete()
         if p.bool("drop_pending_updates"):
             self._updates.clear()
-            self._bump_updates()
+        self._bump_updates()
         return True
 
     def _m_get_webhook_info(self, _p: _Params) -> dict:
-        return {
-            "url": self.webhook_url or "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
+        return self.webhooks.info()
 
     # commands, menu, descriptions
     @staticmethod

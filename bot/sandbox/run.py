@@ -198,7 +198,7 @@ class Sandbox:
 
     async def _start_bot(self, *, greet: bool) -> None:
         """The unmodified bot on the database; with `greet`, every persona sends /start."""
-        from bot.app import build_application
+        from bot.app import build_application, start_receiving
 
         self.database.parent.mkdir(parents=True, exist_ok=True)
         app = build_application(
@@ -207,25 +207,24 @@ class Sandbox:
             outbox_poll=self.outbox_poll,
             deadline_tick=self.deadline_tick,
         )
-        # The order of Application.run_polling(), which owns its loop and so can't be used
-        # here: initialize, post_init, start polling, start.
+        # The order of bot.app.serve(), which owns its signals and so can't be used here.
         self.app = app
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10)
         await app.start()
+        await start_receiving(app, poll_timeout=10)
         if greet:
             for p in self.personas:
                 await self.server.user(p.user_id).send("/start")
 
     async def _stop_bot(self) -> None:
         app, self.app = self.app, None
-        if app is not None:  # as run_polling() ends
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+        if app is not None:  # as bot.app.serve() ends
+            from bot.app import stop_receiving
+
             if app.running:
+                await stop_receiving(app)
                 await app.stop()
                 if app.post_stop is not None:
                     await app.post_stop(app)

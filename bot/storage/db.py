@@ -32,6 +32,11 @@ Two rules make running SQL on the loop safe, and both are checked here:
 
 The repositories keep an async interface, so another backend (PostgreSQL with asyncpg) fits
 behind them unchanged.
+
+The update being handled (bot/updates.py) rides along in a ContextVar (`set_write_hook`):
+the first write transaction of its handling that counts (not `commits_not_counted`) marks it
+handled in the inbox, in that same transaction, just before COMMIT; a backend's
+`transaction()` calls the hook the same way.
 """
 
 from __future__ import annotations
@@ -47,12 +52,14 @@ from contextvars import ContextVar
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 from bot.storage.buttons import Keyboards, PendingInputs
+from bot.storage.conversations import Conversations
 from bot.storage.deadlines import Deadlines
+from bot.storage.inbox import Inbox
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
 from bot.storage.outbox import Outbox
@@ -102,15 +109,41 @@ def forget_commits() -> None:
     _commits.set(0)
 
 
+# Inside `commits_not_counted`: the write hook is not called either.
+_uncounted: ContextVar[bool] = ContextVar("uncounted", default=False)
+
+
 @contextmanager
 def commits_not_counted() -> Iterator[None]:
     """Commits in the block are bookkeeping, not what the person asked for (their own user
-    record, refreshed when an update arrives)."""
+    record, refreshed when an update arrives): not counted, and they do not mark the update
+    being handled."""
     before = _commits.get()
+    token = _uncounted.set(True)
     try:
         yield
     finally:
+        _uncounted.reset(token)
         _commits.set(before)
+
+
+class WriteHook(Protocol):
+    """Called by every counted write transaction of the task (the update being handled)."""
+
+    async def before_commit(self, tx: Tx) -> None:
+        """Write what belongs with the transaction's effects (the inbox mark); raising rolls
+        the whole transaction back."""
+
+    def committed(self) -> None:
+        """The transaction committed."""
+
+
+_write_hook: ContextVar[WriteHook | None] = ContextVar("write_hook", default=None)
+
+
+def set_write_hook(hook: WriteHook | None) -> None:
+    """Attach `hook` to the current task's (the update's) write transactions."""
+    _write_hook.set(hook)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -322,13 +355,17 @@ class Database:
     async def transaction(self, now: int) -> AsyncIterator[Tx]:
         """A write transaction: commits on success, rolls back on any exception."""
         task = self._claim()
+        hook = None if _uncounted.get() else _write_hook.get()
         async with self._lock:
             self._owner = task
             try:
                 await self._begin("BEGIN IMMEDIATE")
                 raw = self.raw
                 try:
-                    yield Tx(raw, now)
+                    tx = Tx(raw, now)
+                    yield tx
+                    if hook is not None:
+                        await hook.before_commit(tx)
                     await self._commit()
                 except BaseException:
                     # Also when COMMIT itself fails (disk full, I/O error): never leave the
@@ -340,6 +377,8 @@ class Database:
                 self._committed()
             finally:
                 self._owner = None
+        if hook is not None:
+            hook.committed()
 
     @asynccontextmanager
     async def read(self, now: int, *, in_thread: bool = False) -> AsyncIterator[Tx]:
@@ -560,6 +599,14 @@ class Tx:
     @cached_property
     def keyboards(self) -> Keyboards:
         return Keyboards(self)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self)
 
 
 class ThreadTx(Tx):

@@ -1,0 +1,147 @@
+"""The inbox (migration 0012): updates stored before Telegram is told they arrived, handled
+from here exactly once, one person at a time.
+
+- `store` keeps an update unique by its `update_id`: a delivery Telegram repeats (its answer
+  was lost, a timeout) is stored once.
+- An update is handled when `mark_handled` ran in the transaction of the handling's effects
+  (bot/updates.py arranges that through bot/storage/db.py's write hook). The mark is
+  conditional: an update already marked is refused (`AlreadyHandled`), and that rolls the
+  second handling's effects back, whoever (which process) tried.
+- A person's turn (`inbox_turns`): whoever holds it handles that person's updates, oldest
+  first, one at a time. A turn is taken only when free or when its lease has ended, renewed
+  while its holder lives (`renew_turns`), and given back only when the person has nothing
+  unhandled left (`release_turn` checks in the same statement), so an update stored while
+  its person's turn is being given back is never left without a holder.
+
+Every statement is an index lookup or a range bounded by a LIMIT; the SQL is portable (upserts
+with `ON CONFLICT`, partial indexes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.storage.db import Tx
+
+LEASE = 30  # seconds a turn holds a person without renewal
+RETENTION = 2 * 86400  # handled updates are kept this long (Telegram repeats within a day)
+
+
+class AlreadyHandled(Exception):
+    """The update was marked handled by someone else: this handling's effects roll back."""
+
+    def __init__(self, update_id: int) -> None:
+        super().__init__(f"update {update_id} was already handled")
+        self.update_id = update_id
+
+
+class Inbox:
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    # -- updates ------------------------------------------------------------------------------
+
+    async def store(self, rows: Sequence[tuple[int, int, str]]) -> None:
+        """Keep (update_id, person_id, payload JSON) rows; ones already there are left as
+        they are."""
+        await self.tx.executemany(
+            "INSERT INTO inbox (update_id, person_id, payload, received_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (update_id) DO NOTHING",
+            [(u, p, payload, self.tx.now) for u, p, payload in rows],
+        )
+
+    async def get(self, update_id: int) -> dict[str, Any] | None:
+        row = await self.tx.fetchone("SELECT * FROM inbox WHERE update_id = ?", (update_id,))
+        return None if row is None else dict(row)
+
+    async def next_for(self, person_id: int, holder: str) -> dict[str, Any] | None:
+        """The person's oldest unhandled update, if `holder` holds the person's turn."""
+        row = await self.tx.fetchone(
+            "SELECT i.update_id, i.payload FROM inbox i"
+            " JOIN inbox_turns t ON t.person_id = i.person_id AND t.holder = ?"
+            " WHERE i.person_id = ? AND i.handled_at IS NULL ORDER BY i.update_id LIMIT 1",
+            (holder, person_id),
+        )
+        return None if row is None else dict(row)
+
+    async def has_unhandled(self, person_id: int) -> bool:
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM inbox WHERE person_id = ? AND handled_at IS NULL LIMIT 1",
+            (person_id,),
+        )
+        return row is not None
+
+    async def mark_handled(self, update_id: int, holder: str) -> None:
+        """Mark the update handled in the current transaction; `AlreadyHandled` if it was."""
+        changed = await self.tx.update(
+            "UPDATE inbox SET handled_at = ?, handled_by = ? WHERE update_id = ?"
+            " AND handled_at IS NULL",
+            (self.tx.now, holder, update_id),
+        )
+        if not changed:
+            raise AlreadyHandled(update_id)
+
+    async def waiting(self, holder: str, limit: int) -> list[int]:
+        """People with unhandled updates whose turn is free, ended, or `holder`'s own, the
+        longest waiting first."""
+        rows = await self.tx.fetchall(
+            "SELECT i.person_id, MIN(i.update_id) AS first FROM inbox i"
+            " LEFT JOIN inbox_turns t ON t.person_id = i.person_id"
+            " WHERE i.handled_at IS NULL"
+            " AND (t.person_id IS NULL OR t.lease_until < ? OR t.holder = ?)"
+            " GROUP BY i.person_id ORDER BY first LIMIT ?",
+            (self.tx.now, holder, limit),
+        )
+        return [int(r["person_id"]) for r in rows]
+
+    async def prune(self, limit: int = 1000, retention: int = RETENTION) -> int:
+        """Forget handled updates older than `retention` seconds (a batch of `limit`)."""
+        return await self.tx.update(
+            "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM inbox"
+            " WHERE received_at < ? AND handled_at IS NOT NULL ORDER BY received_at LIMIT ?)",
+            (self.tx.now - retention, limit),
+        )
+
+    # -- turns --------------------------------------------------------------------------------
+
+    async def take_turn(self, person_id: int, holder: str, lease: int = LEASE) -> bool:
+        """Take the person's turn if it is free, ended, or already `holder`'s."""
+        changed = await self.tx.update(
+            "INSERT INTO inbox_turns (person_id, holder, lease_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (person_id) DO UPDATE SET holder = excluded.holder,"
+            " lease_until = excluded.lease_until"
+            " WHERE inbox_turns.lease_until < ? OR inbox_turns.holder = excluded.holder",
+            (person_id, holder, self.tx.now + lease, self.tx.now),
+        )
+        return changed > 0
+
+    async def release_turn(self, person_id: int, holder: str) -> bool:
+        """Give the turn back, only if the person has nothing unhandled left."""
+        changed = await self.tx.update(
+            "DELETE FROM inbox_turns WHERE person_id = ? AND holder = ? AND NOT EXISTS"
+            " (SELECT 1 FROM inbox WHERE person_id = ? AND handled_at IS NULL)",
+            (person_id, holder, person_id),
+        )
+        return changed > 0
+
+    async def holds_turn(self, person_id: int, holder: str) -> bool:
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM inbox_turns WHERE person_id = ? AND holder = ?", (person_id, holder)
+        )
+        return row is not None
+
+    async def renew_turns(self, holder: str, lease: int = LEASE) -> int:
+        return await self.tx.update(
+            "UPDATE inbox_turns SET lease_until = ? WHERE holder = ?",
+            (self.tx.now + lease, holder),
+        )
+
+    async def drop_turns(self, holder: str) -> int:
+        """Every turn of `holder` (it stops, or its process is gone): free at once."""
+        return await self.tx.update("DELETE FROM inbox_turns WHERE holder = ?", (holder,))
+
+    async def holders(self) -> list[str]:
+        rows = await self.tx.fetchall("SELECT DISTINCT holder FROM inbox_turns")
+        return [r["holder"] for r in rows]
