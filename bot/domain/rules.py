@@ -27,9 +27,18 @@ def clean_text(text: str | None) -> str:
 
 
 def text_in_range(text: str | None, lo: int, hi: int, key: str) -> str:
+    """Every length refusal says the limits and how long the text was (`length`)."""
     value = clean_text(text)
     if not lo <= len(value) <= hi:
-        raise InvalidInput(key, min=lo, max=hi)
+        raise InvalidInput(key, min=lo, max=hi, length=len(value))
+    return value
+
+
+def at_most(text: str | None, hi: int, key: str) -> str:
+    """Cleaned `text` of at most `hi` characters, else `key` with the length it had."""
+    value = clean_text(text)
+    if len(value) > hi:
+        raise InvalidInput(key, max=hi, length=len(value))
     return value
 
 
@@ -42,10 +51,7 @@ def description(text: str | None) -> str:
 
 
 def cover_letter(text: str | None) -> str:
-    value = clean_text(text)
-    if len(value) > COVER_MAX:
-        raise InvalidInput("bid.cover_too_long", max=COVER_MAX)
-    return value
+    return at_most(text, COVER_MAX, "bid.cover_too_long")
 
 
 def days(value: int) -> int:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.domain import rules
 from bot.domain.errors import InvalidInput
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.common import me, send_hint
 from bot.services import messages
+from bot.text import clip
 from bot.views import cards
+
+QUOTE_MAX = 500  # characters of the question quoted in its confirmation
 
 
 def _id_and_text(context: MarketContext, key: str) -> tuple[int, str]:
@@ -33,8 +37,10 @@ def _typed_text(update: Update, context: MarketContext) -> str:
 @handler
 async def ask(update: Update, context: MarketContext) -> None:
     job_id, _ = _id_and_text(context, "args.ask")
-    await messages.ask(context.svc, me(update), job_id, _typed_text(update, context))
-    await context.say(update, cards.tr(context, "ask-sent", job=job_id))
+    question = _typed_text(update, context)
+    await messages.ask(context.svc, me(update), job_id, question)
+    quoted = clip(rules.clean_text(question), QUOTE_MAX)
+    await context.say(update, cards.tr(context, "ask-sent", job=job_id, text=quoted))
 
 
 @handler

@@ -50,7 +50,7 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
     if message is None or message.successful_payment is None or update.effective_user is None:
         return
     paid = message.successful_payment
-    outcome = await deals.record_payment(
+    applied = await deals.apply_payment(
         context.svc,
         update.effective_user.id,
         paid.invoice_payload,
@@ -58,12 +58,18 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
         paid.currency,
         paid.telegram_payment_charge_id,
         paid.provider_payment_charge_id or None,
+        answered=True,  # this answer is the payer's one message about it
     )
+    outcome, deal = applied.outcome, applied.deal
     deal_id = deals.parse_payload(paid.invoice_payload)
+    back = applied.returned
     params = id_params(
         {
             "deal": deal_id if deal_id is not None else "?",
             "amount": Markup(context.money(paid.total_amount, paid.currency)),
+            "due": Markup(context.when(deal.due_at)) if deal and deal.due_at else "",
+            "how": back.how if back else "stars",
+            "payout": back.payout if back and back.payout else 0,
         }
     )
     log.info("payment %s for deal %s: %s", paid.telegram_payment_charge_id, deal_id, outcome)
