@@ -279,3 +279,66 @@ async def settle_but_the_refund(m: Market) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"still due: {due}")
+
+
+async def test_the_rest_of_the_loop_is_one_message_per_event_too(tmp_path) -> None:
+    """The steps the main walk does not take: an NDA declined, a trial, a bid withdrawn or
+    declined, a job closed, a deadline extended, a dispute opened by the client (its opener
+    used to get two messages), evidence, a moderator's release."""
+    async with Market(tmp_path) as m:
+        p = await meet(m)
+        clara, fred, gina, mia = p["clara"], p["fred"], p["gina"], p["mia"]
+        w = Walk(m, p)
+        svc = m.svc
+        job = await f.job(svc, CLIENT, brief="The secret part", nda_required=True)
+        fred_bid = await f.bid(svc, job.id, FREELANCER)
+        gina_bid = await f.bid(svc, job.id, FREELANCER2)
+        await m.settle()
+        w.mark()
+
+        await clara.send(f"/shortlist {gina_bid.id}")
+        await clara.wait_for(f"Bid #{gina_bid.id} is shortlisted")
+        got = await w.check("shortlist with an NDA", {"clara": 1, "gina": 1})
+        await gina.press(got["gina"][0], "Decline")
+        await gina.wait_for(f"You declined the NDA of Job #{job.id}")
+        await w.check("the NDA declined", {"gina": 1, "clara": 1})
+        await clara.send(f"/shortlist {fred_bid.id}")
+        await clara.wait_for(f"Bid #{fred_bid.id} is shortlisted")
+        await w.check("shortlist", {"clara": 1, "fred": 1})
+        await clara.send(f"/trial {fred_bid.id} Write a small vector with tests")
+        await clara.wait_for("Trial #1 is sent")
+        await w.check("a trial asked", {"clara": 1, "fred": 1})
+        await fred.send(f"/withdraw {fred_bid.id}")
+        await fred.wait_for(f"Bid #{fred_bid.id} on Job #{job.id} is withdrawn")
+        await w.check("a bid withdrawn", {"fred": 1, "clara": 1})
+
+        job2 = await f.job(svc, CLIENT)
+        declined = await f.bid(svc, job2.id, FREELANCER)
+        await f.bid(svc, job2.id, FREELANCER2)
+        await m.settle()
+        w.mark()
+        await clara.send(f"/decline {declined.id} Too expensive")
+        await clara.wait_for(f"Bid #{declined.id} is declined")
+        await w.check("a bid declined", {"clara": 1, "fred": 1})
+        await clara.send(f"/closejob {job2.id}")
+        await clara.wait_for(f"Job #{job2.id} is closed")
+        await w.check("a job closed", {"clara": 1, "gina": 1})
+
+        deal = await f.funded_deal(svc)
+        await m.settle()
+        w.mark()
+        await clara.send(f"/extend {deal.id} 2d")
+        await clara.wait_for(f"Deal #{deal.id}: delivery is now due")
+        await w.check("more time", {"clara": 1, "fred": 1})
+        await clara.send(f"/dispute {deal.id} Nothing delivered yet")
+        await clara.wait_for(f"Dispute opened on Deal #{deal.id}")
+        await mia.wait_for(f"Dispute on Deal #{deal.id}", chat=GROUP)
+        await w.check("the client opens a dispute", {"clara": 1, "fred": 1})
+        await clara.send(f"/evidence {deal.id} Here is my side")
+        await clara.wait_for(f"Added to the dispute on Deal #{deal.id}")
+        await w.check("evidence", {"clara": 1})
+        await mia.send(f"/resolve {deal.id} release", chat=GROUP)
+        await fred.wait_for(f"The moderators decided Deal #{deal.id}")
+        await w.check("a moderator releases", {"clara": 1, "fred": 1})
+
+        assert len(w.log) == 11, w.log
