@@ -3,6 +3,8 @@ Bot API, in English and Russian:
 
 - the job card (`/job`, the channel's `job_<id>` deep link) shows the category's answers and
   the job's files (a Files button sends them);
+- the card shows the private brief to the client and to a shortlisted freelancer past the
+  NDA, and to nobody else;
 - the NDA is shown, with its text, above "Accept the NDA" (the standard one too);
 - an answer to `/ask` quotes the question it answers (and `/ask`'s own answer quotes it);
 - the bid count of a job is every bid placed and not withdrawn: a hire does not lower it;
@@ -124,6 +126,44 @@ async def test_the_standard_nda_is_shown_before_accept(tmp_path) -> None:
         await fred.press(asked, "Accept the NDA")
         accepted = await fred.wait_for(f"You accepted the NDA of Job #{job.id}")
         assert "The secret part" in accepted.text
+
+
+async def test_the_job_card_shows_the_brief_to_whoever_may_read_it(tmp_path) -> None:
+    """The preview showed the client the private brief: the card shows it to the client, and
+    to a shortlisted freelancer once past the NDA; never to anyone else."""
+    async with Market(tmp_path) as m:
+        clara, fred, ivan = await meet(m)
+        job = await f.job(m.svc, CLIENT, brief="The <secret> part", nda_required=True)
+        bid = await f.bid(m.svc, job.id, FREELANCER)
+        await f.bid(m.svc, job.id, FREELANCER2)
+        await clara.send(f"/job {job.id}")
+        card = await clara.wait_for(f"Job #{job.id} ·")
+        assert "🔒 Private brief (only you and the freelancers you shortlist see it):" in card.text
+        assert "The <secret> part" in card.text
+
+        await fred.send(f"/start job_{job.id}")
+        assert "secret" not in (await fred.wait_for(f"Job #{job.id} ·")).text
+        await clara.send(f"/shortlist {bid.id}")
+        asked = await fred.wait_for("non-disclosure agreement")
+        await fred.send(f"/job {job.id}")
+        assert "secret" not in (await fred.wait_for(f"Job #{job.id} ·")).text  # NDA first
+        await fred.press(asked, "Accept the NDA")
+        await fred.wait_for(f"You accepted the NDA of Job #{job.id}")
+        await fred.send(f"/job {job.id}")
+        card = await fred.wait_for(f"Job #{job.id} ·")
+        assert "🔒 Private brief (you see it as a shortlisted freelancer):" in card.text
+        assert "The <secret> part" in card.text
+        await ivan.send(f"/start job_{job.id}")  # a bidder not shortlisted
+        assert "secret" not in (await ivan.wait_for(f"Заказ #{job.id} ·")).text
+
+        plain = await f.job(m.svc, CLIENT, brief="Доступ к репозиторию")
+        ru_bid = await f.bid(m.svc, plain.id, FREELANCER2)
+        await clara.send(f"/shortlist {ru_bid.id}")
+        await ivan.wait_for(f"Вы в шорт-листе заказа #{plain.id}")
+        await ivan.send(f"/start job_{plain.id}")
+        card = await ivan.wait_for(f"Заказ #{plain.id} ·")
+        assert "🔒 Закрытое ТЗ (открыто вам как исполнителю из шорт-листа):" in card.text
+        assert "Доступ к репозиторию" in card.text
 
 
 async def test_an_answer_to_a_question_quotes_the_question(tmp_path) -> None:

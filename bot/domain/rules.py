@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.errors import InvalidInput
+from bot.domain.models import Bid, Job
 from bot.domain.money import check_amount
 from bot.domain.numbers import parse_decimal, parse_whole
 
@@ -103,3 +104,13 @@ def hours_to_minutes(text: str) -> int:
     if minutes <= 0:
         raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY)
     return minutes
+
+
+def brief_visible(job: Job, viewer: int | None, bid: Bid | None) -> bool:
+    """Who may read a job's private brief: its client, and a freelancer whose live bid on it
+    (`bid`, or None) is shortlisted, after accepting the NDA where the job asks for one."""
+    if viewer is not None and viewer == job.client_id:
+        return True
+    if bid is None or bid.freelancer_id != viewer or bid.shortlisted_at is None:
+        return False
+    return not job.nda_required or bid.nda_accepted_at is not None

@@ -32,7 +32,7 @@ QUERIES_KEPT = 20  # /jobs filters remembered per person for their ◀ ▶ butto
 async def send_job_card(
     update: Update, context: MarketContext, job_id: int, *, edit: bool = False
 ) -> None:
-    view = await jobs.view_job(context.svc, job_id)
+    view = await jobs.view_job(context.svc, job_id, me(update))
     html, rows = cards.job_card(context, view, me(update))
     await context.say(update, html, rows, edit=edit)
 

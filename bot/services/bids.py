@@ -154,13 +154,11 @@ async def brief_for(svc: Services, actor: int, bid_id: int) -> tuple[Job, str | 
     async with svc.read() as tx:
         bid = await bid_or_404(tx, bid_id)
         job = await job_or_404(tx, bid.job_id)
-        if actor == job.client_id:
+        if rules.brief_visible(job, actor, bid):
             return job, job.brief
         if bid.freelancer_id != actor or bid.shortlisted_at is None:
             raise Forbidden("brief.not_shortlisted", job=job.id)
-        if job.nda_required and bid.nda_accepted_at is None:
-            raise Forbidden("brief.nda_first", job=job.id)
-        return job, job.brief
+        raise Forbidden("brief.nda_first", job=job.id)
 
 
 async def request_trial(svc: Services, actor: int, bid_id: int, task: str) -> int:

@@ -189,16 +189,21 @@ class JobView:
     bid_count: int
     client_rating: float | None
     client_rating_count: int
+    brief: str | None = None  # the private brief, when the viewer may read it
 
 
-async def view_job(svc: Services, job_id: int) -> JobView:
+async def view_job(svc: Services, job_id: int, viewer: int | None = None) -> JobView:
+    """A job's card data; the private brief only for its client and a shortlisted bidder
+    past the NDA (rules.brief_visible), so they find it on the card, not only in a message."""
     from bot.services.profiles import rating_of
 
     async with svc.read() as tx:
         job = await job_or_404(tx, job_id)
         client = await user_or_404(tx, job.client_id)
         avg, count = await rating_of(tx, svc, client.id)
-        return JobView(job, client, await tx.bids.count_placed(job.id), avg, count)
+        bid = None if viewer is None else await tx.bids.live_for(job.id, viewer)
+        brief = job.brief if rules.brief_visible(job, viewer, bid) else None
+        return JobView(job, client, await tx.bids.count_placed(job.id), avg, count, brief)
 
 
 async def job_files(svc: Services, job_id: int) -> list[dict[str, Any]]:

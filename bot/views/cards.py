@@ -151,8 +151,9 @@ def job_files_line(fmt: Fmt, job: Job) -> str | None:
 
 def job_card(fmt: Fmt, view: JobView, viewer: int | None = None) -> Card:
     """The card of `/job` and `/start job_<id>`: what the client's preview showed (the
-    category's answers, the files: a button sends them), buttons Bid and Ask (the client
-    gets Bids). The bid count is every bid placed and not withdrawn (BID_PLACED)."""
+    category's answers, the files: a button sends them; the private brief to whoever may
+    read it), buttons Bid and Ask (the client gets Bids). The bid count is every bid placed
+    and not withdrawn (BID_PLACED)."""
     job = view.job
     parts = [
         tr(fmt, "job-card-title", job=job.id, title=job.title),
@@ -178,6 +179,9 @@ def job_card(fmt: Fmt, view: JobView, viewer: int | None = None) -> Card:
     files = job_files_line(fmt, job)
     if files:
         html += "\n\n" + files
+    if view.brief:
+        key = "job-card-brief-client" if viewer == job.client_id else "job-card-brief-shortlisted"
+        html += "\n\n" + tr(fmt, key, text=view.brief)
     rows: Rows = []
     if job.files:
         rows.append([(tr(fmt, "job-btn-files", count=len(job.files)), ("cb", "job_files", job.id))])

@@ -113,6 +113,10 @@ job-card-files = 📎 { $count ->
     }: { $names }
 job-card-file-photo = a photo
 job-card-file-other = a file
+job-card-brief-client = 🔒 <b>Private brief</b> (only you and the freelancers you shortlist see it):
+    { $text }
+job-card-brief-shortlisted = 🔒 <b>Private brief</b> (you see it as a shortlisted freelancer):
+    { $text }
 job-btn-files = 📎 Files ({ $count })
 job-btn-bid = Bid
 job-btn-ask = Ask

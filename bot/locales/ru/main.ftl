@@ -117,6 +117,10 @@ job-card-files = 📎 { $count ->
     }: { $names }
 job-card-file-photo = фото
 job-card-file-other = файл
+job-card-brief-client = 🔒 <b>Закрытое ТЗ</b> (его видите только вы и исполнители из вашего шорт-листа):
+    { $text }
+job-card-brief-shortlisted = 🔒 <b>Закрытое ТЗ</b> (открыто вам как исполнителю из шорт-листа):
+    { $text }
 job-btn-files = 📎 Файлы ({ $count })
 job-btn-bid = Откликнуться
 job-btn-ask = Задать вопрос
