@@ -166,6 +166,14 @@ async def test_no_one_gets_two_messages_for_one_event(tmp_path) -> None:
         await clara.wait_for("Payment received: Deal #1 is funded")
         got = await w.check("pay", {"clara": 1, "fred": 1, "gina": 1})
         assert "Delivery is due" in got["clara"][0].text  # what the notice used to add
+        # The payer's one message is an outbox row of the payment's own transaction, not a
+        # handler's answer: a bot killed right after the commit still tells them.
+        async with svc.read() as tx:
+            told = await tx.fetchall(
+                "SELECT key FROM outbox WHERE chat_id = ? AND key = 'notify.deal_funded'",
+                (CLIENT,),
+            )
+        assert len(told) == 1
 
         # --- deliver (with a file), revise, deliver, release, rate ---------------------------
         await fred.send("/deliver 1 First version")

@@ -45,7 +45,9 @@ async def pre_checkout(update: Update, context: MarketContext) -> None:
 @handler
 async def successful_payment(update: Update, context: MarketContext) -> None:
     """Funded, or a duplicate of a payment already applied, or returned (the deal no longer
-    waits for it)."""
+    waits for it). Funded or returned, the payer's one message is the notice the service
+    queued in the payment's own transaction (durable: a bot killed right after the commit
+    still tells them); only a duplicate is answered here."""
     message = update.effective_message
     if message is None or message.successful_payment is None or update.effective_user is None:
         return
@@ -58,7 +60,6 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
         paid.currency,
         paid.telegram_payment_charge_id,
         paid.provider_payment_charge_id or None,
-        answered=True,  # this answer is the payer's one message about it
     )
     outcome, deal = applied.outcome, applied.deal
     deal_id = deals.parse_payload(paid.invoice_payload)
@@ -73,4 +74,5 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
         }
     )
     log.info("payment %s for deal %s: %s", paid.telegram_payment_charge_id, deal_id, outcome)
-    await context.say(update, context.t(f"payment-{outcome}", **params))
+    if outcome == "duplicate":
+        await context.say(update, context.t(f"payment-{outcome}", **params))

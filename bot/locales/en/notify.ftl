@@ -98,7 +98,7 @@ notify-payment-refunded = Deal #{ $deal } no longer waited for payment, so your 
         [stars] the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
        *[other] it is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
     }
-notify-deal-funded-client = 💰 Deal #{ $deal } is funded: { $amount } is held in escrow. Delivery is due { $due_at }. You will be told when the work is delivered.
+notify-deal-funded-client = 💰 Payment received: Deal #{ $deal } is funded: { $amount } is held in escrow. Delivery is due { $due_at }. You will be told when the work is delivered.
 notify-deal-funded-freelancer = 💰 Deal #{ $deal } for Job #{ $job } “{ $title }” is funded: { $amount } is held in escrow for you. Start now and deliver by { $due_at } with /deliver { $deal } [note].
 notify-funding-expired-client = Deal #{ $deal } was cancelled: it was not paid in time. Job #{ $job } is open for bids again.
 notify-funding-expired-freelancer = Deal #{ $deal } was cancelled: the client did not pay in time. Your bid on Job #{ $job } is active again.
