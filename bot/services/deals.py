@@ -5,7 +5,9 @@ and then makes the conditional write; a lost race is a clear Conflict, never a d
 
 One message per event: the person who acted is answered by their handler, so a service writes
 notifications only for the other people concerned (`_tell_both(..., skip=actor)`); an event
-nobody acted on (a timer, a payment found by reconciliation) tells each party once.
+nobody acted on (a timer, a payment found by reconciliation) tells each party once. A payment
+is the exception: its handler stays silent and the payer's notice, queued in the payment's own
+transaction, is their one message (durable if the bot dies right after the commit).
 """
 
 from __future__ import annotations
