@@ -39,6 +39,7 @@ from bot.domain.money import format_money
 
 log = logging.getLogger(__name__)
 
+JUST_NOW = 60  # seconds ago that are still "just now"
 LOCALES_DIR: Traversable = resources.files("bot") / "locales"
 SUPPORTED = ("en", "ru")
 
@@ -186,11 +187,15 @@ class I18n:
         return format_unit(count, f"duration-{name}", locale=locale)
 
     def when(self, locale: str, epoch: int, now: int) -> str:
-        """`2026-12-01 18:00 UTC (in 3 days)`."""
+        """`2026-12-01 18:00 UTC (in 3 days)`; a moment of the last minute is `just now`
+        (Babel would say "in 0 seconds" for this very second)."""
         stamp = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        rel = format_timedelta(
-            timedelta(seconds=epoch - now), add_direction=True, locale=locale, threshold=1.0
-        )
+        if -JUST_NOW < epoch - now <= 0:
+            rel = self.t(locale, "when-just-now")
+        else:
+            rel = format_timedelta(
+                timedelta(seconds=epoch - now), add_direction=True, locale=locale, threshold=1.0
+            )
         return f"{stamp} ({rel})"
 
 

@@ -479,7 +479,9 @@ def test_title_limits() -> None:
     for bad in ("Hi!!", "", None, "x" * 101, "  abc  "):
         err = refusal(rules.title, bad)
         assert err.key == "job.title_length"
-        assert err.params == {"min": 5, "max": 100}
+        # The refusal says how long the title was, as well as the limits.
+        length = len(rules.clean_text(bad))
+        assert err.params == {"min": 5, "max": 100, "length": length}
 
 
 def test_description_limits() -> None:
@@ -501,7 +503,7 @@ def test_cover_letter_limit() -> None:
     assert rules.cover_letter("") == ""
     err = refusal(rules.cover_letter, "c" * 2001)
     assert err.key == "bid.cover_too_long"
-    assert err.params == {"max": 2000}
+    assert err.params == {"max": 2000, "length": 2001}
 
 
 def test_days_limits() -> None:
@@ -545,7 +547,7 @@ def test_budget_stars_percent() -> None:
 def test_text_in_range() -> None:
     assert rules.text_in_range(" why ", 1, 10, "reason.required") == "why"
     err = refusal(rules.text_in_range, "  ", 1, 10, "reason.required")
-    assert (err.key, err.params) == ("reason.required", {"min": 1, "max": 10})
+    assert (err.key, err.params) == ("reason.required", {"min": 1, "max": 10, "length": 0})
 
 
 def test_domain_error_text() -> None:

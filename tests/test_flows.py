@@ -63,10 +63,12 @@ async def test_post_job_every_step(market: Market):
 
     # A bad title: one sentence and the same step again.
     m = await step(client, "abc", "title of the job")
-    assert market.sentence(InvalidInput("job.title_length", min=5, max=100)) in m.text
+    sentence = InvalidInput("job.title_length", min=5, max=100, length=3)
+    assert market.sentence(sentence) in m.text and "yours has 3" in m.text
     m = await step(client, TRICKY_TITLE, "Describe the job")
     m = await step(client, "too short", "Describe the job")
-    assert market.sentence(InvalidInput("job.description_length", min=20, max=3000)) in m.text
+    sentence = InvalidInput("job.description_length", min=20, max=3000, length=9)
+    assert market.sentence(sentence) in m.text
     m = await step(
         client, "A weekly blog about cats & dogs, 5 posts of 300 words.", "question 1 of 5"
     )
@@ -220,7 +222,8 @@ async def test_guided_bid(market: Market):
     m = await step(freelancer, "400", "how many days")
     m = await step(freelancer, "3", "cover letter")
     m = await step(freelancer, "x" * 2001, "cover letter")
-    assert market.sentence(InvalidInput("bid.cover_too_long", max=2000)) in m.text
+    too_long = market.sentence(InvalidInput("bid.cover_too_long", max=2000, length=2001))
+    assert too_long in m.text and "2,001" in m.text
     m = await step(freelancer, "I bake <logos> & bread.", "Send it?")
     assert "I bake <logos> & bread." in m.text and "150 ⭐" in m.text and "3 days" in m.text
     m = await step(freelancer, None, "cover letter", press="◀ Back", on=m)

@@ -308,7 +308,9 @@ async def test_shortlist_decline_withdraw_and_my_bids(market: Market) -> None:
 
     await alice.send(f"/bids {job.id}")
     after = await alice.wait_for(lambda msg: "Bids on Job" in msg.text and not msg.edited)
-    assert "☆ shortlisted" in after.text and f"Bid #{b2.id}" not in after.text
+    # The declined bid is still listed (and counted), marked, without buttons.
+    assert "☆ shortlisted" in after.text and f"Bid #{b2.id}" in after.text
+    assert "declined" in after.text and f"Decline #{b2.id}" not in labels(after)
     assert f"Shortlist #{b1.id}" not in labels(after)
 
     await alice.send(f"/trial {b1.id}")
@@ -385,7 +387,8 @@ async def test_ask_and_a_reply_goes_back_into_the_thread(market: Market) -> None
     await bob.send(f"/ask {job.id}")
     await bob.wait_for("Usage: /ask <job number> <question>")
     await bob.send(f"/ask {job.id} Is <b>React</b> & co\nfine?")
-    await bob.wait_for(f"Your question about Job #{job.id} is sent to the client.")
+    sent = await bob.wait_for(f"Your question about Job #{job.id} is sent to the client")
+    assert "Is <b>React</b> & co fine?" in sent.text  # quoted, as typed (and escaped)
     question = await relayed_to(market, CLIENT, "notify.question")
 
     await alice.send("Yes, <i>all</i> fine", reply_to=question)

@@ -216,7 +216,7 @@ async def test_a_429_delays_a_notification_but_does_not_lose_it(tmp_path) -> Non
     async with Market(tmp_path) as m:
         alice, _bob = await meet(m)
         job = await f.job(m.svc, CLIENT)
-        await alice.wait_for(f"Job #{job.id} is live")
+        await m.settle()
         m.server.flood("sendMessage", retry_after=1)
         bid = await f.bid(m.svc, job.id, FREELANCER)
         await alice.wait_for(f"Bid #{bid.id}", timeout=10)
@@ -260,7 +260,7 @@ async def test_deal_buttons_release_rate_extend_refund(tmp_path) -> None:
         f.advance_to(svc, svc.clock.now() + 86400 + 1)
         overdue = await alice.wait_for(f"Deal #{late.id} is overdue", timeout=10)
         await alice.press(overdue, "↩️ Refund now")
-        await alice.wait_for(f"Deal #{late.id} is cancelled; your refund is on its way.")
+        await alice.wait_for(f"Deal #{late.id} is cancelled. The refund of 150 ⭐ is requested")
         assert (await f.get_deal(svc, late.id)).state == "refunded"
 
         # A stale button (one that slipped through before its message lost it) answers with

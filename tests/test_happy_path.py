@@ -149,7 +149,6 @@ async def test_one_line_bid_refusals_change_nothing(tmp_path) -> None:
             await person.send("/start")
             await person.wait_for("/help")
         job = await f.job(svc, CLIENT)
-        await clara.wait_for(f"Job #{job.id} is live")
         await m.settle()
         amount = "The amount must be a whole number from 1 to 1000000."
         cases = [

@@ -422,7 +422,8 @@ async def test_every_outbox_row_renders_in_both_languages(market, caplog) -> Non
     assert problems == [], "translations reported problems"
     # Some texts, checked by eye once and pinned here.
     assert "Bid #" in texts[("notify.bid_new", "en")]
-    assert "&lt;b&gt;&amp;&lt;/b&gt;" in texts[("notify.brief", "en")]  # a person's text, escaped
+    # The brief comes with the shortlisting (one message), a person's text escaped.
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in texts[("notify.shortlisted", "en")]
     assert "Новый отклик" in texts[("notify.bid_new", "ru")]
 
 
@@ -470,8 +471,8 @@ async def test_notification_details(market) -> None:
     assert actions(out) == ["rate"] * 5
     out = await render_row(rt, first("notify.question"), "en")
     assert "Is Python &lt;ok&gt;?" in out.text and "Reply to this message" in out.text
-    out = await render_row(rt, first("notify.brief"), "en")
-    assert "The private details" in out.text
+    out = await render_row(rt, first("notify.shortlisted"), "en")
+    assert "You are shortlisted" in out.text and "The private details" in out.text
     # The channel post: a deep link while open, "closed" once the job is done.
     out = await render_row(rt, first("channel.job", CHANNEL), "en")
     [[(_label, target)]] = out.rows

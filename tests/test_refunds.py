@@ -105,7 +105,7 @@ async def check_refused(m: Market, p: People, deal_id: int, charge: str, error: 
     told = await p.alice.wait_for(f"Telegram did not return your 150 ⭐ from Deal #{deal_id}")
     row = await settled(m, charge)
     assert (row["state"], row["error"]) == ("failed", error)
-    assert f"Payout #{row['payout_id']} is open" in told.text
+    assert f"set aside for you as Payout #{row['payout_id']}" in told.text
     alert = await p.mia.wait_for("Telegram refused the refund", chat=GROUP)
     assert f"of 150 ⭐ to Alice (@alice) (id {CLIENT}) for Deal #{deal_id}: {error}" in alert.text
     assert f"/paid {row['payout_id']}" in alert.text
@@ -157,7 +157,7 @@ async def test_a_refused_refund_of_a_stray_payment_goes_to_the_balance(tmp_path:
         m.server.fail_next("refundStarPayment", status=400, description="Bad Request: NOPE")
         charge = "stray-charge-1"
         await p.alice.send_successful_payment(deals.invoice_payload(deal.id), 150, charge_id=charge)
-        await p.alice.wait_for("is being returned")
+        await p.alice.wait_for("goes back to you")
         await check_refused(m, p, deal.id, charge, "Nope")
 
 

@@ -76,7 +76,7 @@ async def test_the_happy_path_in_russian(tmp_path) -> None:
         # Paying funds the deal.
         paid = await olga.pay(invoice)
         assert isinstance(paid, SimMessage), f"pre-checkout refused: {paid!r}"
-        funded = await olga.wait_for("Сделка #1 оплачена")
+        funded = await olga.wait_for("Оплата получена: сделка #1 оплачена")
         assert "150 ⭐ на гарантийном счёте" in funded.text
         await ivan.wait_for("Сделка #1 по заказу #1 «Логотип для пекарни» оплачена")
         assert (await f.get_deal(m.svc, 1)).state == "funded"
@@ -138,7 +138,9 @@ async def test_language_override_switches_to_russian_for_good(tmp_path) -> None:
         # Notifications rendered later, and after a restart, follow the stored choice.
         await m.restart()
         job = await f.job(m.svc, CLIENT)
-        await kate.wait_for(f"Заказ #{job.id} опубликован")
+        await f.people(m.svc, FREELANCER)
+        await f.bid(m.svc, job.id, FREELANCER)
+        await kate.wait_for(f"Новый отклик на заказ #{job.id}")
         await kate.send("/deal 7")
         await kate.wait_for("#7")
         assert CYRILLIC.search(kate.messages[-1].text)

@@ -123,6 +123,7 @@ async def test_reset_starts_over(tmp_path: Path) -> None:
         await greeted(sb)
         alice = sb.user("Alice")
         job = await f.job(sb.app.bot_data["rt"].svc, alice.id)
+        await alice.send("/myjobs")  # a job posted by a service is not announced: ask for it
         await alice.wait_for(f"Job #{job.id}")
         await upload(http, alice.id, "notes.txt", b"some notes", "text/plain")
         await sb.advance(86400)

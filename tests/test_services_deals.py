@@ -479,8 +479,8 @@ async def test_release_pays_the_freelancer_less_the_fee(svc) -> None:
     assert (await f.get_job(svc, d.job_id)).state == JobState.COMPLETED
     [paid] = await f.outbox(svc, "notify.released_freelancer")
     assert (paid["chat_id"], paid["params"]["paid"], paid["params"]["fee"]) == (FREELANCER, 135, 15)
-    [client] = await f.outbox(svc, "notify.released_client")
-    assert (client["chat_id"], client["params"]["auto"]) == (CLIENT, False)
+    # The client who released is answered by /release: no notification for them.
+    assert await f.outbox(svc, "notify.released_client") == []
     assert set(await f.pending(svc, d.id)) == {"feedback_request"}
     assert (await payouts.balances(svc, FREELANCER))[0].available == 135
 
@@ -542,7 +542,7 @@ async def test_freelancer_cancel_refunds_stars_at_once(svc) -> None:
     assert refund["chat_id"] == CLIENT
     assert refund["params"] == {"charge_id": deal.charge_id, "deal": deal.id}
     told = await f.outbox(svc, "notify.refunded")
-    assert sorted(r["chat_id"] for r in told) == [CLIENT, FREELANCER]
+    assert [r["chat_id"] for r in told] == [CLIENT]  # the freelancer who cancelled is answered
     assert told[0]["params"]["how"] == "stars"
     assert (await f.get_job(svc, d.job_id)).state == JobState.CLOSED
     assert set(await f.pending(svc, d.id)) == {"feedback_request"}
@@ -577,7 +577,7 @@ async def test_freelancer_refuses_a_client_cancel(svc) -> None:
     d = await f.get_deal(svc, deal.id)
     assert (d.state, d.cancel_requested_at) == (DealState.FUNDED, None)
     told = await f.outbox(svc, "notify.cancel_refused")
-    assert sorted(r["chat_id"] for r in told) == [CLIENT, FREELANCER]
+    assert [r["chat_id"] for r in told] == [CLIENT]  # the freelancer who refused is answered
     assert await f.balance(svc, "escrow", deal.id) == 150
     await f.refused(
         svc, deals.answer_cancel(svc, FREELANCER, deal.id, True), "cancel.not_requested"
@@ -667,12 +667,13 @@ async def test_refund_overdue(svc) -> None:
     f.advance_to(svc, deal.due_at + 1)
     await f.refused(svc, deals.refund_overdue(svc, FREELANCER, deal.id), "deal.only_client")
     await f.refused(svc, deals.refund_overdue(svc, STRANGER, deal.id), "deal.not_party")
-    d = await deals.refund_overdue(svc, CLIENT, deal.id)
+    d, back = await deals.refund_overdue(svc, CLIENT, deal.id)
     assert d.state == DealState.REFUNDED
+    assert (back.how, back.payout) == ("stars", None)
     assert await f.balance(svc, "refund_pending") == 150
     assert await f.balance(svc, "escrow", deal.id) == 0
-    [told, _] = await f.outbox(svc, "notify.refunded")
-    assert told["params"]["why"] == "overdue"
+    [told] = await f.outbox(svc, "notify.refunded")  # the client who took it is answered
+    assert (told["chat_id"], told["params"]["why"]) == (FREELANCER, "overdue")
     await f.refused(svc, deals.refund_overdue(svc, CLIENT, deal.id), "refund.not_overdue")
 
 

@@ -36,9 +36,8 @@ async def test_post_job(svc) -> None:
         "job_expire": job.bidding_ends_at,
         "job_nudge": job.bidding_ends_at - svc.settings.nudge_lead,
     }
-    [live] = await f.outbox(svc, "notify.job_live")
-    assert live["chat_id"] == CLIENT
-    assert live["params"] == {"job": job.id}
+    # The client is answered by the posting flow: no notification for them.
+    assert await f.outbox(svc, chat_id=CLIENT) == []
     assert await f.outbox(svc, "channel.job") == []  # no JOBS_CHANNEL_ID
     assert (await jobs.view_job(svc, job.id)).bid_count == 0
     assert [j.id for j in await jobs.list_open_jobs(svc, "programming telegram")] == [job.id]
@@ -330,10 +329,10 @@ async def test_shortlist_sends_the_brief(svc) -> None:
     job = await f.job(svc, brief="Repo access: ask for it")
     b = await f.bid(svc, job.id)
     other = await f.bid(svc, job.id, FREELANCER2)
-    out = await bids.shortlist_bid(svc, CLIENT, b.id)
-    assert out.shortlisted_at is not None
+    out, of = await bids.shortlist_bid(svc, CLIENT, b.id)
+    assert out.shortlisted_at is not None and of.id == job.id
     keys = [r["key"] for r in await f.outbox(svc, chat_id=FREELANCER)]
-    assert keys == ["notify.shortlisted", "notify.brief"]
+    assert keys == ["notify.shortlisted"]  # one message, with the brief in it
     assert await bids.brief_for(svc, FREELANCER, b.id) == (
         await f.get_job(svc, job.id),
         "Repo access: ask for it",
@@ -385,9 +384,10 @@ async def test_nda_flow(svc) -> None:
     await f.refused(svc, bids.answer_nda(svc, CLIENT, b.id, True), "bid.not_owner", Forbidden)
     await f.refused(svc, bids.answer_nda(svc, FREELANCER2, b.id, True), "bid.not_owner")
 
-    out = await bids.answer_nda(svc, FREELANCER, b.id, True)
-    assert out.nda_accepted_at is not None
-    assert [r["key"] for r in await f.outbox(svc, chat_id=FREELANCER)][-1] == "notify.brief"
+    out, of = await bids.answer_nda(svc, FREELANCER, b.id, True)
+    assert out.nda_accepted_at is not None and of.brief == "Secret sauce"
+    # The freelancer's answer shows the brief: nothing more for them in the outbox.
+    assert [r["key"] for r in await f.outbox(svc, chat_id=FREELANCER)] == ["notify.shortlisted_nda"]
     [accepted] = await f.outbox(svc, "notify.nda_accepted")
     assert accepted["chat_id"] == CLIENT
     assert (await bids.brief_for(svc, FREELANCER, b.id))[1] == "Secret sauce"
@@ -398,7 +398,7 @@ async def test_nda_declined(svc) -> None:
     job = await f.job(svc, brief="Secret sauce", nda_required=True)
     b = await f.bid(svc, job.id)
     await bids.shortlist_bid(svc, CLIENT, b.id)
-    out = await bids.answer_nda(svc, FREELANCER, b.id, False)
+    out, _job = await bids.answer_nda(svc, FREELANCER, b.id, False)
     assert out.nda_accepted_at is None
     [declined] = await f.outbox(svc, "notify.nda_declined")
     assert declined["chat_id"] == CLIENT
@@ -557,10 +557,12 @@ async def test_remove_job_tells_everyone(svc) -> None:
     )
 
 
-async def test_my_jobs_counts_live_bids(svc) -> None:
+async def test_my_jobs_counts_every_bid_placed_and_not_withdrawn(svc) -> None:
     job = await f.job(svc)
     await f.bid(svc, job.id)
     b2 = await f.bid(svc, job.id, FREELANCER2)
-    await bids.decline_bid(svc, CLIENT, b2.id)
+    await bids.decline_bid(svc, CLIENT, b2.id)  # declined: still a bid the job got
+    b3 = await f.bid(svc, job.id, STRANGER)
+    await bids.withdraw_bid(svc, STRANGER, b3.id)  # withdrawn: not counted
     [(mine, count)] = await jobs.my_jobs(svc, CLIENT)
-    assert (mine.id, count) == (job.id, 1)
+    assert (mine.id, count) == (job.id, 2)

@@ -53,7 +53,7 @@ async def test_rate_refusals(svc) -> None:
 
 async def test_double_blind(svc) -> None:
     deal = await released(svc)
-    assert await feedback.rate(svc, CLIENT, deal.id, 4, "Good work") is False
+    assert await feedback.rate(svc, CLIENT, deal.id, 4, "Good work") == feedback.Rated(False)
     await f.refused(svc, feedback.rate(svc, CLIENT, deal.id, 5), "rate.already", Conflict)
     [received] = await f.outbox(svc, "notify.feedback_received")
     assert received["chat_id"] == FREELANCER
@@ -71,9 +71,12 @@ async def test_double_blind(svc) -> None:
     with pytest.raises(Forbidden):
         await feedback.visible_feedback(svc, deal.id, STRANGER)
 
-    assert await feedback.rate(svc, FREELANCER, deal.id, 5) is True
+    rated = await feedback.rate(svc, FREELANCER, deal.id, 5)
+    assert rated.both and rated.received is not None
+    # What the freelancer got is in their answer; the client is told by a message.
+    assert (rated.received.stars, rated.received.comment) == (4, "Good work")
     revealed = await f.outbox(svc, "notify.feedback_revealed")
-    assert sorted(r["chat_id"] for r in revealed) == [CLIENT, FREELANCER]
+    assert [r["chat_id"] for r in revealed] == [CLIENT]
     assert len(await feedback.visible_feedback(svc, deal.id, FREELANCER)) == 2
     assert len(await feedback.visible_feedback(svc, deal.id, CLIENT)) == 2
     assert await rating(svc, FREELANCER) == (4.0, 1)
@@ -97,7 +100,7 @@ async def test_one_sided_rating_shows_after_the_window(svc) -> None:
     assert await rating(svc, FREELANCER) == (2.0, 1)
     assert (await profiles.profile(svc, FREELANCER)).rating_count == 1
     # A late rating from the other side is still accepted, once.
-    assert await feedback.rate(svc, FREELANCER, deal.id, 3) is True
+    assert (await feedback.rate(svc, FREELANCER, deal.id, 3)).both is True
 
 
 async def test_average_of_several_deals(svc) -> None:
@@ -113,7 +116,7 @@ async def test_average_of_several_deals(svc) -> None:
 async def test_refunded_and_split_deals_can_be_rated(svc) -> None:
     deal = await f.funded_deal(svc)
     await deals.cancel(svc, FREELANCER, deal.id)
-    assert await feedback.rate(svc, CLIENT, deal.id, 3) is False
+    assert (await feedback.rate(svc, CLIENT, deal.id, 3)).both is False
     assert (await f.get_deal(svc, deal.id)).state == DealState.REFUNDED
 
 
@@ -153,7 +156,11 @@ async def test_payout_flow(svc) -> None:
     assert rest.amount == 35
     [bal] = await payouts.balances(svc, FREELANCER)
     assert (bal.available, bal.pending_payouts) == (0, 135)
-    await f.refused(svc, payouts.request_payout(svc, FREELANCER), "payout.nothing", Conflict)
+    assert [p.id for p in bal.payouts] == [first.id, rest.id]
+    # Nothing left to withdraw, and the refusal says where the money is.
+    await f.refused(
+        svc, payouts.request_payout(svc, FREELANCER), "payout.already_requested_many", Conflict
+    )
     await f.refused(svc, payouts.request_payout(svc, FREELANCER, "1"), "payout.too_much")
 
     mod = as_admin(svc, ADMIN)
@@ -170,6 +177,14 @@ async def test_payout_flow(svc) -> None:
     )
     await f.refused(svc, payouts.mark_paid(svc, mod, 999), "payout.not_found", NotFound)
     assert [p.id for p in await payouts.pending_payouts(svc, mod)] == [rest.id]
+    await f.refused(
+        svc,
+        payouts.request_all_payouts(svc, FREELANCER),
+        "payout.already_requested",
+        payout=rest.id,
+        amount=35,
+        currency="XTR",
+    )
     assert (await payouts.balances(svc, FREELANCER))[0].pending_payouts == 35
 
 

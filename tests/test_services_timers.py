@@ -250,7 +250,9 @@ async def test_release_before_the_window_ends_stops_the_timer(svc) -> None:
     before = await f.balance(svc, "user", FREELANCER)
     await timers.run_due(svc)
     assert await f.balance(svc, "user", FREELANCER) == before == 135
-    assert len(await f.outbox(svc, "notify.released_client")) == 1
+    # Released by the client (answered by /release), and not again by the timer.
+    assert await f.outbox(svc, "notify.released_client") == []
+    assert len(await f.outbox(svc, "notify.released_freelancer")) == 1
     assert await f.outbox(svc, "notify.review_nudge") == []
 
 

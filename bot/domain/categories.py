@@ -55,7 +55,7 @@ class Question(BaseModel):
             return text
         limit = self.max or 300
         if len(text) > limit:
-            raise InvalidInput("question.text", question=self.id, max=limit)
+            raise InvalidInput("question.text", question=self.id, max=limit, length=len(text))
         return text
 
 

@@ -60,6 +60,15 @@ def format_duration(seconds: int) -> str:
     return f"{count}{unit}"
 
 
+EXAMPLE_AHEAD = 14 * 86400  # the example date people are shown: two weeks from now
+
+
+def example_date(now: int) -> str:
+    """A date to show as an example of a deadline (`2026-12-16`): always ahead of `now`,
+    never a fixed date that has passed."""
+    return datetime.fromtimestamp(now + EXAMPLE_AHEAD, UTC).strftime("%Y-%m-%d")
+
+
 def parse_deadline(text: str, now: int, min_seconds: int) -> int:
     """A delivery deadline typed as a duration (`3d`, `3 дня`) or a date (`2026-12-01`, end
     of that day UTC, or `2026-12-01 18:00`). Returns epoch seconds; at least `min_seconds`
@@ -69,7 +78,7 @@ def parse_deadline(text: str, now: int, min_seconds: int) -> int:
     except ValueError:
         m = _DATE_RE.match(text or "")
         if not m:
-            raise InvalidInput("deadline.invalid") from None
+            raise InvalidInput("deadline.invalid", example=example_date(now)) from None
         y, mo, d, hh, mm = m.groups()
         try:
             if hh is None:
@@ -77,12 +86,12 @@ def parse_deadline(text: str, now: int, min_seconds: int) -> int:
             else:
                 dt = datetime(int(y), int(mo), int(d), int(hh), int(mm), tzinfo=UTC)
         except ValueError:
-            raise InvalidInput("deadline.invalid") from None
+            raise InvalidInput("deadline.invalid", example=example_date(now)) from None
         due = int(dt.timestamp())
     if due - now < min_seconds:
         raise InvalidInput("deadline.too_soon", min=Seconds(min_seconds))
     if due - now > 5 * 365 * 86400:
-        raise InvalidInput("deadline.invalid")
+        raise InvalidInput("deadline.invalid", example=example_date(now))
     return due
 
 

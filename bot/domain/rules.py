@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.errors import InvalidInput
+from bot.domain.models import Bid, Job
 from bot.domain.money import check_amount
 from bot.domain.numbers import parse_decimal, parse_whole
 
@@ -27,9 +28,18 @@ def clean_text(text: str | None) -> str:
 
 
 def text_in_range(text: str | None, lo: int, hi: int, key: str) -> str:
+    """Every length refusal says the limits and how long the text was (`length`)."""
     value = clean_text(text)
     if not lo <= len(value) <= hi:
-        raise InvalidInput(key, min=lo, max=hi)
+        raise InvalidInput(key, min=lo, max=hi, length=len(value))
+    return value
+
+
+def at_most(text: str | None, hi: int, key: str) -> str:
+    """Cleaned `text` of at most `hi` characters, else `key` with the length it had."""
+    value = clean_text(text)
+    if len(value) > hi:
+        raise InvalidInput(key, max=hi, length=len(value))
     return value
 
 
@@ -42,10 +52,7 @@ def description(text: str | None) -> str:
 
 
 def cover_letter(text: str | None) -> str:
-    value = clean_text(text)
-    if len(value) > COVER_MAX:
-        raise InvalidInput("bid.cover_too_long", max=COVER_MAX)
-    return value
+    return at_most(text, COVER_MAX, "bid.cover_too_long")
 
 
 # A bid this far outside its job's budget is asked "are you sure?" before it is placed: below
@@ -111,3 +118,13 @@ def hours_to_minutes(text: str) -> int:
     if minutes <= 0:
         raise InvalidInput("log.hours_invalid", max=HOURS_MAX_PER_ENTRY)
     return minutes
+
+
+def brief_visible(job: Job, viewer: int | None, bid: Bid | None) -> bool:
+    """Who may read a job's private brief: its client, and a freelancer whose live bid on it
+    (`bid`, or None) is shortlisted, after accepting the NDA where the job asks for one."""
+    if viewer is not None and viewer == job.client_id:
+        return True
+    if bid is None or bid.freelancer_id != viewer or bid.shortlisted_at is None:
+        return False
+    return not job.nda_required or bid.nda_accepted_at is not None

@@ -28,6 +28,10 @@ class BidState(StrEnum):
 
 
 BID_LIVE = (BidState.ACTIVE, BidState.ACCEPTED)
+# The bids a job "has" (its card, /myjobs, the client's list): every bid placed and not
+# withdrawn, whatever happened to it since (accepted, declined, closed with the job). A hire
+# does not make the count drop.
+BID_PLACED = (BidState.ACTIVE, BidState.ACCEPTED, BidState.DECLINED)
 
 
 class DealState(StrEnum):

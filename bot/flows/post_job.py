@@ -28,7 +28,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain import rules
 from bot.domain.categories import CATEGORIES, Question
-from bot.domain.durations import parse_deadline
+from bot.domain.durations import example_date, parse_deadline
 from bot.domain.errors import DomainError, Forbidden, InvalidInput
 from bot.domain.money import exponent, parse_amount
 from bot.flows.common import (
@@ -245,7 +245,11 @@ def _prompt_for(context: MarketContext, d: dict[str, Any], step: str) -> tuple[s
         if d.get("budget_min"):
             text += _current(context, Markup(_budget_text(context, d)))
     elif step == "deadline":
-        text = t("post-ask-deadline", min=context.duration(settings.min_deadline))
+        text = t(
+            "post-ask-deadline",
+            min=context.duration(settings.min_deadline),
+            example=example_date(context.svc.clock.now()),
+        )
         if d.get("deadline_at"):
             text += _current(context, Markup(context.when(d["deadline_at"])))
     elif step == "brief":
@@ -398,7 +402,7 @@ def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) 
     elif step == "brief":
         brief = rules.clean_text(text)
         if len(brief) > rules.BRIEF_MAX:
-            raise InvalidInput("job.brief_too_long", max=rules.BRIEF_MAX)
+            raise InvalidInput("job.brief_too_long", max=rules.BRIEF_MAX, length=len(brief))
         _set_brief(d, brief or None)
     elif step == "nda":
         choice = yes_no(text)
@@ -408,7 +412,7 @@ def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) 
     elif step == "ndatext":
         nda_text = rules.clean_text(text)
         if len(nda_text) > NDA_MAX:
-            raise _Again(t("post-nda-too-long", max=NDA_MAX))
+            raise _Again(t("post-nda-too-long", max=NDA_MAX, length=len(nda_text)))
         d["nda_text"] = nda_text or None
     elif step == "files":
         raise _Again(t("post-files-hint"))
@@ -658,7 +662,7 @@ async def _publish(update: Update, context: MarketContext, d: dict[str, Any]) ->
         busy.discard(KEY)
     await answer(update)
     await strip_buttons(context, update.effective_chat.id, d.get("msg"))
-    await context.say(update, context.t("post-published", job=str(job.id)))
+    await context.say(update, context.t("post-published", job=str(job.id), title=job.title))
     return END
 
 

@@ -75,8 +75,11 @@ async def bids_page(update: Update, context: MarketContext, args: list[str]) -> 
 
 
 async def _shortlist(update: Update, context: MarketContext, bid_id: int) -> None:
-    bid = await bids.shortlist_bid(context.svc, me(update), bid_id)
-    await context.say(update, cards.tr(context, "bid-shortlisted", bid=bid.id, job=bid.job_id))
+    bid, job = await bids.shortlist_bid(context.svc, me(update), bid_id)
+    gets = "nda" if job.nda_required else "brief" if job.brief else "nothing"
+    await context.say(
+        update, cards.tr(context, "bid-shortlisted", bid=bid.id, job=bid.job_id, gets=gets)
+    )
 
 
 async def _accept(update: Update, context: MarketContext, bid_id: int) -> None:
@@ -174,10 +177,16 @@ async def _drop_buttons(update: Update, markup: InlineKeyboardMarkup | None = No
 
 @yes_no_buttons("nda")
 async def _answer_nda(update: Update, context: MarketContext, args: list[str], ok: bool) -> None:
-    bid = await bids.answer_nda(context.svc, me(update), _first_id(args, "args.bid"), ok)
+    bid, job = await bids.answer_nda(context.svc, me(update), _first_id(args, "args.bid"), ok)
     await _drop_buttons(update)
-    key = "nda-accepted" if ok else "nda-declined"
-    await context.say(update, cards.tr(context, key, bid=bid.id, job=bid.job_id))
+    if not ok:
+        await context.say(update, cards.tr(context, "nda-declined", bid=bid.id, job=job.id))
+        return
+    # One answer: the acceptance with the brief it opens.
+    text = cards.tr(context, "nda-accepted", bid=bid.id, job=job.id, title=job.title)
+    if job.brief:
+        text += "\n\n" + context.t("notify-brief-body", brief=job.brief)
+    await context.say(update, text)
 
 
 @yes_no_buttons("trial")

@@ -355,9 +355,17 @@ async def _rate(
     update: Update, context: MarketContext, deal_id: int, stars: str, comment: str, edit: bool
 ) -> None:
     value = rules.parse_stars(stars)
-    both = await feedback.rate(context.svc, _me(update), deal_id, value, comment)
-    key = "deal-rate-done-both" if both else "deal-rate-done-wait"
-    await context.say(update, _t(context, key, deal=deal_id, stars=value), edit=edit)
+    rated = await feedback.rate(context.svc, _me(update), deal_id, value, comment)
+    if not rated.both:
+        text = _t(context, "deal-rate-done-wait", deal=deal_id, stars=value)
+    else:  # the pair is complete: this answer shows what they got (one message)
+        text = _t(context, "deal-rate-done-both", deal=deal_id, stars=value)
+        got = rated.received
+        if got is not None:
+            text += "\n" + context.t("notify-feedback-stars", stars=got.stars)
+            if got.comment:
+                text += "\n" + context.t("notify-quote", text=got.comment)
+    await context.say(update, text, edit=edit)
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -450,8 +458,16 @@ async def extend1d_button(update: Update, context: MarketContext, args: list[str
 
 @button("refundnow")
 async def refundnow_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    deal = await deals.refund_overdue(context.svc, _me(update), _deal_arg(args))
-    await context.say(update, _t(context, "deal-refundnow-done", deal=deal.id), edit=True)
+    deal, back = await deals.refund_overdue(context.svc, _me(update), _deal_arg(args))
+    text = _t(
+        context,
+        "deal-refundnow-done",
+        deal=deal.id,
+        amount=Markup(context.money(deal.amount, deal.currency)),
+        how=back.how,
+        payout=back.payout or 0,
+    )
+    await context.say(update, text, edit=True)
 
 
 @button("wait")

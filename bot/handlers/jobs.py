@@ -16,6 +16,7 @@ from bot.domain.categories import CATEGORIES
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.callbacks import button
 from bot.handlers.common import me
+from bot.pacing import REPLY_RETRIES
 from bot.services import jobs
 from bot.text import clip
 from bot.views import cards
@@ -31,7 +32,7 @@ QUERIES_KEPT = 20  # /jobs filters remembered per person for their ◀ ▶ butto
 async def send_job_card(
     update: Update, context: MarketContext, job_id: int, *, edit: bool = False
 ) -> None:
-    view = await jobs.view_job(context.svc, job_id)
+    view = await jobs.view_job(context.svc, job_id, me(update))
     # Its buttons are drawn for the job as it is now, and not followed afterwards: a job card
     # is seen by many, and redrawing each at every change of the job would take the send
     # budget from everyone; an old Bid or Ask answers with one sentence.
@@ -48,6 +49,19 @@ async def show_job(update: Update, context: MarketContext) -> None:
 @button("job")
 async def job_button(update: Update, context: MarketContext, args: list[str]) -> None:
     await send_job_card(update, context, int_arg(args[0] if args else None, "args.job"))
+
+
+@button("job_files")
+async def job_files_button(update: Update, context: MarketContext, args: list[str]) -> None:
+    """The job card's Files button: each file of the job, as it was attached."""
+    job_id = int_arg(args[0] if args else None, "args.job")
+    files = await jobs.job_files(context.svc, job_id)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for f in files:  # a job's files never change after it is posted
+        send = context.bot.send_photo if f.get("kind") == "photo" else context.bot.send_document
+        await send(chat.id, f["file_id"], rate_limit_args=REPLY_RETRIES)
 
 
 # --- /jobs ----------------------------------------------------------------------------------

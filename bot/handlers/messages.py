@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.domain import rules
 from bot.domain.errors import InvalidInput
 from bot.handlers.base import MarketContext, args_of, handler, int_arg
 from bot.handlers.common import me, send_hint
 from bot.services import messages
+from bot.text import clip
 from bot.views import cards
+
+QUOTE_MAX = 500  # characters of the question quoted in its confirmation
 
 
 def _id_and_text(context: MarketContext, key: str) -> tuple[int, str]:
@@ -37,9 +41,10 @@ async def ask(update: Update, context: MarketContext) -> None:
 
 
 async def send_question(update: Update, context: MarketContext, job_id: int, text: str) -> None:
-    """/ask, or the answer to the Ask button's question."""
+    """/ask, or the answer to the Ask button's question; the answer quotes it."""
     await messages.ask(context.svc, me(update), job_id, text)
-    await context.say(update, cards.tr(context, "ask-sent", job=job_id))
+    quoted = clip(rules.clean_text(text), QUOTE_MAX)
+    await context.say(update, cards.tr(context, "ask-sent", job=job_id, text=quoted))
 
 
 @handler

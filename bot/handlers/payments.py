@@ -45,12 +45,14 @@ async def pre_checkout(update: Update, context: MarketContext) -> None:
 @handler
 async def successful_payment(update: Update, context: MarketContext) -> None:
     """Funded, or a duplicate of a payment already applied, or returned (the deal no longer
-    waits for it)."""
+    waits for it). Funded or returned, the payer's one message is the notice the service
+    queued in the payment's own transaction (durable: a bot killed right after the commit
+    still tells them); only a duplicate is answered here."""
     message = update.effective_message
     if message is None or message.successful_payment is None or update.effective_user is None:
         return
     paid = message.successful_payment
-    outcome = await deals.record_payment(
+    applied = await deals.apply_payment(
         context.svc,
         update.effective_user.id,
         paid.invoice_payload,
@@ -59,13 +61,19 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
         paid.telegram_payment_charge_id,
         paid.provider_payment_charge_id or None,
     )
+    outcome, deal = applied.outcome, applied.deal
     deal_id = deals.parse_payload(paid.invoice_payload)
+    back = applied.returned
     params = id_params(
         {
             "deal": deal_id if deal_id is not None else "?",
             "amount": Markup(context.money(paid.total_amount, paid.currency)),
+            "due": Markup(context.when(deal.due_at)) if deal and deal.due_at else "",
+            "how": back.how if back else "stars",
+            "payout": back.payout if back and back.payout else 0,
         }
     )
     log.info("payment for deal %s: %s", deal_id, outcome)
     log.debug("payment for deal %s: charge %s", deal_id, paid.telegram_payment_charge_id)
-    await context.say(update, context.t(f"payment-{outcome}", **params))
+    if outcome == "duplicate":
+        await context.say(update, context.t(f"payment-{outcome}", **params))

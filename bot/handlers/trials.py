@@ -135,8 +135,9 @@ def _add_text(d: dict[str, Any], text: str) -> None:
     text = rules.clean_text(text)
     if not text:
         return
-    if len(_result({"texts": [*d["texts"], text]})) > rules.NOTE_MAX:
-        raise InvalidInput("trial.result_too_long", max=rules.NOTE_MAX)
+    length = len(_result({"texts": [*d["texts"], text]}))
+    if length > rules.NOTE_MAX:
+        raise InvalidInput("trial.result_too_long", max=rules.NOTE_MAX, length=length)
     d["texts"].append(text)
 
 

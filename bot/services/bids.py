@@ -8,7 +8,7 @@ from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Bid, Job, ProfileStats
 from bot.domain.money import check_amount, parse_amount
-from bot.domain.states import BID_LIVE, BidState, JobState
+from bot.domain.states import BID_PLACED, BidState, JobState
 from bot.services.base import Services, active_user, bid_or_404, job_or_404
 from bot.storage.db import Tx
 
@@ -132,8 +132,11 @@ async def decline_bid(svc: Services, actor: int, bid_id: int, reason: str = "") 
         return await bid_or_404(tx, bid_id)
 
 
-async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> Bid:
-    """Shortlisting sends the private brief, or first the NDA where the job asks for one."""
+async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> tuple[Bid, Job]:
+    """Shortlisting tells the freelancer in one message: with the private brief, or with the
+    NDA to accept first where the job asks for one (the brief follows the acceptance), or
+    just that (a job without a brief). Returns the bid and its job (the client's answer says
+    which of the three happened)."""
     async with svc.tx() as tx:
         bid, job = await _client_bid(tx, actor, bid_id)
         if bid.state != BidState.ACTIVE:
@@ -142,19 +145,15 @@ async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> Bid:
             raise Conflict("bid.already_shortlisted", bid=bid_id)
         await tx.keyboards.refresh(*_refs(bid))
         params = {"job": job.id, "title": job.title, "bid": bid.id}
-        if job.nda_required:
-            await tx.outbox.add(
-                bid.freelancer_id, "notify.shortlisted_nda", params, ref=f"bid:{bid.id}"
-            )
-        else:
-            await tx.outbox.add(bid.freelancer_id, "notify.shortlisted", params)
-            if job.brief:
-                await tx.outbox.add(bid.freelancer_id, "notify.brief", params)
-        return await bid_or_404(tx, bid_id)
+        key = "notify.shortlisted_nda" if job.nda_required else "notify.shortlisted"
+        ref = f"bid:{bid.id}" if job.nda_required else None  # Accept / Decline follow the bid
+        await tx.outbox.add(bid.freelancer_id, key, params, ref=ref)
+        return await bid_or_404(tx, bid_id), job
 
 
-async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> Bid:
-    """The shortlisted freelancer accepts (the brief is sent) or declines the job's NDA.
+async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> tuple[Bid, Job]:
+    """The shortlisted freelancer accepts or declines the job's NDA; the client is told. The
+    freelancer's answer shows the brief after an acceptance (it is theirs to see from now).
     The first answer is the one that counts: a decline is final for this bid."""
     async with svc.tx() as tx:
         bid = await bid_or_404(tx, bid_id)
@@ -168,17 +167,10 @@ async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> Bi
         if bid.nda_declined_at is not None or not await tx.bids.answer_nda(bid.id, accept):
             raise Conflict("nda.already_declined", bid=bid_id)
         await tx.keyboards.refresh(*_refs(bid))
-        params = {"job": job.id, "title": job.title, "bid": bid.id}
-        if accept:
-            await tx.outbox.add(actor, "notify.brief", params)
-            await tx.outbox.add(
-                job.client_id, "notify.nda_accepted", {**params, "freelancer": actor}
-            )
-        else:
-            await tx.outbox.add(
-                job.client_id, "notify.nda_declined", {**params, "freelancer": actor}
-            )
-        return await bid_or_404(tx, bid_id)
+        params = {"job": job.id, "title": job.title, "bid": bid.id, "freelancer": actor}
+        key = "notify.nda_accepted" if accept else "notify.nda_declined"
+        await tx.outbox.add(job.client_id, key, params)
+        return await bid_or_404(tx, bid_id), job
 
 
 async def brief_for(svc: Services, actor: int, bid_id: int) -> tuple[Job, str | None]:
@@ -186,13 +178,11 @@ async def brief_for(svc: Services, actor: int, bid_id: int) -> tuple[Job, str | 
     async with svc.read() as tx:
         bid = await bid_or_404(tx, bid_id)
         job = await job_or_404(tx, bid.job_id)
-        if actor == job.client_id:
+        if rules.brief_visible(job, actor, bid):
             return job, job.brief
         if bid.freelancer_id != actor or bid.shortlisted_at is None:
             raise Forbidden("brief.not_shortlisted", job=job.id)
-        if job.nda_required and bid.nda_accepted_at is None:
-            raise Forbidden("brief.nda_first", job=job.id)
-        return job, job.brief
+        raise Forbidden("brief.nda_first", job=job.id)
 
 
 async def may_request_trial(tx: Tx, svc: Services, actor: int, bid_id: int) -> tuple[Bid, Job]:
@@ -243,7 +233,7 @@ async def submit_trial(
     if not result and not files:
         raise InvalidInput("trial.result_empty")
     if len(result) > rules.NOTE_MAX:
-        raise InvalidInput("trial.result_too_long", max=rules.NOTE_MAX)
+        raise InvalidInput("trial.result_too_long", max=rules.NOTE_MAX, length=len(result))
     if len(files or []) > TRIAL_FILES_MAX:
         raise InvalidInput("trial.too_many_files", max=TRIAL_FILES_MAX)
     async with svc.tx() as tx:
@@ -302,15 +292,17 @@ async def my_bids(svc: Services, actor: int) -> list[tuple[Bid, Job]]:
 async def bids_on_job(
     svc: Services, actor: int, job_id: int
 ) -> tuple[Job, list[tuple[Bid, ProfileStats, bool, dict | None]]]:
-    """The live bids on a job, for its client: each with the freelancer's record, whether
-    the client hired them before, and the bid's latest trial (None if none was asked)."""
+    """The bids on a job (every one placed and not withdrawn, as many as its card counts),
+    for its client: each with the freelancer's record, whether the client hired them
+    before, and the bid's latest trial (None if none was asked). Only active ones have
+    buttons (bot.views.cards.bids_list)."""
     from bot.services.profiles import stats_of_many
 
     async with svc.read() as tx:
         job = await job_or_404(tx, job_id)
         if job.client_id != actor:
             raise Forbidden("job.not_client", job=job_id)
-        live = await tx.bids.for_job(job_id, BID_LIVE)
+        live = await tx.bids.for_job(job_id, BID_PLACED)
         if not live:
             return job, []
         people = [b.freelancer_id for b in live]

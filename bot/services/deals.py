@@ -2,6 +2,12 @@
 
 Every change goes through `_move`, which asks the transition table whether the move is legal
 and then makes the conditional write; a lost race is a clear Conflict, never a double move.
+
+One message per event: the person who acted is answered by their handler, so a service writes
+notifications only for the other people concerned (`_tell_both(..., skip=actor)`); an event
+nobody acted on (a timer, a payment found by reconciliation) tells each party once. A payment
+is the exception: its handler stays silent and the payer's notice, queued in the payment's own
+transaction, is their one message (durable if the bot dies right after the commit).
 """
 
 from __future__ import annotations
@@ -74,9 +80,13 @@ def _notify_params(deal: Deal, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def _tell_both(tx: Tx, deal: Deal, key: str, **extra: Any) -> None:
+async def _tell_both(
+    tx: Tx, deal: Deal, key: str, *, skip: int | None = None, **extra: Any
+) -> None:
+    """Tell both parties, except `skip`: the one who acted, whom their handler answers."""
     for user_id in (deal.client_id, deal.freelancer_id):
-        await tx.outbox.add(user_id, key, _notify_params(deal, **extra), ref=f"deal:{deal.id}")
+        if user_id != skip:
+            await tx.outbox.add(user_id, key, _notify_params(deal, **extra), ref=f"deal:{deal.id}")
 
 
 async def _finish(tx: Tx, svc: Services, deal: Deal, job_state: JobState) -> None:
@@ -155,6 +165,17 @@ async def precheckout(
     return PaymentCheck(True)
 
 
+@dataclass(frozen=True)
+class Payment:
+    """What a successful payment did: `outcome` is "funded", "duplicate" (this charge id was
+    seen: nothing changes) or "refunded" (the deal no longer awaits funding, or the amount is
+    wrong: the money goes back, as `returned` says); `deal` as it is now."""
+
+    outcome: str
+    deal: Deal | None = None
+    returned: escrow.Returned | None = None
+
+
 async def record_payment(
     svc: Services,
     payer: int,
@@ -164,17 +185,32 @@ async def record_payment(
     charge_id: str,
     provider_charge_id: str | None = None,
 ) -> str:
-    """Apply a successful payment exactly once per charge id.
+    """Apply a successful payment exactly once per charge id, where nobody is answered (a
+    payment found by reconciliation): the payer is told through the outbox. Returns the
+    outcome (see `Payment`)."""
+    paid = await apply_payment(svc, payer, payload, amount, currency, charge_id, provider_charge_id)
+    return paid.outcome
 
-    Returns "funded", "duplicate" (this charge id was seen: nothing changes) or "refunded"
-    (the deal no longer awaits funding, or the amount is wrong: the money goes back).
-    """
+
+async def apply_payment(
+    svc: Services,
+    payer: int,
+    payload: str,
+    amount: int,
+    currency: str,
+    charge_id: str,
+    provider_charge_id: str | None = None,
+    *,
+    answered: bool = False,
+) -> Payment:
+    """Apply a successful payment exactly once per charge id. `answered`: the payer's own
+    update is being handled, and its answer tells them (no notification to the payer)."""
     if not charge_id:
         raise InvalidInput("payment.unknown")
     deal_id = parse_payload(payload)
     async with svc.tx() as tx:
         if await tx.payments.get(charge_id) is not None:
-            return "duplicate"
+            return Payment("duplicate", await tx.deals.get(deal_id) if deal_id else None)
         deal = await tx.deals.get(deal_id) if deal_id is not None else None
         if deal is None:
             # Money for nothing we know: record it against no deal is impossible (FK), so
@@ -197,16 +233,22 @@ async def record_payment(
             outcome=outcome,
         )
         if not fits:
-            await escrow.refund_stray_payment(tx, payer, amount, currency, charge_id, deal.id)
-            await tx.outbox.add(
-                payer, "notify.payment_refunded", _notify_params(deal), ref=f"deal:{deal.id}"
+            back = await escrow.refund_stray_payment(
+                tx, payer, amount, currency, charge_id, deal.id
             )
-            return outcome
-        await _fund(tx, svc, deal, charge_id)
-        return outcome
+            if not answered:
+                await tx.outbox.add(
+                    payer,
+                    "notify.payment_refunded",
+                    _notify_params(deal, amount=amount, currency=currency, **back.params()),
+                    ref=f"deal:{deal.id}",
+                )
+            return Payment(outcome, deal, back)
+        await _fund(tx, svc, deal, charge_id, answered)
+        return Payment(outcome, await deal_or_404(tx, deal.id))
 
 
-async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str) -> None:
+async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: bool) -> None:
     s = svc.settings
     due = tx.now + deal.days * 86400
     await _move(tx, deal, DealAction.PAY, funded_at=tx.now, due_at=due, charge_id=charge_id)
@@ -227,7 +269,8 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str) -> None:
             {"job": job.id, "title": job.title, "bid": other.id},
             ref=f"bid:{other.id}",
         )
-    await _tell_both(tx, deal, "notify.deal_funded", title=job.title, due_at=due)
+    skip = deal.client_id if answered else None
+    await _tell_both(tx, deal, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
     await refresh_channel_post(tx, svc, job)
 
 
@@ -270,15 +313,20 @@ async def _unfunded_cancel(
             await tx.deadlines.set("job_nudge", job.id, ends - lead)
 
 
-async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> None:
-    """A moderator took the job down while a deal awaited funding: cancel that deal."""
+async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> list[int]:
+    """A moderator took the job down while a deal awaited funding: cancel that deal. The
+    freelancer is told here; the client hears it in the removal notice (one message).
+    Returns the deals cancelled."""
+    cancelled = []
     for deal in await tx.deals.for_job(job_id):
         if deal.state == DealState.AWAITING_FUNDING:
             await _move(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
             await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
             await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
             await tx.keyboards.refresh(f"bid:{deal.bid_id}")
-            await _tell_both(tx, deal, "notify.deal_cancelled")
+            await _tell_both(tx, deal, "notify.deal_cancelled", skip=deal.client_id)
+            cancelled.append(deal.id)
+    return cancelled
 
 
 # --- work ------------------------------------------------------------------------------------
@@ -309,7 +357,7 @@ async def deliver(
 ) -> Deal:
     note = rules.clean_text(note)
     if len(note) > rules.NOTE_MAX:
-        raise InvalidInput("deliver.note_too_long", max=rules.NOTE_MAX)
+        raise InvalidInput("deliver.note_too_long", max=rules.NOTE_MAX, length=len(note))
     s = svc.settings
     async with svc.tx() as tx:
         deal = await may_deliver(tx, svc, actor, deal_id)
@@ -436,19 +484,23 @@ async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> Non
         _notify_params(deal, paid=paid, fee=fee),
         ref=f"deal:{deal.id}",
     )
-    await tx.outbox.add(
-        deal.client_id,
-        "notify.released_client",
-        _notify_params(deal, auto=action == DealAction.AUTO_RELEASE),
-        ref=f"deal:{deal.id}",
-    )
+    if action == DealAction.AUTO_RELEASE:  # a client who released is answered by /release
+        await tx.outbox.add(
+            deal.client_id,
+            "notify.released_client",
+            _notify_params(deal, auto=True),
+            ref=f"deal:{deal.id}",
+        )
 
 
-async def _refund(tx: Tx, svc: Services, deal: Deal, action: DealAction, why: str) -> None:
+async def _refund(
+    tx: Tx, svc: Services, deal: Deal, action: DealAction, why: str, actor: int | None = None
+) -> escrow.Returned:
     await _move(tx, deal, action, ended_at=tx.now, cancel_requested_at=None)
-    how = await escrow.refund(tx, deal)
+    back = await escrow.refund(tx, deal)
     await _finish(tx, svc, deal, JobState.CLOSED)
-    await _tell_both(tx, deal, "notify.refunded", how=how, why=why)
+    await _tell_both(tx, deal, "notify.refunded", skip=actor, why=why, **back.params())
+    return back
 
 
 async def cancel(svc: Services, actor: int, deal_id: int) -> str:
@@ -469,7 +521,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
             return "cancelled"
         next_deal_state(deal.state, DealAction.CANCEL, deal.id)
         if actor == deal.freelancer_id:
-            await _refund(tx, svc, deal, DealAction.CANCEL, "freelancer_cancelled")
+            await _refund(tx, svc, deal, DealAction.CANCEL, "freelancer_cancelled", actor)
             return "refunded"
         if deal.cancel_requested_at is not None:
             raise Conflict("cancel.already_requested", deal=deal_id)
@@ -495,26 +547,27 @@ async def answer_cancel(svc: Services, actor: int, deal_id: int, agree: bool) ->
         if deal.state != DealState.FUNDED or deal.cancel_requested_at is None:
             raise Conflict("cancel.not_requested", deal=deal_id)
         if agree:
-            await _refund(tx, svc, deal, DealAction.CANCEL, "cancel_confirmed")
+            await _refund(tx, svc, deal, DealAction.CANCEL, "cancel_confirmed", actor)
             return "refunded"
         if not await tx.deals.set_fields(deal.id, DealState.FUNDED, cancel_requested_at=None):
             raise lost_race(deal)
         await tx.deals.add_event(deal.id, actor, "cancel_refused")
         await tx.keyboards.refresh(f"deal:{deal.id}")
-        await _tell_both(tx, deal, "notify.cancel_refused")
+        await _tell_both(tx, deal, "notify.cancel_refused", skip=actor)
         return "refused"
 
 
-async def refund_overdue(svc: Services, actor: int, deal_id: int) -> Deal:
-    """The client's "Refund now" once delivery is overdue and nothing was delivered."""
+async def refund_overdue(svc: Services, actor: int, deal_id: int) -> tuple[Deal, escrow.Returned]:
+    """The client's "Refund now" once delivery is overdue and nothing was delivered: the
+    deal, and how the money comes back (which the client's answer says)."""
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         if deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:
             raise Conflict("refund.not_overdue", deal=deal_id)
-        await _refund(tx, svc, deal, DealAction.CANCEL, "overdue")
-        return await deal_or_404(tx, deal_id)
+        back = await _refund(tx, svc, deal, DealAction.CANCEL, "overdue", actor)
+        return await deal_or_404(tx, deal_id), back
 
 
 # --- timers ----------------------------------------------------------------------------------

@@ -62,9 +62,7 @@ async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> 
             _notify_params(deal, reason=reason, by=actor, respond_by=dispute.respond_by),
             ref=f"deal:{deal.id}",
         )
-        await tx.outbox.add(
-            actor, "notify.dispute_opened_self", _notify_params(deal), ref=f"deal:{deal.id}"
-        )
+        # The opener is answered by their handler (how to add evidence included).
         if s.moderator_chat_id:
             await tx.outbox.add(
                 s.moderator_chat_id,
@@ -83,7 +81,7 @@ async def add_evidence(
     if not text and not files:
         raise InvalidInput("dispute.evidence_empty")
     if len(text) > rules.NOTE_MAX:
-        raise InvalidInput("dispute.evidence_too_long", max=rules.NOTE_MAX)
+        raise InvalidInput("dispute.evidence_too_long", max=rules.NOTE_MAX, length=len(text))
     s = svc.settings
     async with svc.tx() as tx:
         deal, dispute = await may_add_evidence(tx, svc, actor, deal_id)
@@ -127,16 +125,16 @@ async def resolve(
             raise lost_race(deal)
         await _move(tx, deal, action, ended_at=tx.now)
         paid = fee = back = 0
-        how: str | None = None
+        returned: escrow.Returned | None = None
         if outcome == "release":
             paid, fee = await escrow.release(tx, deal, fee_pct)
             job_state = JobState.COMPLETED
         elif outcome == "refund":
-            how = await escrow.refund(tx, deal)
+            returned = await escrow.refund(tx, deal)
             back = deal.amount
             job_state = JobState.CLOSED
         else:
-            paid, fee, back, how = await escrow.split(tx, deal, percent, fee_pct)
+            paid, fee, back, returned = await escrow.split(tx, deal, percent, fee_pct)
             job_state = JobState.COMPLETED
         await tx.deals.add_event(deal.id, mod.user_id, "resolved", f"{outcome} {percent} {note}")
         await tx.trail.add(
@@ -164,8 +162,8 @@ async def resolve(
             paid=paid,
             fee=fee,
             back=back,
-            how=how,
             note=note,
+            **(returned.params() if returned else {"how": None}),
         )
         if svc.settings.moderator_chat_id:
             await tx.outbox.add(
@@ -202,7 +200,9 @@ async def dispute_view(svc: Services, deal_id: int) -> tuple[Deal, Dispute | Non
         return deal, await tx.disputes.latest_for(deal.id)
 
 
-DISPUTE_NOTICES = ("notify.dispute_opened_other", "notify.dispute_opened_self")
+# The opener's own notice is no longer written (their answer says how to add evidence, with
+# /evidence); replies to the other party's notice are evidence.
+DISPUTE_NOTICES = ("notify.dispute_opened_other",)
 
 
 async def dispute_of_reply(svc: Services, chat_id: int, message_id: int) -> int | None:

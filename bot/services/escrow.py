@@ -11,9 +11,25 @@ payable when requested, payable -> world_out when a moderator marks one paid (/p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.domain.models import Deal, Refund
 from bot.domain.money import STARS, percent_of
 from bot.storage.db import Tx
+
+
+@dataclass(frozen=True)
+class Returned:
+    """How money goes back to a client, so that what they are told is what happens:
+    "stars" (refundStarPayment, pending until Telegram confirms) or "balance" (credited and
+    moved at once into `payout`, a payout request the moderators pay outside the bot: it
+    shows under "Pending payouts" on /balance, not as money /payout can take)."""
+
+    how: str
+    payout: int | None = None
+
+    def params(self) -> dict[str, object]:
+        return {"how": self.how, "payout": self.payout}
 
 
 async def fund(tx: Tx, deal: Deal, charge_id: str) -> None:
@@ -47,13 +63,12 @@ async def _pay_freelancer(
     return share - fee, fee
 
 
-async def refund(tx: Tx, deal: Deal) -> str:
+async def refund(tx: Tx, deal: Deal) -> Returned:
     """Escrow back to the client in full.
 
     A Stars payment goes back through refundStarPayment: the escrow moves to refund_pending
     now and the refund is settled when Telegram answers (`start_star_refund`); a provider
     payment is credited to the client's balance and queued as a payout for the moderators.
-    Returns "stars" or "balance".
     """
     cur = deal.currency
     escrow = await tx.ledger.account("escrow", cur, deal.id)
@@ -61,16 +76,18 @@ async def refund(tx: Tx, deal: Deal) -> str:
         await start_star_refund(
             tx, "refund", escrow, deal.client_id, deal.amount, deal.charge_id, deal.id
         )
-        return "stars"
+        return Returned("stars")
     client = await tx.ledger.account("user", cur, deal.client_id)
     await tx.ledger.move("refund", cur, escrow, [(client, deal.amount)], deal_id=deal.id)
-    await queue_payout(tx, deal.client_id, deal.amount, cur)
-    return "balance"
+    return Returned("balance", await queue_payout(tx, deal.client_id, deal.amount, cur))
 
 
-async def split(tx: Tx, deal: Deal, percent: int, fee_percent: int) -> tuple[int, int, int, str]:
-    """Part to the freelancer (less fee), the rest to the client's balance and payout queue.
-    Returns (to freelancer, fee, to client, how the client's part goes: "stars"|"balance")."""
+async def split(
+    tx: Tx, deal: Deal, percent: int, fee_percent: int
+) -> tuple[int, int, int, Returned | None]:
+    """Part to the freelancer (less fee), the rest to the client's balance and at once into a
+    payout request (refundStarPayment returns whole charges only). Returns (to freelancer,
+    fee, to client, how the client's part goes; None when nothing does)."""
     share = percent_of(deal.amount, percent)
     if share == 0:
         # Nothing to the freelancer: a full refund, which for Stars goes back to the payer.
@@ -78,24 +95,25 @@ async def split(tx: Tx, deal: Deal, percent: int, fee_percent: int) -> tuple[int
         return 0, 0, deal.amount, how
     client_share = deal.amount - share
     paid, fee = await _pay_freelancer(tx, deal, share, fee_percent, "split", client_share)
-    if client_share:
-        await queue_payout(tx, deal.client_id, client_share, deal.currency)
-    return paid, fee, client_share, "balance"
+    if not client_share:
+        return paid, fee, 0, None
+    payout = await queue_payout(tx, deal.client_id, client_share, deal.currency)
+    return paid, fee, client_share, Returned("balance", payout)
 
 
 async def refund_stray_payment(
     tx: Tx, payer_id: int, amount: int, currency: str, charge_id: str, deal_id: int
-) -> None:
+) -> Returned:
     """A payment for a deal that no longer awaits funding: it goes straight back."""
     world_in = await tx.ledger.account("world_in", currency)
     if currency == STARS:
         await start_star_refund(tx, "stray_refund", world_in, payer_id, amount, charge_id, deal_id)
-    else:
-        user = await tx.ledger.account("user", currency, payer_id)
-        await tx.ledger.move(
-            "stray_refund", currency, world_in, [(user, amount)], deal_id=deal_id, memo=charge_id
-        )
-        await queue_payout(tx, payer_id, amount, currency)
+        return Returned("stars")
+    user = await tx.ledger.account("user", currency, payer_id)
+    await tx.ledger.move(
+        "stray_refund", currency, world_in, [(user, amount)], deal_id=deal_id, memo=charge_id
+    )
+    return Returned("balance", await queue_payout(tx, payer_id, amount, currency))
 
 
 async def start_star_refund(

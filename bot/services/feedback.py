@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.domain import rules
 from bot.domain.errors import Conflict
 from bot.domain.models import Feedback
@@ -12,8 +14,16 @@ from bot.storage.db import Tx
 RATEABLE = (DealState.RELEASED, DealState.REFUNDED, DealState.SPLIT)
 
 
-async def rate(svc: Services, actor: int, deal_id: int, stars: int, comment: str = "") -> bool:
-    """Returns True when this rating made the pair complete (both now visible)."""
+@dataclass(frozen=True)
+class Rated:
+    """`both`: this rating made the pair complete (both now visible); `received`: then the
+    rating the actor got, which their answer shows (the other side is told by a message)."""
+
+    both: bool
+    received: Feedback | None = None
+
+
+async def rate(svc: Services, actor: int, deal_id: int, stars: int, comment: str = "") -> Rated:
     stars = rules.stars(stars)
     comment = rules.clean_text(comment)[: rules.COMMENT_MAX]
     async with svc.tx() as tx:
@@ -24,14 +34,14 @@ async def rate(svc: Services, actor: int, deal_id: int, stars: int, comment: str
         if not await tx.feedback.add(deal.id, actor, other, stars, comment):
             raise Conflict("rate.already", deal=deal_id)
         await tx.keyboards.refresh(f"deal:{deal.id}")  # the rater's 1⭐-5⭐ rows go
-        both = len(await tx.feedback.for_deal(deal.id)) == 2
+        rows = await tx.feedback.for_deal(deal.id)
+        both = len(rows) == 2
         key = "notify.feedback_revealed" if both else "notify.feedback_received"
         await tx.outbox.add(other, key, {"deal": deal.id}, ref=f"deal:{deal.id}")
-        if both:
-            await tx.outbox.add(actor, key, {"deal": deal.id}, ref=f"deal:{deal.id}")
-        if both:
-            await tx.deadlines.cancel(deal.id, "feedback_request")
-        return both
+        if not both:
+            return Rated(False)
+        await tx.deadlines.cancel(deal.id, "feedback_request")
+        return Rated(True, next((f for f in rows if f.ratee_id == actor), None))
 
 
 async def visible_feedback(svc: Services, deal_id: int, viewer: int) -> list[Feedback]:

@@ -49,7 +49,7 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
     lo, hi = rules.budget(draft.budget_min, draft.budget_max, s.currency)
     brief = rules.clean_text(draft.brief) or None
     if brief and len(brief) > rules.BRIEF_MAX:
-        raise InvalidInput("job.brief_too_long", max=rules.BRIEF_MAX)
+        raise InvalidInput("job.brief_too_long", max=rules.BRIEF_MAX, length=len(brief))
     if draft.nda_required and not brief:
         raise InvalidInput("job.nda_needs_brief")
     async with svc.tx() as tx:
@@ -75,7 +75,7 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
         await tx.deadlines.set("job_expire", job.id, job.bidding_ends_at)
         if s.bidding_window > s.nudge_lead:
             await tx.deadlines.set("job_nudge", job.id, job.bidding_ends_at - s.nudge_lead)
-        await tx.outbox.add(actor, "notify.job_live", {"job": job.id}, ref=f"job:{job.id}")
+        # The client is answered by the posting flow ("Job #… is live"): no notification.
         if s.jobs_channel_id:
             await tx.outbox.add(
                 s.jobs_channel_id, "channel.job", {"job": job.id}, ref=f"channel:{job.id}"
@@ -160,16 +160,23 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
             reason=reason,
             details={"state": str(job.state)},
         )
+        called_off: list[int] = []
         if job.state == JobState.HIRING:
-            # An accepted bid still waiting for payment: that deal is called off too.
+            # An accepted bid still waiting for payment: that deal is called off too (the
+            # client hears it in this one notice).
             from bot.services.deals import cancel_unfunded_for_removal
 
-            await cancel_unfunded_for_removal(tx, svc, job.id)
+            called_off = await cancel_unfunded_for_removal(tx, svc, job.id)
         await _end_bidding(tx, svc, job, JobState.REMOVED, "notify.job_removed_bidder", reason)
         await tx.outbox.add(
             job.client_id,
             "notify.job_removed_client",
-            {"job": job.id, "title": job.title, "reason": reason},
+            {
+                "job": job.id,
+                "title": job.title,
+                "reason": reason,
+                "deal": called_off[0] if called_off else None,
+            },
         )
         return await job_or_404(tx, job_id)
 
@@ -217,16 +224,28 @@ class JobView:
     bid_count: int
     client_rating: float | None
     client_rating_count: int
+    brief: str | None = None  # the private brief, when the viewer may read it
 
 
-async def view_job(svc: Services, job_id: int) -> JobView:
+async def view_job(svc: Services, job_id: int, viewer: int | None = None) -> JobView:
+    """A job's card data; the private brief only for its client and a shortlisted bidder
+    past the NDA (rules.brief_visible), so they find it on the card, not only in a message."""
     from bot.services.profiles import rating_of
 
     async with svc.read() as tx:
         job = await job_or_404(tx, job_id)
         client = await user_or_404(tx, job.client_id)
         avg, count = await rating_of(tx, svc, client.id)
-        return JobView(job, client, await tx.bids.count_live(job.id), avg, count)
+        bid = None if viewer is None else await tx.bids.live_for(job.id, viewer)
+        brief = job.brief if rules.brief_visible(job, viewer, bid) else None
+        return JobView(job, client, await tx.bids.count_placed(job.id), avg, count, brief)
+
+
+async def job_files(svc: Services, job_id: int) -> list[dict[str, Any]]:
+    """The files the client attached to a job: public like its card (the private brief is
+    the place for what only shortlisted freelancers may see)."""
+    async with svc.read() as tx:
+        return list((await job_or_404(tx, job_id)).files)
 
 
 async def list_open_jobs(
@@ -246,4 +265,4 @@ async def list_open_jobs(
 async def my_jobs(svc: Services, actor: int) -> list[tuple[Job, int]]:
     async with svc.read() as tx:
         jobs = await tx.jobs.by_client(actor)
-        return [(job, await tx.bids.count_live(job.id)) for job in jobs]
+        return [(job, await tx.bids.count_placed(job.id)) for job in jobs]

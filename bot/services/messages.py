@@ -11,15 +11,22 @@ from bot.storage.db import Tx
 
 
 async def _relay(
-    tx: Tx, job_id: int, bid_id: int | None, sender: int, recipient: int, text: str, key: str
+    tx: Tx,
+    job_id: int,
+    bid_id: int | None,
+    sender: int,
+    recipient: int,
+    text: str,
+    key: str,
+    answers: int | None = None,
 ) -> int:
+    """Store and relay a message; `answers` is the stored message it replies to (its text is
+    quoted, so an answer to a question says which question it answers)."""
     message_id = await tx.misc.add_message(job_id, bid_id, sender, recipient, text)
-    await tx.outbox.add(
-        recipient,
-        key,
-        {"job": job_id, "bid": bid_id, "from": sender, "text": text, "message": message_id},
-        ref=f"msg:{message_id}",
-    )
+    params = {"job": job_id, "bid": bid_id, "from": sender, "text": text, "message": message_id}
+    if answers is not None:
+        params["answers"] = answers
+    await tx.outbox.add(recipient, key, params, ref=f"msg:{message_id}")
     return message_id
 
 
@@ -84,6 +91,7 @@ async def reply(svc: Services, actor: int, message_id: int, text: str) -> int:
             original["sender_id"],
             text,
             "notify.message",
+            answers=message_id,
         )
 
 

@@ -24,6 +24,7 @@ class Balance:
     pending_payouts: int
     currency: str
     refunding: list[Refund] = field(default_factory=list)  # Stars refunds Telegram owes
+    payouts: list[Payout] = field(default_factory=list)  # the pending payout requests
 
 
 def _order(svc: Services, currencies: set[str]) -> list[str]:
@@ -37,9 +38,9 @@ async def balances(svc: Services, actor: int) -> list[Balance]:
     async with svc.read() as tx:
         available = await tx.ledger.balances_of("user", actor)
         pending: dict[str, int] = {}
-        for p in await tx.payouts.for_user(actor):
-            if p.state == "pending":
-                pending[p.currency] = pending.get(p.currency, 0) + p.amount
+        requests = [p for p in await tx.payouts.for_user(actor) if p.state == "pending"]
+        for p in requests:
+            pending[p.currency] = pending.get(p.currency, 0) + p.amount
         refunding = await tx.refunds.pending_for(actor)
     on_way = {r.currency for r in refunding}
     out = [
@@ -48,6 +49,7 @@ async def balances(svc: Services, actor: int) -> list[Balance]:
             pending.get(c, 0),
             c,
             [r for r in refunding if r.currency == c],
+            sorted((p for p in requests if p.currency == c), key=lambda p: p.id),
         )
         for c in _order(svc, set(available) | set(pending) | on_way)
         if available.get(c, 0) or pending.get(c, 0) or c in on_way
@@ -83,6 +85,23 @@ async def _queue(svc: Services, tx: Tx, actor: int, amount: int, currency: str) 
     return payout
 
 
+async def _nothing(tx: Tx, actor: int) -> Conflict:
+    """Nothing available to withdraw; where money already waits in a payout request (a
+    refund or a split goes straight into one), the refusal says so instead of "nothing"."""
+    waiting = [p for p in await tx.payouts.for_user(actor) if p.state == "pending"]
+    if not waiting:
+        return Conflict("payout.nothing")
+    first = min(waiting, key=lambda p: p.id)
+    if len(waiting) == 1:
+        return Conflict(
+            "payout.already_requested",
+            payout=first.id,
+            amount=first.amount,
+            currency=first.currency,
+        )
+    return Conflict("payout.already_requested_many", count=len(waiting))
+
+
 async def request_payout(
     svc: Services, actor: int, amount_text: str | None = None, currency_text: str | None = None
 ) -> Payout:
@@ -96,7 +115,7 @@ async def request_payout(
         available = held.get(cur, 0)
         amount = available if not amount_text else parse_amount(amount_text, cur)
         if amount <= 0:
-            raise Conflict("payout.nothing")
+            raise await _nothing(tx, actor)
         if amount > available:
             raise InvalidInput("payout.too_much", available=available, currency=cur)
         return await _queue(svc, tx, actor, amount, cur)
@@ -127,7 +146,7 @@ async def request_all_payouts(svc: Services, actor: int, stamp: str | None = Non
         await user_or_404(tx, actor)
         held = await _held(tx, actor)
         if not held:
-            raise Conflict("payout.nothing")
+            raise await _nothing(tx, actor)
         if stamp is not None and stamp != balance_stamp(held):
             raise Conflict("payout.balance_changed")
         return [await _queue(svc, tx, actor, held[c], c) for c in _order(svc, set(held))]

@@ -109,12 +109,12 @@ async def edit_profile(
     if bio is not None:
         value = rules.clean_text(bio)
         if len(value) > rules.BIO_MAX:
-            raise InvalidInput("profile.bio_too_long", max=rules.BIO_MAX)
+            raise InvalidInput("profile.bio_too_long", max=rules.BIO_MAX, length=len(value))
         fields["bio"] = value
     if skills is not None:
         value = rules.clean_text(skills)
         if len(value) > 300:
-            raise InvalidInput("profile.skills_too_long", max=300)
+            raise InvalidInput("profile.skills_too_long", max=300, length=len(value))
         fields["skills"] = value
     if experience_years is not None:
         fields["experience_years"] = parse_whole(

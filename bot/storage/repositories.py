@@ -309,6 +309,15 @@ class BidsRepo(Repo):
         assert row is not None
         return int(row["n"])
 
+    async def count_placed(self, job_id: int) -> int:
+        """Every bid placed on the job and not withdrawn (bot.domain.states.BID_PLACED)."""
+        row = await self.tx.fetchone(
+            "SELECT COUNT(*) AS n FROM bids WHERE job_id = ? AND state <> 'withdrawn'",
+            (job_id,),
+        )
+        assert row is not None
+        return int(row["n"])
+
     async def count_by_state(self) -> dict[str, int]:
         rows = await self.tx.fetchall("SELECT state, COUNT(*) AS n FROM bids GROUP BY state")
         return {r["state"]: int(r["n"]) for r in rows}

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from babel.numbers import format_decimal
 
+from bot.domain.categories import get_category
+from bot.domain.errors import InvalidInput
 from bot.domain.models import Bid, Job, ProfileStats
 from bot.domain.states import BidState, JobState
 from bot.i18n import Markup, id_params
@@ -106,8 +108,52 @@ def summary(fmt: Fmt, stats: ProfileStats) -> Markup:
 # --- jobs -----------------------------------------------------------------------------------
 
 
+def answer_text(fmt: Fmt, value: Any) -> str:
+    """A category answer as shown: yes/no in the reader's language, else as typed."""
+    if isinstance(value, bool):
+        return fmt.t("flow-yes" if value else "flow-no")
+    return str(value)
+
+
+def job_details(fmt: Fmt, job: Job) -> list[str]:
+    """The category's answers, one labelled line each (the question, in the reader's
+    language, in the category's order), as the preview showed them."""
+    try:
+        questions = get_category(job.category).questions
+    except InvalidInput:  # a category that is gone: its answers by their ids
+        questions = ()
+    known = [q.id for q in questions if q.id in job.answers]
+    lines = []
+    for qid in [*known, *(k for k in job.answers if k not in known)]:
+        key = f"question-{job.category}-{qid}"
+        label = fmt.t(key) if qid in known else qid
+        lines.append(
+            tr(
+                fmt,
+                "job-card-answer",
+                question=Markup(label),
+                answer=answer_text(fmt, job.answers[qid]),
+            )
+        )
+    return [tr(fmt, "job-card-details"), *lines] if lines else []
+
+
+def job_files_line(fmt: Fmt, job: Job) -> str | None:
+    """`📎 2 files: spec.pdf, photo.jpg` (the Files button sends them)."""
+    if not job.files:
+        return None
+    photo, other = fmt.t("job-card-file-photo"), fmt.t("job-card-file-other")
+    names = ", ".join(
+        str(f.get("name") or (photo if f.get("kind") == "photo" else other)) for f in job.files
+    )
+    return tr(fmt, "job-card-files", count=len(job.files), names=names)
+
+
 def job_card(fmt: Fmt, view: JobView, viewer: int | None = None, now: int | None = None) -> Card:
-    """The card of `/job` and `/start job_<id>`: buttons Bid and Ask (the client gets Bids)."""
+    """The card of `/job` and `/start job_<id>`: what the client's preview showed (the
+    category's answers, the files: a button sends them; the private brief to whoever may
+    read it), buttons Bid and Ask (the client gets Bids). The bid count is every bid placed
+    and not withdrawn (BID_PLACED)."""
     job = view.job
     parts = [
         tr(fmt, "job-card-title", job=job.id, title=job.title),
@@ -127,7 +173,19 @@ def job_card(fmt: Fmt, view: JobView, viewer: int | None = None, now: int | None
     elif job.nda_required:
         parts.append(tr(fmt, "job-card-nda"))
     html = "\n".join(parts) + "\n\n" + tr(fmt, "job-card-description", text=job.description)
-    return html, job_card_rows(fmt, job, view.bid_count, viewer, now)
+    details = job_details(fmt, job)
+    if details:
+        html += "\n\n" + "\n".join(details)
+    files = job_files_line(fmt, job)
+    if files:
+        html += "\n\n" + files
+    if view.brief:
+        key = "job-card-brief-client" if viewer == job.client_id else "job-card-brief-shortlisted"
+        html += "\n\n" + tr(fmt, key, text=view.brief)
+    rows: Rows = []
+    if job.files:
+        rows.append([(tr(fmt, "job-btn-files", count=len(job.files)), ("cb", "job_files", job.id))])
+    return html, rows + job_card_rows(fmt, job, view.bid_count, viewer, now)
 
 
 def job_card_rows(
@@ -435,6 +493,14 @@ def balance_card(fmt: Fmt, bals: Sequence[Balance]) -> str:
             amount=Markup(fmt.money(r.amount, r.currency)),
             deal=r.deal_id,
             since=Markup(fmt.when(r.created_at)),
+        )
+    for p in (p for b in bals for p in b.payouts):
+        text += "\n" + tr(
+            fmt,
+            "balance-pending",
+            payout=p.id,
+            amount=Markup(fmt.money(p.amount, p.currency)),
+            since=Markup(fmt.when(p.created_at)),
         )
     held = [b.currency for b in bals if b.available > 0]
     if len(held) > 1:

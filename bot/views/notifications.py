@@ -39,6 +39,7 @@ PEOPLE = ("freelancer", "client", "from", "by", "user")
 INVOICE_TITLE_MAX = 32
 INVOICE_DESCRIPTION_MAX = 255
 CHANNEL_DESCRIPTION_MAX = 600
+QUOTE_MAX = 500  # characters of a message quoted above its answer
 
 Render = Callable[["Note"], Awaitable[Outgoing]]
 RENDERERS: dict[str, Render] = {}
@@ -185,7 +186,7 @@ async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
 
 
 @renders(
-    "notify.job_live",
+    "notify.job_live",  # no longer written (the flow's answer says it); kept for queued rows
     "notify.bid_withdrawn",
     "notify.job_filled",
     "notify.job_closed_bidder",
@@ -195,12 +196,11 @@ async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
     "notify.payment_refunded",
     "notify.extended",
     "notify.delivery_nudge",
-    "notify.dispute_opened_self",
+    "notify.dispute_opened_self",  # no longer written; rows queued before still render
     "notify.nda_accepted",
     "notify.nda_declined",
     "notify.trial_accepted",
     "notify.trial_declined",
-    "notify.shortlisted",
     "notify.payout_paid",
     "notify.refund_confirmed",
     "notify.refund_failed",
@@ -231,6 +231,8 @@ async def with_reason(n: Note) -> Outgoing:
     reason = n.params.get("reason")
     if reason:
         text += n.line("notify-reason-line", reason=reason)
+    if n.key == "notify.job_removed_client" and n.params.get("deal") is not None:
+        text += n.line("notify-job-removed-deal", deal=n.params["deal"])
     return Outgoing(text)
 
 
@@ -276,12 +278,24 @@ async def job_nudge(n: Note) -> Outgoing:
     return Outgoing(await n.text(), rows)
 
 
+@renders("notify.shortlisted")
+async def shortlisted(n: Note) -> Outgoing:
+    """One message: shortlisted, with the private brief when the job has one."""
+    job = await n.job()
+    if job is None or not job.brief:
+        return Outgoing(await n.text("notify-shortlisted-no-brief"))
+    return Outgoing(await n.text() + "\n\n" + n.t("notify-brief-body", brief=job.brief))
+
+
 @renders("notify.shortlisted_nda")
 async def shortlisted_nda(n: Note) -> Outgoing:
+    """The agreement itself is shown above its Accept / Decline buttons: the job's own text,
+    or the standard one in the reader's language."""
     text = await n.text()
     job = await n.job()
-    if job is not None and job.nda_text:
-        text += "\n\n" + n.t("notify-nda-text", nda=job.nda_text)
+    if job is not None:
+        nda = job.nda_text or Markup(n.t("nda-default-text"))
+        text += "\n\n" + n.t("notify-nda-text", nda=nda)
     return Outgoing(text)  # Accept / Decline: bot.views.keyboards
 
 
@@ -321,7 +335,7 @@ async def invited(n: Note) -> Outgoing:
     client = await n.user(job.client_id) if job is not None else None
     if job is not None and client is not None:
         avg, count = await rating_of(n.tx, n.rt.svc, client.id)
-        view = JobView(job, client, await n.tx.bids.count_live(job.id), avg, count)
+        view = JobView(job, client, await n.tx.bids.count_placed(job.id), avg, count)
         text += "\n\n" + job_card(n, view, n.chat_id)[0]
     return Outgoing(text)  # Bid, while the job takes bids: bot.views.keyboards
 
@@ -332,6 +346,10 @@ async def relayed(n: Note) -> Outgoing:
     if n.key == "notify.message" and n.params.get("bid") is None:
         mid += "-nobid"
     text = await n.text(mid)
+    answered = n.params.get("answers")
+    original = await n.tx.misc.get_message(int(answered)) if answered is not None else None
+    if original is not None:  # a reply: the message it answers first, quoted
+        text += "\n" + n.t("notify-answering", text=clip(original["text"], QUOTE_MAX))
     text += "\n\n" + n.t("notify-quote", text=n.params.get("text", ""))
     text += "\n\n" + n.t("notify-reply-hint")
     return Outgoing(text)

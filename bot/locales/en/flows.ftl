@@ -54,12 +54,12 @@ post-question-optional = <i>Optional: press Skip if it does not apply.</i>
 post-current = Now: <i>{ $value }</i>
 post-ask-budget = Your <b>budget</b>: a fixed amount like <code>150</code> ({ $fixed }) or a range like <code>100-200</code> ({ $low } to { $high }).
 post-budget-range = { $low } – { $high }
-post-ask-deadline = When must the work be <b>delivered</b>? A duration like <code>3d</code>, <code>12h</code>, <code>2w</code>, or a date like <code>2026-12-01</code>; at least { $min } from now.
+post-ask-deadline = When must the work be <b>delivered</b>? A duration like <code>3d</code>, <code>12h</code>, <code>2w</code>, or a date like <code>{ $example }</code>; at least { $min } from now.
 post-ask-brief = An optional <b>private brief</b> (up to { $max } characters): details only the freelancers you shortlist will see. Send it, or press Skip.
 post-ask-nda = Must shortlisted freelancers accept an <b>NDA</b> before they see the private brief?
 post-ask-nda-text = Send the text of your NDA (up to { $max } characters), or use the standard one.
 post-btn-nda-default = Use the standard NDA
-post-nda-too-long = The NDA can be at most { $max } characters long.
+post-nda-too-long = The NDA can be at most { $max } characters long; yours has { $length }.
 post-ask-files = Optional <b>files</b>: send documents or photos (up to { $max }), then press Done.
 post-files-added = { $count ->
         [one] One file added
@@ -96,7 +96,7 @@ post-preview-files = { $count ->
         [one] One file.
        *[other] { $count } files.
     }
-post-published = Job #{ $job } is live.
+post-published = ✅ Job #{ $job } is live. Bids on “{ $title }” will arrive in this chat.
 post-cancelled = Job posting cancelled; nothing was saved.
 
 nda-default-text = The freelancer agrees to keep this job's private brief and every file and detail the client shares about it confidential, to use them only to do this job, not to disclose them to anyone, and to delete them when the job ends or the client asks.

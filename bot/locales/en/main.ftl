@@ -72,6 +72,8 @@ plain-text-hint = I answer commands only; /help lists them.
 
 ## Lists
 
+when-just-now = just now
+
 page-number = Page { $page }
 rating = ★ { $avg } ({ $count ->
         [one] { $count } review
@@ -107,6 +109,19 @@ job-card-bids = { $count ->
 job-card-state = State: { $state }
 job-card-nda = Shortlisted freelancers accept an NDA before they see the private brief.
 job-card-description = { $text }
+job-card-details = <b>Details</b>
+job-card-answer = • { $question } <i>{ $answer }</i>
+job-card-files = 📎 { $count ->
+        [one] One file
+       *[other] { $count } files
+    }: { $names }
+job-card-file-photo = a photo
+job-card-file-other = a file
+job-card-brief-client = 🔒 <b>Private brief</b> (only you and the freelancers you shortlist see it):
+    { $text }
+job-card-brief-shortlisted = 🔒 <b>Private brief</b> (you see it as a shortlisted freelancer):
+    { $text }
+job-btn-files = 📎 Files ({ $count })
 job-btn-bid = Bid
 job-btn-ask = Ask
 job-btn-bids = Bids ({ $count })
@@ -151,7 +166,11 @@ btn-message = Message #{ $bid }
 btn-trial = Trial #{ $bid }
 btn-accept = Accept #{ $bid }
 btn-decline = Decline #{ $bid }
-bid-shortlisted = Bid #{ $bid } is shortlisted; the freelancer gets the private brief of Job #{ $job } (after the NDA if the job asks for one).
+bid-shortlisted = Bid #{ $bid } is shortlisted; { $gets ->
+        [brief] the freelancer gets the private brief of Job #{ $job }.
+        [nda] the freelancer is asked to accept the NDA of Job #{ $job }, then gets its private brief.
+       *[nothing] the freelancer is told.
+    }
 deal-created = Deal #{ $deal } created; pay the invoice below by { $due } to fund it.
 bid-declined = Bid #{ $bid } is declined; the freelancer is told.
 trial-requested = Trial #{ $trial } is sent to the freelancer of Bid #{ $bid }.
@@ -162,7 +181,7 @@ mybids-line = <b>Bid #{ $bid }</b> on Job #{ $job } · { $title } · { $amount }
        *[other] { $days } days
     } · { $state }
 bid-withdrawn = Bid #{ $bid } on Job #{ $job } is withdrawn.
-nda-accepted = You accepted the NDA of Job #{ $job }; its private brief follows.
+nda-accepted = You accepted the NDA of Job #{ $job } “{ $title }”; the client is told.
 nda-declined = You declined the NDA of Job #{ $job }; the client is told.
 trial-accepted = You took on Trial #{ $trial }; the client is told. When the result is ready, press “Submit result” on the trial above and send it.
 trial-declined = You declined Trial #{ $trial }; the client is told.
@@ -232,12 +251,14 @@ balance-card =
     Pending payouts: { $pending }
 balance-refunding = On its way back to you from Telegram: { $amount } (Deal #{ $deal }, requested { $since }).
 balance-hint = Withdraw it with /payout, or /payout followed by an amount.
+balance-pending = Payout #{ $payout } of { $amount } (requested { $since }) waits for a moderator to pay it outside the bot; you will get a message when it is paid.
 balance-hint-several = Withdraw everything with /payout (one request per currency), or a part with /payout, the amount and its currency, like /payout 50 { $code }.
 payout-requested = Payout #{ $payout } of { $amount } is requested; a moderator pays it outside the bot and marks it done.
 
 ## Messages
 
-ask-sent = Your question about Job #{ $job } is sent to the client.
+ask-sent = Your question about Job #{ $job } is sent to the client; their answer will come here:
+    <blockquote>{ $text }</blockquote>
 msg-sent = Your message on Bid #{ $bid } is sent.
 reply-sent = Your reply is sent.
 

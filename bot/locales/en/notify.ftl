@@ -6,6 +6,8 @@
 notify-quote = <blockquote>{ $text }</blockquote>
 notify-reason-line = Reason: { $reason }
 notify-note-line = Note: { $note }
+notify-answering = In reply to:
+    <blockquote>{ $text }</blockquote>
 notify-reply-hint = <i>Reply to this message to answer.</i>
 notify-files-follow = { $files ->
         [one] 📎 1 file follows.
@@ -35,18 +37,22 @@ notify-job-closed-bidder = The client closed Job #{ $job } “{ $title }”; you
 notify-job-expired-bidder = Bidding on Job #{ $job } “{ $title }” ended without a hire; your Bid #{ $bid } is closed.
 notify-job-removed-bidder = The moderators took down Job #{ $job } “{ $title }”; your Bid #{ $bid } is closed.
 notify-job-removed-client = The moderators took down your Job #{ $job } “{ $title }”.
+notify-job-removed-deal = Deal #{ $deal }, which waited for your payment, is called off; nothing was paid.
 notify-job-expired-client = Bidding on your Job #{ $job } “{ $title }” ended without a hire. Post it again as it was with /repost { $job }.
 notify-job-nudge = ⏰ Bidding on Job #{ $job } “{ $title }” closes { $ends_at }. You have { $bids ->
         [one] 1 bid
        *[other] { $bids } bids
     }; hire with /accept &lt;bid&gt;.
-notify-shortlisted = ⭐ You are shortlisted for Job #{ $job } “{ $title }” (Bid #{ $bid }).
+notify-shortlisted = ⭐ You are shortlisted for Job #{ $job } “{ $title }” (Bid #{ $bid }). Here is its private brief, for you only:
+notify-shortlisted-no-brief = ⭐ You are shortlisted for Job #{ $job } “{ $title }” (Bid #{ $bid }). The client may ask you for a small trial or hire you.
 notify-shortlisted-nda = ⭐ You are shortlisted for Job #{ $job } “{ $title }” (Bid #{ $bid }). The client asks you to accept a non-disclosure agreement before you see the private brief.
 notify-nda-text = <b>The agreement:</b>
     <blockquote>{ $nda }</blockquote>
 notify-btn-nda-accept = Accept the NDA
 notify-btn-nda-decline = Decline
 notify-brief = 🔒 <b>Private brief of Job #{ $job } “{ $title }”</b>
+    <blockquote>{ $brief }</blockquote>
+notify-brief-body = 🔒 <b>Private brief</b>
     <blockquote>{ $brief }</blockquote>
 notify-nda-accepted = { $freelancer_name } accepted the NDA of Job #{ $job } (Bid #{ $bid }) and got the private brief.
 notify-nda-declined = { $freelancer_name } declined the NDA of Job #{ $job } (Bid #{ $bid }).
@@ -88,8 +94,11 @@ invoice-description = Pay by { $due_at }. Job #{ $job } “{ $title }”: { $amo
 invoice-label = Deal #{ $deal } escrow
 invoice-unpayable = Deal #{ $deal } is priced in { $currency }, and payments in { $currency } cannot be taken here right now, so there is no invoice to pay; the deal is cancelled when its funding window ends.
 notify-hired-pending = 🎉 Your Bid #{ $bid } on Job #{ $job } “{ $title }” was accepted! Deal #{ $deal } ({ $amount }) now waits for the client's payment; you will be told when it is funded. Please don't start before that.
-notify-payment-refunded = Deal #{ $deal } no longer waited for payment, so your payment of { $amount } is being returned to you.
-notify-deal-funded-client = 💰 Deal #{ $deal } is funded: { $amount } is held in escrow. Delivery is due { $due_at }. You will be told when the work is delivered.
+notify-payment-refunded = Deal #{ $deal } no longer waited for payment, so your payment of { $amount } goes back to you: { $how ->
+        [stars] the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
+       *[other] it is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
+    }
+notify-deal-funded-client = 💰 Payment received: Deal #{ $deal } is funded: { $amount } is held in escrow. Delivery is due { $due_at }. You will be told when the work is delivered.
 notify-deal-funded-freelancer = 💰 Deal #{ $deal } for Job #{ $job } “{ $title }” is funded: { $amount } is held in escrow for you. Start now and deliver by { $due_at } with /deliver { $deal } [note].
 notify-funding-expired-client = Deal #{ $deal } was cancelled: it was not paid in time. Job #{ $job } is open for bids again.
 notify-funding-expired-freelancer = Deal #{ $deal } was cancelled: the client did not pay in time. Your bid on Job #{ $job } is active again.
@@ -126,7 +135,7 @@ notify-refunded-client = ↩️ Deal #{ $deal } is { $how ->
        *[other] it was cancelled
     }. { $how ->
         [stars] The refund of { $amount } is requested from Telegram; you will get a message as soon as your Stars are back.
-       *[other] { $amount } was credited to your balance; the moderators will pay it out.
+       *[other] { $amount } is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
     }
 notify-refunded-freelancer = ↩️ Deal #{ $deal } is refunded to the client: { $why ->
         [freelancer_cancelled] you cancelled it
@@ -142,11 +151,11 @@ notify-resolved-client = ⚖️ The moderators decided Deal #{ $deal }: { $outco
         [release] the money goes to the freelancer.
         [refund] { $back } goes back to you{ $how ->
             [stars] : the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
-           *[other] , credited to your balance; the moderators will pay it out.
+           *[other] : it is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
         }
        *[split] split, { $percent }% to the freelancer; { $back } comes back to you{ $how ->
             [stars] : the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
-           *[other] , credited to your balance.
+           *[other] : it is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
         }
     }
 notify-resolved-freelancer = ⚖️ The moderators decided Deal #{ $deal }: { $outcome ->
@@ -159,7 +168,7 @@ notify-feedback-received = ⭐ { $other_name } rated Deal #{ $deal }. Rate them 
 notify-feedback-revealed = ⭐ Both sides rated Deal #{ $deal }.
 notify-feedback-stars = You got { $stars }/5 from them.
 notify-refund-confirmed = ✅ Telegram returned { $amount } from Deal #{ $deal } to your Stars balance: your refund is complete.
-notify-refund-failed = ⚠️ Telegram did not return your { $amount } from Deal #{ $deal }. The money is not lost: it is credited to your balance here, and Payout #{ $payout } is open for it; a moderator pays it out and you will get a message. See /balance.
+notify-refund-failed = ⚠️ Telegram did not return your { $amount } from Deal #{ $deal }. The money is not lost: it is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
 notify-payout-paid = 💸 Payout #{ $payout } of { $amount } was paid.
 notify-banned = ⛔ You are banned from the marketplace: { $reason }. Running deals go on.
 notify-unbanned = ✅ Your ban was lifted.
@@ -318,15 +327,21 @@ deal-canceldeal-confirm-unfunded = Cancel Deal #{ $deal }? It has not been paid 
 deal-canceldeal-confirm-client = Ask the freelancer to cancel Deal #{ $deal }? If they agree, { $amount } comes back to you.
 deal-canceldeal-confirm-freelancer = Cancel Deal #{ $deal }? The client is refunded { $amount } at once.
 deal-cancel-answer-refunded = You confirmed: Deal #{ $deal } is cancelled and the client is refunded.
-deal-cancel-answer-refused = You refused to cancel Deal #{ $deal }; the deal goes on.
-deal-refundnow-done = ↩️ Deal #{ $deal } is cancelled; your refund is on its way.
+deal-cancel-answer-refused = You refused to cancel Deal #{ $deal }; the deal goes on and the client is told. If you can't agree, open a dispute with /dispute { $deal } &lt;reason&gt;.
+deal-refundnow-done = ↩️ Deal #{ $deal } is cancelled. { $how ->
+        [stars] The refund of { $amount } is requested from Telegram; you will get a message as soon as your Stars are back.
+       *[other] { $amount } is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance); you will get a message when it is paid.
+    }
 deal-wait-ok = OK. Deal #{ $deal } stays open; if nothing is delivered it is refunded automatically.
-deal-dispute-opened = ⚠️ Dispute opened on Deal #{ $deal }. Every timer is paused; the moderators will decide and both of you will be told.
+deal-dispute-opened = ⚠️ Dispute opened on Deal #{ $deal }. Every timer of the deal is paused; the moderators will decide and both of you will be told. To add evidence, send /evidence { $deal } &lt;text&gt;, or a file with the caption /evidence { $deal }.
 deal-rate-done-both = ⭐ Thank you: you gave Deal #{ $deal } { $stars }/5. Both ratings are now visible.
 deal-rate-done-wait = ⭐ Thank you: you gave Deal #{ $deal } { $stars }/5. It is shown when the other side rates too, or when the feedback window ends.
 
 ## Payments
 
-payment-funded = 💰 Payment received: Deal #{ $deal } is funded with { $amount }.
+payment-funded = 💰 Payment received: Deal #{ $deal } is funded: { $amount } is held in escrow. Delivery is due { $due }. You will be told when the work is delivered.
 payment-duplicate = This payment was already applied; nothing changed.
-payment-refunded = Deal #{ $deal } no longer waits for payment, so your { $amount } is being returned.
+payment-refunded = Deal #{ $deal } no longer waits for payment, so your { $amount } goes back to you: { $how ->
+        [stars] the refund is requested from Telegram, and you will get a message as soon as your Stars are back.
+       *[other] it is set aside for you as Payout #{ $payout }, which a moderator pays out (see /balance).
+    }

@@ -13,12 +13,26 @@ err-amount-invalid = Сумма должна быть целым числом о
 err-percent-invalid = Процент должен быть целым числом от 0 до 100.
 err-rating-invalid = Оценка должна быть целым числом от 1 до 5.
 err-duration-invalid = Укажите срок как длительность, например 12ч, 3 дня или 2 недели (не больше года).
-err-deadline-invalid = Укажите срок как длительность, например 3 дня, или как дату, например 2026-12-01.
+err-deadline-invalid = Укажите срок как длительность, например 3 дня, или как дату, например { $example }.
 err-deadline-too-soon = Срок должен быть не раньше чем через { $min }.
 err-language-invalid = Такого языка нет; выберите английский или русский.
 err-user-ref-invalid = Укажите человека как @username или числовым id.
-err-message-length = Сообщение должно быть длиной от { $min } до { $max } символов.
-err-reason-required = Укажите причину длиной от { $min } до { $max } символов.
+err-message-length = Сообщение должно быть длиной от { $min } до { $max } символов{ $length ->
+        [0] .
+       *[other] ; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+    }
+err-reason-required = Укажите причину длиной от { $min } до { $max } символов{ $length ->
+        [0] .
+       *[other] ; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+    }
 
 ## Люди
 
@@ -27,8 +41,16 @@ err-user-banned = Вы заблокированы на площадке, поэ�
 err-fav-already = Пользователь { $user } уже в избранном.
 err-fav-self = Нельзя добавить в избранное себя.
 err-invite-self = Нельзя пригласить себя на свой же заказ.
-err-profile-bio-too-long = О себе можно написать не больше { $max } символов.
-err-profile-skills-too-long = Навыки — не больше { $max } символов.
+err-profile-bio-too-long = О себе можно написать не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+err-profile-skills-too-long = Навыки — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-profile-years-invalid = Опыт в годах должен быть целым числом от 0 до 99.
 err-profile-portfolio-invalid = Портфолио — до 10 ссылок, начинающихся с http:// или https://.
 err-moderator-only = Это могут делать только модераторы.
@@ -42,9 +64,21 @@ err-job-not-client = Это может сделать только заказч�
 err-job-not-open = Заказ #{ $job } закрыт для ставок.
 err-job-not-open-for-hire = Заказ #{ $job } больше не открыт, поэтому принять отклик на него нельзя.
 err-job-already-removed = Заказ #{ $job } уже снят.
-err-job-title-length = Название должно быть длиной от { $min } до { $max } символов.
-err-job-description-length = Описание должно быть длиной от { $min } до { $max } символов.
-err-job-brief-too-long = Закрытое ТЗ — не больше { $max } символов.
+err-job-title-length = Название должно быть длиной от { $min } до { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+err-job-description-length = Описание должно быть длиной от { $min } до { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+err-job-brief-too-long = Закрытое ТЗ — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-job-nda-needs-brief = Соглашение о неразглашении имеет смысл только с закрытым ТЗ; сначала добавьте ТЗ.
 err-job-budget-invalid = Верхняя граница бюджета не может быть ниже нижней.
 err-job-category-invalid = Выберите одну из предложенных категорий.
@@ -52,7 +86,11 @@ err-question-required = На этот вопрос нужно ответить.
 err-question-int = Ответ должен быть целым числом от { NUMBER($min, useGrouping: 0) } до { NUMBER($max, useGrouping: 0) }.
 err-question-bool = Ответьте «да» или «нет».
 err-question-url = Ответ должен быть ссылкой, начинающейся с http:// или https://.
-err-question-text = Ответ — не больше { $max } символов.
+err-question-text = Ответ — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-ask-own-job = Нельзя задавать вопросы по своему заказу #{ $job }.
 
 ## Отклики
@@ -65,7 +103,11 @@ err-bid-not-owner = Отклик #{ $bid } не ваш.
 err-bid-not-withdrawable = Отклик #{ $bid } уже нельзя отозвать.
 err-bid-already-shortlisted = Отклик #{ $bid } уже в шорт-листе.
 err-bid-freelancer-banned = Автор отклика #{ $bid } заблокирован, поэтому принять этот отклик нельзя.
-err-bid-cover-too-long = Сопроводительное письмо — не больше { $max } символов.
+err-bid-cover-too-long = Сопроводительное письмо — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-bid-days-invalid = Срок выполнения должен быть целым числом дней от { $min } до { $max }.
 err-brief-not-shortlisted = Закрытое ТЗ заказа #{ $job } видят только исполнители из шорт-листа.
 err-brief-nda-first = Чтобы увидеть закрытое ТЗ заказа #{ $job }, сначала примите соглашение о неразглашении.
@@ -84,9 +126,17 @@ err-trial-not-open = Тест #{ $trial } больше не ждёт ответ�
 err-trial-not-accepted = Тест #{ $trial } не принят, поэтому сдать его нельзя.
 err-trial-already-open = По отклику #{ $bid } уже есть открытый тест.
 err-trial-not-shortlisted = Сначала добавьте отклик #{ $bid } в шорт-лист, потом просите тест.
-err-trial-task-length = Задание теста должно быть длиной от { $min } до { $max } символов.
+err-trial-task-length = Задание теста должно быть длиной от { $min } до { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-trial-result-empty = Пришлите результат теста текстом или файлами.
-err-trial-result-too-long = Результат теста — не больше { $max } символов.
+err-trial-result-too-long = Результат теста — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-trial-too-many-files = К результату теста можно приложить не больше { $max } файлов.
 
 ## Сделки
@@ -98,19 +148,41 @@ err-deal-bad-state = Сделка #{ $deal } сейчас в состоянии 
 err-deal-only-client = Это может сделать только заказчик сделки #{ $deal }.
 err-deal-only-client-release = Передать деньги по сделке #{ $deal } может только заказчик.
 err-deal-only-freelancer = Это может сделать только исполнитель сделки #{ $deal }.
-err-deliver-note-too-long = Комментарий к сдаче — не больше { $max } символов.
+err-deliver-note-too-long = Комментарий к сдаче — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-deliver-no-open-delivery = У сделки #{ $deal } нет сдачи на проверке, к которой можно добавить файлы.
-err-revise-text-required = Напишите, что изменить, длиной от { $min } до { $max } символов.
+err-revise-text-required = Напишите, что изменить, длиной от { $min } до { $max } символов{ $length ->
+        [0] .
+       *[other] ; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+    }
 err-revise-limit = По сделке #{ $deal } использованы все доработки ({ $max }); примите работу или откройте спор.
 err-cancel-already-requested = Вы уже просили отменить сделку #{ $deal }; исполнитель ещё не ответил.
 err-cancel-not-requested = Отмену сделки #{ $deal } никто не запрашивал.
 err-refund-not-overdue = Сделка #{ $deal } не просрочена, поэтому вернуть деньги сейчас нельзя.
 err-log-hours-invalid = Часы должны быть числом больше 0 и не больше { $max }, например 1.5.
 err-log-not-running = Время можно учитывать только по оплаченной сделке; сделка #{ $deal } не оплачена.
-err-dispute-reason-required = Укажите причину спора длиной от { $min } до { $max } символов.
+err-dispute-reason-required = Укажите причину спора длиной от { $min } до { $max } символов{ $length ->
+        [0] .
+       *[other] ; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
+    }
 err-dispute-none-open = По сделке #{ $deal } нет открытого спора.
 err-dispute-evidence-empty = Пришлите свою позицию текстом или файлами.
-err-dispute-evidence-too-long = Ваша позиция — не больше { $max } символов.
+err-dispute-evidence-too-long = Ваша позиция — не больше { $max } символов; у вас { $length ->
+        [one] { $length } символ
+        [few] { $length } символа
+       *[other] { $length } символов
+    }.
 err-resolve-outcome-invalid = Решение должно быть release, refund или split.
 err-rate-not-finished = Сделка #{ $deal } ещё не завершена, поэтому оценить её нельзя.
 err-rate-already = Вы уже оценили сделку #{ $deal }.
@@ -122,6 +194,8 @@ err-payment-not-client = Оплатить сделку может только �
 err-payment-not-awaiting = Эта сделка больше не ждёт оплаты.
 err-payment-mismatch = Сумма или валюта не совпадают со сделкой.
 err-payout-nothing = На вашем балансе нечего выводить.
+err-payout-already-requested = Выводить больше нечего: ваши { $amount } уже в выплате #{ $payout }, которую переведёт модератор (см. /balance).
+err-payout-already-requested-many = Выводить больше нечего: ваши деньги уже в выплатах ({ $count }), которые переведёт модератор (см. /balance).
 err-payout-too-much = Вывести можно не больше { $available }.
 err-payout-not-found = Выплаты #{ $payout } нет.
 err-payout-already-paid = Выплата #{ $payout } уже отмечена как выплаченная.

@@ -72,6 +72,8 @@ plain-text-hint = Я понимаю только команды; их списо
 
 ## Списки
 
+when-just-now = только что
+
 page-number = Страница { $page }
 rating = ★ { $avg } ({ $count ->
         [one] { $count } отзыв
@@ -110,6 +112,20 @@ job-card-bids = { $count ->
 job-card-state = Состояние: { $state }
 job-card-nda = Исполнители из шорт-листа принимают NDA, прежде чем увидят закрытое описание.
 job-card-description = { $text }
+job-card-details = <b>Подробности</b>
+job-card-answer = • { $question } <i>{ $answer }</i>
+job-card-files = 📎 { $count ->
+        [one] { $count } файл
+        [few] { $count } файла
+       *[other] { $count } файлов
+    }: { $names }
+job-card-file-photo = фото
+job-card-file-other = файл
+job-card-brief-client = 🔒 <b>Закрытое ТЗ</b> (его видите только вы и исполнители из вашего шорт-листа):
+    { $text }
+job-card-brief-shortlisted = 🔒 <b>Закрытое ТЗ</b> (открыто вам как исполнителю из шорт-листа):
+    { $text }
+job-btn-files = 📎 Файлы ({ $count })
 job-btn-bid = Откликнуться
 job-btn-ask = Задать вопрос
 job-btn-bids = Отклики ({ $count })
@@ -156,7 +172,11 @@ btn-message = Написать #{ $bid }
 btn-trial = Пробное #{ $bid }
 btn-accept = Нанять #{ $bid }
 btn-decline = Отклонить #{ $bid }
-bid-shortlisted = Отклик #{ $bid } в шорт-листе; исполнитель получит закрытое описание заказа #{ $job } (после NDA, если заказ его требует).
+bid-shortlisted = Отклик #{ $bid } в шорт-листе; { $gets ->
+        [brief] исполнитель получит закрытое ТЗ заказа #{ $job }.
+        [nda] исполнителя попросят принять NDA заказа #{ $job }, после чего он получит закрытое ТЗ.
+       *[nothing] исполнителю сообщено.
+    }
 deal-created = Сделка #{ $deal } создана; оплатите счёт ниже до { $due }, чтобы внести деньги.
 bid-declined = Отклик #{ $bid } отклонён; исполнитель получит уведомление.
 trial-requested = Пробное задание #{ $trial } отправлено исполнителю отклика #{ $bid }.
@@ -168,7 +188,7 @@ mybids-line = <b>Отклик #{ $bid }</b> на заказ #{ $job } · { $titl
        *[many] { $days } дней
     } · { $state }
 bid-withdrawn = Отклик #{ $bid } на заказ #{ $job } отозван.
-nda-accepted = Вы приняли NDA заказа #{ $job }; закрытое описание придёт следом.
+nda-accepted = Вы приняли NDA заказа #{ $job } «{ $title }»; заказчику сообщено.
 nda-declined = Вы отказались от NDA заказа #{ $job }; заказчик получит уведомление.
 trial-accepted = Вы взялись за пробное задание #{ $trial }; заказчик получит уведомление. Когда результат будет готов, нажмите «Сдать результат» под заданием выше и пришлите его.
 trial-declined = Вы отказались от пробного задания #{ $trial }; заказчик получит уведомление.
@@ -239,12 +259,14 @@ balance-card =
     Ожидает выплаты: { $pending }
 balance-refunding = Возвращается вам через Telegram: { $amount } (сделка #{ $deal }, запрошено { $since }).
 balance-hint = Выведите его командой /payout или /payout с суммой.
+balance-pending = Выплата #{ $payout } на { $amount } (запрошена { $since }) ждёт, когда модератор переведёт её вне бота; когда она будет произведена, придёт сообщение.
 balance-hint-several = Выведите всё командой /payout (отдельная выплата для каждой валюты) или часть — командой /payout с суммой и валютой, например /payout 50 { $code }.
 payout-requested = Запрошена выплата #{ $payout } на { $amount }; модератор переведёт деньги вне бота и отметит выплату.
 
 ## Сообщения
 
-ask-sent = Ваш вопрос о заказе #{ $job } отправлен заказчику.
+ask-sent = Ваш вопрос о заказе #{ $job } отправлен заказчику; его ответ придёт сюда:
+    <blockquote>{ $text }</blockquote>
 msg-sent = Ваше сообщение по отклику #{ $bid } отправлено.
 reply-sent = Ваш ответ отправлен.
 
