@@ -80,6 +80,17 @@ def arrange(kill: str, report_path: str) -> None:
             return await do_request(self, url, *args, **kw)  # type: ignore[arg-type]
 
         AiohttpRequest.do_request = request_or_die  # type: ignore[method-assign]
+        # A handling that commits and sends nothing itself (a payment: its notices are all in
+        # the outbox) dies as its handlers return, before the inbox's closing transaction.
+        process = Application.process_update
+
+        async def process_then_die(self: Application, update: object) -> None:
+            await process(self, update)
+            if db._write_hook.get() is not None and db.committed_here():
+                report(report_path, "dying after the commit")
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        Application.process_update = process_then_die  # type: ignore[method-assign]
     else:
         raise SystemExit(f"unknown KILL {kill!r}")
 

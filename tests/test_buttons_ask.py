@@ -112,7 +112,9 @@ async def test_message_button_asks_then_takes_text_a_reply_cancel_or_a_command(t
         await alice.press(listing, f"Message #{bid.id}")
         await question(alice, f"Write your message on Bid #{bid.id}")
         await alice.send("x" * 3001)
-        refused = await alice.wait_for("A message must be from 1 to 3,000 characters long.")
+        refused = await alice.wait_for(
+            "A message must be from 1 to 3,000 characters long; yours has 3,001."
+        )
         assert "Send it again, or press Cancel." in refused.text
         await alice.send("Short now")
         await alice.wait_for(f"Your message on Bid #{bid.id} is sent.")
@@ -192,7 +194,9 @@ async def test_ask_on_a_job_card(tmp_path) -> None:
         await bob.press(card, "Ask")
         await question(bob, f"What would you like to ask the client about Job #{job.id}?")
         await bob.send("Is Python fine?")
-        await bob.wait_for(f"Your question about Job #{job.id} is sent to the client.")
+        await bob.wait_for(
+            f"Your question about Job #{job.id} is sent to the client; their answer will come here"
+        )
         await alice.wait_for("Is Python fine?")
 
 

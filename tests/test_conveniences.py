@@ -88,7 +88,7 @@ async def test_repost_an_expired_job_keeps_every_answer(tmp_path) -> None:
         live = await alice.wait_for("is live.")
         async with svc.read() as tx:
             new = await tx.jobs.get(old.id + 1)
-        assert new is not None and live.text.startswith(f"Job #{new.id} is live.")
+        assert new is not None and live.text.startswith(f"✅ Job #{new.id} is live.")
         assert new.state == "open" and new.client_id == CLIENT
         kept = ("category", "title", "description", "answers", "budget_min", "budget_max")
         kept += ("currency", "brief", "nda_required", "nda_text", "files")
@@ -191,7 +191,10 @@ async def test_payout_alone_confirms_the_whole_balance(tmp_path) -> None:
         assert await f.balance(svc, "user", FREELANCER) == 0
         # A second press of an old Yes: one sentence, nothing more.
         again = await bob.press_data(asked, yes)
-        assert (await again.wait_answer())["text"] == "There is nothing on your balance to pay out."
+        assert (await again.wait_answer())["text"] == (
+            "There is nothing more to pay out: your 270 ⭐ is already in Payout #1, which waits"
+            " for a moderator to pay it (see /balance)."
+        )
         async with svc.read() as tx:
             assert len(await tx.payouts.for_user(FREELANCER)) == 1
 

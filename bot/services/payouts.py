@@ -134,8 +134,8 @@ async def withdrawable(svc: Services, actor: int) -> list[tuple[str, int]]:
     async with svc.read() as tx:
         await user_or_404(tx, actor)
         held = await _held(tx, actor)
-    if not held:
-        raise Conflict("payout.nothing")
+        if not held:
+            raise await _nothing(tx, actor)
     return [(c, held[c]) for c in _order(svc, set(held))]
 
 
