@@ -170,6 +170,11 @@ def register_handlers(app: Application) -> None:
     from bot.handlers import trials
 
     app.add_handler(trials.conversation(rt))  # a trial's result, sent with a button
+    from bot.flows import alert as alert_flow
+    from bot.handlers import alerts
+    from bot.views import alerts as _alert_views  # noqa: F401  (registers the alerts' renderers)
+
+    app.add_handler(alert_flow.conversation(rt))  # a new job alert, from /alerts
 
     # Everyone, in private.
     commands = {
@@ -196,6 +201,7 @@ def register_handlers(app: Application) -> None:
         "job": jobs.show_job,
         "mybids": bids.my_bids,
         "withdraw": bids.withdraw,
+        "alerts": alerts.alerts_cmd,
         # Both sides.
         "ask": messages.ask,
         "msg": messages.msg,

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     max_revisions: int = Field(2, ge=0, le=100)
     default_locale: str = "en"
     outbox_retention: Duration = 30 * 86400  # sent notifications kept this long (SPEC 10)
+    alerts_per_day: int = Field(20, ge=0, le=1000)  # job alerts a person gets a day (0: none)
 
     @field_validator("currency")
     @classmethod

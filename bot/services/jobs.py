@@ -11,6 +11,7 @@ from bot.domain.durations import Seconds
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Job, User
 from bot.domain.states import BidState, JobState
+from bot.services import alerts
 from bot.services.base import Moderator, Services, active_user, job_or_404, user_or_404
 from bot.storage.db import Tx
 
@@ -80,6 +81,7 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
             await tx.outbox.add(
                 s.jobs_channel_id, "channel.job", {"job": job.id}, ref=f"channel:{job.id}"
             )
+        await alerts.on_job_posted(tx, svc, job)  # saved searches it answers (job alerts)
         return job
 
 

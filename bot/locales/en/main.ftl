@@ -9,6 +9,7 @@ cmd-post = Post a job
 cmd-jobs = Browse open jobs
 cmd-myjobs = My jobs and their bids
 cmd-mybids = My bids
+cmd-alerts = Job alerts for new jobs
 cmd-deals = My deals
 cmd-balance = My balance
 cmd-profile = My profile
@@ -47,6 +48,7 @@ help-text =
     /job &lt;job&gt;: a job's card
     /bid &lt;job&gt; [amount days cover letter]
     /mybids · /withdraw &lt;bid&gt;
+    /alerts: job alerts, new jobs that match your searches (at once or a daily digest)
 
     <b>Both sides</b>
     /ask &lt;job&gt; &lt;question&gt; · /msg &lt;bid&gt; &lt;text&gt; (reply to a relayed message to answer it)
