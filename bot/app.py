@@ -239,6 +239,14 @@ def register_handlers(app: Application) -> None:
     for evidence in moderation.evidence_handlers():
         app.add_handler(evidence, group=-1)
 
+    # Inline mode (@bot words in any chat).
+    from telegram.ext import InlineQueryHandler
+
+    from bot.handlers import inline
+
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_handler(MessageHandler(inline.POSTED_VIA_ME, inline.posted_via_me), group=-2)
+
     # Buttons, payments, files and replies.
     app.add_handler(CallbackQueryHandler(callbacks.on_button))
     app.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))

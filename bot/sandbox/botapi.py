@@ -42,6 +42,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from bot.sandbox.inline import InlineServer, InlineUser
+
 __all__ = [
     "ApiError",
     "BotApiServer",
@@ -1288,8 +1290,9 @@ MessageRef = SimMessage | int
 Matcher = str | re.Pattern | Callable[[SimMessage], Any] | None
 
 
-class SimUser:
-    """A simulated Telegram user talking to the bot (create with ``server.add_user``)."""
+class SimUser(InlineUser):
+    """A simulated Telegram user talking to the bot (create with ``server.add_user``).
+    Inline mode (``inline_query``, ``choose_inline``, ``open_link``): bot/sandbox/inline.py."""
 
     def __init__(
         self,
@@ -1714,8 +1717,9 @@ def _member_api(status: str, user: dict) -> dict:
     return {"status": status, "user": user}
 
 
-class BotApiServer:
-    """In-memory Telegram Bot API served over HTTP on 127.0.0.1.
+class BotApiServer(InlineServer):
+    """In-memory Telegram Bot API served over HTTP on 127.0.0.1. Inline mode (off until
+    ``inline_placeholder`` is set, as with @BotFather's /setinline): bot/sandbox/inline.py.
 
     Point PTB at it with ``.base_url(server.base_url).base_file_url(server.base_file_url)``.
     """
@@ -1926,6 +1930,7 @@ class BotApiServer:
         for log in (self.refunds, self.call_records, self.faults, self.downloads, self._updates):
             log.clear()
         self.default_menu_button = {"type": "commands"}
+        self.inline_reset()
         self._bump_updates()
         self._bump_log()
 
@@ -2278,6 +2283,7 @@ class BotApiServer:
             data["has_protected_content"] = True
         if msg.inline:
             data["reply_markup"] = msg.markup
+        data.update(msg.extra.get("api", {}))  # via_bot, a forum topic's fields ...
         return data
 
     def _new_message(
@@ -3110,6 +3116,7 @@ class BotApiServer:
         for kind in _MEDIA_KINDS:
             name = "send" + "".join(part.title() for part in kind.split("_"))
             table[name] = self._media_sender(kind)
+        table.update(self._inline_methods())
         for name, func in table.items():
             self._methods[name.lower()] = (name, func)
 
@@ -3119,7 +3126,7 @@ class BotApiServer:
             **self.bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": not self.privacy_mode,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_placeholder is not None,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }

@@ -49,6 +49,7 @@ help-text =
     /bid &lt;job&gt; [amount days cover letter]
     /mybids · /withdraw &lt;bid&gt;
     /alerts: job alerts, new jobs that match your searches (at once or a daily digest)
+    In any chat: type @ and the bot's name, then words, to share open jobs (inline mode)
 
     <b>Both sides</b>
     /ask &lt;job&gt; &lt;question&gt; · /msg &lt;bid&gt; &lt;text&gt; (reply to a relayed message to answer it)
