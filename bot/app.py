@@ -172,7 +172,6 @@ def register_handlers(app: Application) -> None:
     app.add_handler(trials.conversation(rt))  # a trial's result, sent with a button
     from bot.flows import alert as alert_flow
     from bot.handlers import alerts
-    from bot.views import alerts as _alert_views  # noqa: F401  (registers the alerts' renderers)
 
     app.add_handler(alert_flow.conversation(rt))  # a new job alert, from /alerts
 
@@ -238,6 +237,11 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("evidence", moderation.evidence_cmd, filters=private))
     for evidence in moderation.evidence_handlers():
         app.add_handler(evidence, group=-1)
+    # In a dispute's topic (a forum moderator group): /resolve without the deal, notes.
+    from bot.handlers import topics
+
+    for in_topic in topics.topic_handlers():
+        app.add_handler(in_topic, group=-1)
 
     # Inline mode (@bot words in any chat).
     from telegram.ext import InlineQueryHandler

@@ -113,6 +113,7 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
                 reply_markup=markup,
                 parse_mode=ParseMode.HTML,
                 rate_limit_args=REPLY_RETRIES,
+                message_thread_id=_topic_of(update),
             )
         except BadRequest:
             raise  # refused as it is: the outbox could not send it either
@@ -130,6 +131,14 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
             await _answer_query(query, text, alert=True)
             return
         await self.say(update, text)
+
+
+def _topic_of(update: Update) -> int | None:
+    """The forum topic the update came from: the answer goes into it, not to General."""
+    message = update.effective_message
+    if message is None or not getattr(message, "is_topic_message", False):
+        return None
+    return message.message_thread_id
 
 
 def build_keyboard(rt: Runtime, rows: Keyboard | None) -> InlineKeyboardMarkup | None:

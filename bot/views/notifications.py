@@ -730,3 +730,9 @@ async def internal_error(n: Note) -> Outgoing:
 @renders("mod.deadline_failed")
 async def deadline_failed(n: Note) -> Outgoing:
     return Outgoing(await n.text())
+
+
+# Renderers kept in modules of their own register when this one is imported (they import
+# `renders` and `Note` from it, defined above): job alerts, dispute topics.
+from bot.views import alerts as _alerts  # noqa: E402, F401
+from bot.views import topics as _topics  # noqa: E402, F401
