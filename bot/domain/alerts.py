@@ -57,6 +57,18 @@ class Terms:
                     best = token
         return best[:KEY_MAX]
 
+    @property
+    def exact(self) -> bool:
+        """Whether being found under its key is the whole match: no word (category, budget
+        or language only), or one word of one token short enough to be its key."""
+        if self.void or self.substrings:
+            return False
+        return not self.phrases or (
+            len(self.phrases) == 1
+            and len(self.phrases[0]) == 1
+            and len(self.key) == len(self.phrases[0][0])
+        )
+
     def to_json(self) -> str:
         return json.dumps(
             {"p": [list(p) for p in self.phrases], "s": list(self.substrings), "v": self.void},

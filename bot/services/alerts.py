@@ -24,6 +24,7 @@ UTC, which sends them all in one `alert.digest` row: one digest a day at most.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain import alerts as rules
 from bot.domain.categories import get_category
@@ -41,6 +42,7 @@ from bot.storage.repositories import _has_token  # the rule /jobs applies to a w
 INLINE_BATCH = 50  # people alerted inside the publish transaction
 BATCH = 500  # people alerted per run of the `job_alerts` deadline
 MAX_SEARCHES = 10  # live saved searches a person may keep
+WINDOW = 2048  # search ids the first read of a limited match covers (then doubling)
 FANOUT = "job_alerts"
 DIGEST = "alert_digest"
 
@@ -91,6 +93,7 @@ async def create_search(svc: Services, actor: int, draft: SearchDraft) -> Search
             words=words,
             terms=terms.to_json(),
             key=terms.key,
+            exact=terms.exact,
             min_budget=min_budget,
             currency=currency if min_budget is not None else None,
             language=draft.language,
@@ -112,8 +115,7 @@ async def stop_search(svc: Services, actor: int, search_id: int) -> Search:
     (and its jobs waiting for a digest) are not sent."""
     async with svc.tx() as tx:
         search = await _own(tx, actor, search_id)
-        key = rules.Terms.from_json(search.terms).key
-        if not await AlertsRepo(tx).stop(search, key):
+        if not await AlertsRepo(tx).stop(search):
             raise Conflict("alerts.already_stopped", alert=search_id)
         found = await AlertsRepo(tx).get(search_id)
         assert found is not None
@@ -141,8 +143,7 @@ async def my_searches(svc: Services, actor: int) -> list[Search]:
 # --- matching a new job -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """A search that a job answers."""
 
     search_id: int
@@ -150,24 +151,45 @@ class Match:
     mode: str
 
 
-async def match_job(tx: Tx, job: Job, after_search: int = 0) -> list[Match]:
-    """Every live search `job` answers (after `after_search`), in search id order: the
-    index lookup, then each search found checked in full."""
+async def match_job(
+    tx: Tx, job: Job, after_search: int = 0, limit: int | None = None
+) -> tuple[list[Match], int | None]:
+    """The live searches `job` answers after search `after_search`, in search id order: the
+    first `limit` (or all), found through the index, each one that is not exact checked in
+    full. Returns them, and where to go on (the last search looked at) when `limit` cut the
+    match short; None when no later search can match.
+
+    With a limit the index is read a window of search ids at a time (WINDOW ids, doubling
+    while matches are sparse), so finding the first few matches of a job that answers
+    thousands of searches reads about as many as it keeps."""
     text = rules.job_text(job.title, job.description, fts.tokens)
-    found = await AlertsRepo(tx).candidates(
-        text.lookup_keys(),
-        category=job.category,
-        client_id=job.client_id,
-        currency=job.currency,
-        budget_max=job.budget_max,
-        language=rules.job_language(job.title, job.description),
-        after_search=after_search,
-    )
-    return [
-        Match(c.search_id, c.user_id, c.mode)
-        for c in found
-        if rules.matches(rules.Terms.from_json(c.terms), text)
-    ]
+    keys = text.lookup_keys()
+    language = rules.job_language(job.title, job.description)
+    repo = AlertsRepo(tx)
+    last = await repo.last_search_id()
+    found: list[Match] = []
+    low = after_search
+    window = WINDOW if limit is not None else last
+    while low < last:
+        high = min(last, low + window)
+        rows = await repo.candidates(
+            keys,
+            category=job.category,
+            client_id=job.client_id,
+            currency=job.currency,
+            budget_max=job.budget_max,
+            language=language,
+            after_search=low,
+            upto=high,
+        )
+        for c in rows:
+            if c.exact or rules.matches(rules.Terms.from_json(c.terms), text):
+                found.append(Match(c.search_id, c.user_id, c.mode))
+                if limit is not None and len(found) >= limit:
+                    return found, c.search_id
+        low = high
+        window *= 2
+    return found, None
 
 
 async def on_job_posted(tx: Tx, svc: Services, job: Job) -> int:
@@ -192,16 +214,15 @@ async def continue_fanout(tx: Tx, svc: Services, job_id: int) -> bool:
 
 
 async def _fan_out(tx: Tx, svc: Services, job: Job, after: int, limit: int) -> int:
-    """Alert up to `limit` matching searches after search `after`; if more remain, keep the
-    cursor and have the deadline go on at once."""
+    """Alert up to `limit` matching searches after search `after`; if more may remain, keep
+    the cursor and have the deadline go on at once."""
     repo = AlertsRepo(tx)
-    matches = await match_job(tx, job, after)
-    done = matches[:limit]
+    matches, next_after = await match_job(tx, job, after, limit)
     alerted = 0
-    for match in done:
+    for match in matches:
         alerted += await _alert(tx, svc, repo, job, match)
-    if len(matches) > limit:
-        await repo.set_fanout_cursor(job.id, done[-1].search_id)
+    if next_after is not None:
+        await repo.set_fanout_cursor(job.id, next_after)
         await tx.deadlines.set(FANOUT, job.id, tx.now)
     elif after:
         await repo.end_fanout(job.id)
@@ -210,6 +231,8 @@ async def _fan_out(tx: Tx, svc: Services, job: Job, after: int, limit: int) -> i
 
 async def _alert(tx: Tx, svc: Services, repo: AlertsRepo, job: Job, match: Match) -> bool:
     day = rules.day_of(tx.now)
+    if not await repo.reachable(match.user_id):
+        return False  # never a banned person, nor one the bot cannot reach
     if await repo.count_today(match.user_id, day) >= svc.settings.alerts_per_day:
         return False
     state = "sent" if match.mode == "instant" else "queued"

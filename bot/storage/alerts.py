@@ -1,21 +1,23 @@
 """Job alerts' SQL: saved searches and their index (migration 0014), deliveries, daily counts,
 the fan-out cursor. Built on a Tx like the other repositories (`AlertsRepo(tx)`).
 
-The index query (`candidates`) is the hot path: for a new job, one range of the primary key
-of `alert_keys` per token prefix the job holds (and per category: any, the job's), joined to
-the live searches whose budget, currency and language fit and whose person may be told. Its
-cost follows the number of prefixes and of searches found, never the number of searches.
+The index query (`candidates`) is the hot path: for a new job, one range of the covering
+index `alert_keys_lookup` per token prefix the job holds and category (any, the job's),
+bounded by a window of search ids, filtered there on budget, currency, language and the
+client; nothing else is read. Its cost follows the number of prefixes and of searches found
+in the window, never the number of searches.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from bot.storage.db import Tx
 
 LOOKUP_CHUNK = 500  # keys per statement (well inside any engine's limit on parameters)
+ID_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,15 @@ class Search:
         return self.stopped_at is None
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A live search found through the index for a job (its words still to be checked)."""
+class Candidate(NamedTuple):
+    """A live search found through the index for a job: `exact`, it answers the job; else
+    its `terms` are still to be checked."""
 
     search_id: int
     user_id: int
-    terms: str
     mode: str
+    exact: int
+    terms: str
 
 
 def _search(row: Any) -> Search:
@@ -65,6 +68,7 @@ class AlertsRepo:
         words: str,
         terms: str,
         key: str,
+        exact: bool,
         min_budget: int | None,
         currency: str | None,
         language: str | None,
@@ -76,8 +80,20 @@ class AlertsRepo:
             (user_id, category, words, terms, min_budget, currency, language, mode, self.tx.now),
         )
         await self.tx.execute(
-            "INSERT INTO alert_keys (term, category, search_id) VALUES (?, ?, ?)",
-            (key, category or "", search_id),
+            "INSERT INTO alert_keys (search_id, term, category, user_id, mode, exact, terms,"
+            " min_budget, currency, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                search_id,
+                key,
+                category or "",
+                user_id,
+                mode,
+                int(exact),
+                "" if exact else terms,
+                min_budget,
+                currency,
+                language,
+            ),
         )
         found = await self.get(search_id)
         assert found is not None
@@ -101,17 +117,14 @@ class AlertsRepo:
         )
         return int(row[0]) if row else 0
 
-    async def stop(self, search: Search, key: str) -> bool:
+    async def stop(self, search: Search) -> bool:
         """Stop a live search and take it out of the index; False if it was stopped already."""
         if not await self.tx.update(
             "UPDATE alert_searches SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL",
             (self.tx.now, search.id),
         ):
             return False
-        await self.tx.execute(
-            "DELETE FROM alert_keys WHERE term = ? AND category = ? AND search_id = ?",
-            (key, search.category or "", search.id),
-        )
+        await self.tx.execute("DELETE FROM alert_keys WHERE search_id = ?", (search.id,))
         await self.tx.execute(
             "UPDATE alert_deliveries SET state = 'dropped' WHERE user_id = ? AND search_id = ?"
             " AND state = 'queued'",
@@ -120,12 +133,15 @@ class AlertsRepo:
         return True
 
     async def set_mode(self, search_id: int, mode: str) -> bool:
-        return bool(
-            await self.tx.update(
-                "UPDATE alert_searches SET mode = ? WHERE id = ? AND stopped_at IS NULL",
-                (mode, search_id),
-            )
+        if not await self.tx.update(
+            "UPDATE alert_searches SET mode = ? WHERE id = ? AND stopped_at IS NULL",
+            (mode, search_id),
+        ):
+            return False
+        await self.tx.execute(
+            "UPDATE alert_keys SET mode = ? WHERE search_id = ?", (mode, search_id)
         )
+        return True
 
     # --- matching --------------------------------------------------------------------------
 
@@ -139,31 +155,52 @@ class AlertsRepo:
         budget_max: int,
         language: str | None,
         after_search: int = 0,
+        upto: int | None = None,
     ) -> list[Candidate]:
         """Live searches filed under one of `keys`, for any category or `category`, whose
         minimum budget (in the job's currency) the job reaches and whose language is the
-        job's (or any), of people other than the client who are not banned and can be
-        reached; in search id order, after `after_search`."""
+        job's (or any), of people other than the client, with ids in (`after_search`,
+        `upto`], in id order. (Whether each person may be told is checked as they are
+        alerted.) The id bounds narrow each key's range in the index: a window of ids costs
+        what its own searches cost, however many match elsewhere."""
         found: list[Candidate] = []
         for start in range(0, len(keys), LOOKUP_CHUNK):
             chunk = keys[start : start + LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = await self.tx.fetchall(
-                "SELECT s.id, s.user_id, s.terms, s.mode FROM alert_keys k"
-                " JOIN alert_searches s ON s.id = k.search_id"
-                " JOIN users u ON u.id = s.user_id"
-                f" WHERE k.term IN ({marks}) AND k.category IN ('', ?) AND k.search_id > ?"
-                " AND s.stopped_at IS NULL AND s.user_id <> ?"
-                " AND (s.min_budget IS NULL OR (s.currency = ? AND s.min_budget <= ?))"
-                " AND (s.language IS NULL OR s.language = ?)"
-                " AND u.banned = 0 AND u.unreachable = 0",
-                (*chunk, category, after_search, client_id, currency, budget_max, language),
+                "SELECT search_id, user_id, mode, exact, terms FROM alert_keys"
+                f" WHERE term IN ({marks}) AND category IN ('', ?)"
+                " AND search_id > ? AND search_id <= ? AND user_id <> ?"
+                " AND (min_budget IS NULL OR (currency = ? AND min_budget <= ?))"
+                " AND (language IS NULL OR language = ?)",
+                (
+                    *chunk,
+                    category,
+                    after_search,
+                    ID_MAX if upto is None else upto,
+                    client_id,
+                    currency,
+                    budget_max,
+                    language,
+                ),
             )
-            found += [Candidate(r[0], r[1], r[2], r[3]) for r in rows]
-        found.sort(key=lambda c: c.search_id)
+            found += [Candidate(*r) for r in rows]
+        found.sort()
         return found
 
+    async def last_search_id(self) -> int:
+        """The highest id in the index (0 when it is empty)."""
+        row = await self.tx.fetchone("SELECT MAX(search_id) FROM alert_keys")
+        return int(row[0]) if row and row[0] is not None else 0
+
     # --- deliveries and counts -------------------------------------------------------------
+
+    async def reachable(self, user_id: int) -> bool:
+        """Whether a person may be alerted: known, not banned, not unreachable."""
+        row = await self.tx.fetchone(
+            "SELECT banned, unreachable FROM users WHERE id = ?", (user_id,)
+        )
+        return row is not None and not row[0] and not row[1]
 
     async def record(self, user_id: int, job_id: int, search_id: int, state: str) -> bool:
         """A person is alerted of a job (or it waits for their digest); False when they

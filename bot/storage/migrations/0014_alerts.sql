@@ -21,14 +21,24 @@ CREATE TABLE alert_searches (
 CREATE INDEX alert_searches_user ON alert_searches(user_id, id);
 
 -- The index: each live search under one key (its longest token, or '' when it has none) and
--- its category ('' for any). A new job looks up its token prefixes and its category here:
--- an index range per prefix, whatever the number of searches.
+-- its category ('' for any), with what the lookup filters on and needs, so that a new job is
+-- matched from this index alone (`alert_keys_lookup` covers the query): one range per token
+-- prefix the job holds, whatever the number of searches. `exact` says the key is the whole
+-- search (one word of one token, nothing else to check); otherwise `terms` is checked.
 CREATE TABLE alert_keys (
-    term      TEXT NOT NULL,
-    category  TEXT NOT NULL,
-    search_id INTEGER NOT NULL REFERENCES alert_searches(id),
-    PRIMARY KEY (term, category, search_id)
+    search_id  INTEGER PRIMARY KEY REFERENCES alert_searches(id),
+    term       TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    user_id    INTEGER NOT NULL,
+    mode       TEXT NOT NULL,
+    exact      INTEGER NOT NULL,
+    terms      TEXT NOT NULL,                    -- '' when exact
+    min_budget INTEGER,
+    currency   TEXT,
+    language   TEXT
 );
+CREATE INDEX alert_keys_lookup ON alert_keys(term, category, search_id, user_id, mode, exact,
+    min_budget, currency, language, terms);
 
 -- One row per person and job alerted: a person hears of a job once, whichever of their
 -- searches found it. A digest's jobs wait here ('queued') until their person's digest.
