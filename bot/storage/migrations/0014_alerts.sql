@@ -37,7 +37,9 @@ CREATE TABLE alert_keys (
     currency   TEXT,
     language   TEXT
 );
-CREATE INDEX alert_keys_lookup ON alert_keys(term, category, search_id, user_id, mode, exact,
+-- Ordered by term then search id: a key and a window of ids are one range (the category is
+-- filtered inside it), so a job costs one seek per key.
+CREATE INDEX alert_keys_lookup ON alert_keys(term, search_id, category, user_id, mode, exact,
     min_budget, currency, language, terms);
 
 -- One row per person and job alerted: a person hears of a job once, whichever of their
