@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.states import BidState, DealState, JobState
+from bot.domain.trust import Trust
 
 
 class Model(BaseModel):
@@ -175,3 +176,4 @@ class ProfileStats(Model):
     disputes: int
     disputes_lost: int
     recent_reviews: list[Feedback] = Field(default_factory=list)
+    trust: Trust | None = None  # bot.domain.trust: the signals shown before committing

@@ -11,6 +11,7 @@ from bot.domain.durations import Seconds
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Job, User
 from bot.domain.states import BidState, JobState
+from bot.domain.trust import Trust
 from bot.services import alerts
 from bot.services.base import Moderator, Services, active_user, job_or_404, user_or_404
 from bot.storage.db import Tx
@@ -184,16 +185,24 @@ class JobView:
     bid_count: int
     client_rating: float | None
     client_rating_count: int
+    client_trust: Trust | None = None  # hire rate and payment record, shown to bidders
 
 
 async def view_job(svc: Services, job_id: int) -> JobView:
-    from bot.services.profiles import rating_of
+    from bot.services.profiles import stats_of
 
     async with svc.read() as tx:
         job = await job_or_404(tx, job_id)
-        client = await user_or_404(tx, job.client_id)
-        avg, count = await rating_of(tx, svc, client.id)
-        return JobView(job, client, await tx.bids.count_live(job.id), avg, count)
+        await user_or_404(tx, job.client_id)
+        client = await stats_of(tx, svc, job.client_id)
+        return JobView(
+            job,
+            client.user,
+            await tx.bids.count_live(job.id),
+            client.rating_avg,
+            client.rating_count,
+            client.trust,
+        )
 
 
 async def list_open_jobs(

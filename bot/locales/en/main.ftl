@@ -260,3 +260,14 @@ err-args-fav = Usage: /fav &lt;@username or user id&gt;
 err-args-invite = Usage: /invite &lt;@username or user id&gt; &lt;job number&gt;
 err-args-ask = Usage: /ask &lt;job number&gt; &lt;question&gt;
 err-args-msg = Usage: /msg &lt;bid number&gt; &lt;text&gt;
+
+## Trust signals (bot/domain/trust.py has the rules; the README too)
+trust-rate = { $pct }%
+trust-rate-none = n/a
+trust-top-rated = 🏅 Top rated
+trust-freelancer = Completed { $completion } of funded deals ({ $released }/{ $funded }) · on time { $ontime } · disputes lost: { $lost }
+trust-freelancer-new = No funded deals yet
+trust-client = Hired on { $hire } of jobs ({ $hired }/{ $jobs }) · paid { $paid } of { $owed } accepted bids · disputes lost: { $lost }
+trust-client-new = No hires yet
+profile-as-freelancer = As a freelancer: { $line }
+profile-as-client = As a client: { $line }

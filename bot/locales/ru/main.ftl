@@ -267,3 +267,14 @@ err-args-fav = Использование: /fav &lt;@username или id поль
 err-args-invite = Использование: /invite &lt;@username или id пользователя&gt; &lt;номер заказа&gt;
 err-args-ask = Использование: /ask &lt;номер заказа&gt; &lt;вопрос&gt;
 err-args-msg = Использование: /msg &lt;номер отклика&gt; &lt;текст&gt;
+
+## Сигналы доверия (правила в bot/domain/trust.py и в README)
+trust-rate = { $pct } %
+trust-rate-none = нет данных
+trust-top-rated = 🏅 Лучший исполнитель
+trust-freelancer = Завершено { $completion } оплаченных сделок ({ $released }/{ $funded }) · в срок { $ontime } · проиграно споров: { $lost }
+trust-freelancer-new = Оплаченных сделок пока нет
+trust-client = Исполнитель выбран в { $hire } заказов ({ $hired }/{ $jobs }) · оплачено { $paid } из { $owed } принятых откликов · проиграно споров: { $lost }
+trust-client-new = Найма пока не было
+profile-as-freelancer = Как исполнитель: { $line }
+profile-as-client = Как заказчик: { $line }
