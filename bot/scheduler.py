@@ -67,6 +67,10 @@ class DeadlineScheduler:
         """Run every due deadline now, oldest first; returns how many acted."""
         batch = await timers.work_off(self.rt.svc, BATCH)
         self._backlog = batch.due == BATCH and batch.handled > 0
+        if batch.handled:
+            # What was booked has run: a deadline these set due now (the next batch of an
+            # alerts fan-out) is booked again, even within the same second.
+            self._next_at = None
         if batch.acted and self.rt.dispatcher is not None:
             self.rt.dispatcher.kick()
         return batch.acted

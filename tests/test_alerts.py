@@ -242,3 +242,33 @@ async def test_banned_and_unreachable_people_are_not_alerted(tmp_path) -> None:
             assert await repo.delivery(FREELANCER2, second.id) is None
             assert await repo.delivery(FREELANCER, second.id) is None
         assert not any("New job for alert" in msg.text for msg in bob.messages)
+
+
+async def test_a_large_fan_out_goes_on_at_once_not_a_tick_later(tmp_path, monkeypatch) -> None:
+    """Each batch of a fan-out sets its deadline due now: the scheduler runs the next batch at
+    once, also within the same second (the clock is frozen here), not at its next tick."""
+    monkeypatch.setattr(alerts, "INLINE_BATCH", 2)
+    monkeypatch.setattr(alerts, "BATCH", 3)
+    async with Market(tmp_path) as m:
+        frozen = m.clock.now()
+        monkeypatch.setattr(m.clock, "now", lambda: frozen)
+        listeners = [m.person(uid, f"L{uid}") for uid in range(6000, 6011)]
+        await started(m, m.person(CLIENT, "Alice"), *listeners)
+        for person in listeners:
+            await alerts.create_search(m.svc, person.id, alerts.SearchDraft(words="telegram"))
+        job = await f.job(m.svc, title="A Telegram bot")
+        scheduler = m.app.bot_data["deadlines"]
+        scheduler.stop()  # no periodic tick: only what the scheduler books itself runs
+        await scheduler._run(None)  # a tick, finding the first batch due
+        await listeners[-1].wait_for(f"Job #{job.id} ", timeout=3)  # the last batch's
+        for person in listeners[:-1]:
+            await person.wait_for(f"Job #{job.id} ", timeout=1)
+        assert sorted(await _alerted_people(m, job.id)) == [p.id for p in listeners]
+
+
+async def _alerted_people(m: Market, job_id: int) -> list[int]:
+    async with m.svc.read() as tx:
+        rows = await tx.fetchall(
+            "SELECT user_id FROM alert_deliveries WHERE job_id = ? AND state = 'sent'", (job_id,)
+        )
+    return [int(r["user_id"]) for r in rows]
