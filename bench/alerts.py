@@ -14,7 +14,7 @@ while people type commands.
    sends a second, answers first; the scheduler's 5 s tick) against the loopback Bot API
    server in its own process with Telegram's flood control on (as bench/outbox.py). One job
    is posted that `--fanout` (10,000) people's searches match: 50 alerted in its publish
-   transaction, the rest by the `job_alerts` deadline, 500 a run; meanwhile people type
+   transaction, the rest by the `job_alerts` deadline, 100 a run; meanwhile people type
    `/balance` at `--rate` (20) a second for `--seconds` (30). Measured in the server: from a
    command's creation to its answer (goal p99 under 1 s), the 429s (goal 0); in the bot:
    how long until every alert was queued, how many were sent, the event loop's largest lag.
@@ -485,9 +485,9 @@ async def fanout_part(args: argparse.Namespace, tmp: Path) -> list[Row]:
         Row("alerts", "429 answers from the server", str(too_many), "0", too_many == 0),
         Row(
             "alerts",
-            "event-loop lag max (fan-out + commands)",
-            f"{loop_lag['max']:.1f} ms",
-            f"< {GOAL_LAG_MS:.0f} ms",
+            "event-loop lag p99 / max (fan-out + commands)",
+            f"{loop_lag['p99']:.1f} ms / {loop_lag['max']:.1f} ms",
+            f"max < {GOAL_LAG_MS:.0f} ms",
             loop_lag["max"] < GOAL_LAG_MS,
         ),
     ]
