@@ -232,6 +232,10 @@ def register_handlers(app: Application) -> None:
     from bot.handlers import trials
 
     app.add_handler(trials.conversation(rt))  # a trial's result, sent with a button
+    from bot.flows import alert as alert_flow
+    from bot.handlers import alerts
+
+    app.add_handler(alert_flow.conversation(rt))  # a new job alert, from /alerts
 
     # Everyone, in private.
     commands = {
@@ -260,6 +264,7 @@ def register_handlers(app: Application) -> None:
         "job": jobs.show_job,
         "mybids": bids.my_bids,
         "withdraw": bids.withdraw,
+        "alerts": alerts.alerts_cmd,
         # Both sides.
         "ask": messages.ask,
         "msg": messages.msg,
@@ -301,6 +306,19 @@ def register_handlers(app: Application) -> None:
     from bot.handlers import inputs
 
     app.add_handler(inputs.answer_handler(), group=-2)
+    # In a dispute's topic (a forum moderator group): /resolve without the deal, notes.
+    from bot.handlers import topics
+
+    for in_topic in topics.topic_handlers():
+        app.add_handler(in_topic, group=-1)
+
+    # Inline mode (@bot words in any chat).
+    from telegram.ext import InlineQueryHandler
+
+    from bot.handlers import inline
+
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_handler(MessageHandler(inline.POSTED_VIA_ME, inline.posted_via_me), group=-2)
 
     # Buttons, payments, files and replies.
     app.add_handler(CallbackQueryHandler(callbacks.on_button))

@@ -123,6 +123,8 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    alerts_per_day: int = Field(20, ge=0, le=1000)  # job alerts a person gets a day (0: none)
+
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:

@@ -47,7 +47,7 @@ from typing import Any
 from telegram import Bot, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import logs
+from bot import forum, logs
 from bot.pacing import GROUP_PER_MINUTE, GROUP_WINDOW, PACED, RATE, Pacer
 from bot.runtime import Runtime
 from bot.services import refunds
@@ -513,6 +513,8 @@ class Dispatcher:
             await self._pace(claim)
 
         locale = await self._locale_for(chat_id)
+        if method in forum.METHODS:  # a forum topic's creation, renaming, closing
+            return await forum.call(self, claim, locale)
         out = await self.render(self.rt, row, locale)
         if out.skip:
             return None
@@ -548,6 +550,7 @@ class Dispatcher:
         files += [(self.bot.send_photo, f) for f in out.extra.get("photos", [])]
         done = int(row.get("parts_sent") or 0)
         message_id = row.get("message_id")
+        thread = await forum.thread_of(self.rt, row)  # a dispute's topic (bot/forum.py)
         if done == 0:
             await pace()
             msg = await self.bot.send_message(
@@ -556,6 +559,7 @@ class Dispatcher:
                 reply_markup=markup,
                 reply_to_message_id=out.extra.get("reply_to"),
                 allow_sending_without_reply=True,
+                message_thread_id=thread,
             )
             message_id = msg.message_id
             if out.extra.get("track") and markup is not None:
@@ -566,7 +570,7 @@ class Dispatcher:
             if part < done:
                 continue
             await pace()
-            await send(chat_id, file_id)
+            await send(chat_id, file_id, message_thread_id=thread)
             if part < len(files):
                 await self._progress(claim, part + 1, message_id)
         return message_id

@@ -69,6 +69,10 @@ class DeadlineScheduler:
         self._backlog = batch.due == BATCH and batch.handled > 0
         if self.rt.ops is not None:
             self.rt.ops.scheduler_ran(batch.acted, batch.failed)
+        if batch.handled:
+            # What was booked has run: a deadline these set due now (the next batch of an
+            # alerts fan-out) is booked again, even within the same second.
+            self._next_at = None
         if batch.acted and self.rt.dispatcher is not None:
             self.rt.dispatcher.kick()
         return batch.acted

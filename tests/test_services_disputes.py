@@ -51,7 +51,11 @@ async def test_open_from_funded(svc) -> None:
     assert [r["key"] for r in await f.outbox(svc, chat_id=CLIENT) if "dispute" in r["key"]] == []
     [card] = await f.outbox(svc, "mod.dispute_card")
     assert (card["chat_id"], card["method"]) == (MOD_CHAT, "send")
-    assert card["params"] == {"deal": deal.id, "dispute": dispute.id}
+    assert card["params"] == {
+        "deal": deal.id,
+        "dispute": dispute.id,
+        "topic": f"topic:dispute:{dispute.id}",  # its forum topic, when the group is one
+    }
     assert await f.balance(svc, "escrow", deal.id) == 150
     assert (await disputes.dispute_view(svc, deal.id))[1] == dispute
 

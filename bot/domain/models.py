@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.states import BidState, DealState, JobState
+from bot.domain.trust import Trust
 
 # What is left of an erased account (bot.storage.people): marks that the translator shows in
 # the reader's language ("deleted account", "(deleted)"; bot.i18n). Private-use characters,
@@ -188,6 +189,7 @@ class ProfileStats(Model):
     disputes: int
     disputes_lost: int
     recent_reviews: list[Feedback] = Field(default_factory=list)
+    trust: Trust | None = None  # bot.domain.trust: the signals shown before committing
 
 
 class PendingInput(Model):

@@ -157,6 +157,7 @@ class MarketContext(CallbackContext[ExtBot, dict, dict, dict]):
                 reply_markup=markup,
                 parse_mode=ParseMode.HTML,
                 rate_limit_args=REPLY_RETRIES,
+                message_thread_id=_topic_of(update),
             )
         except BadRequest:
             raise  # refused as it is: the outbox could not send it either
@@ -183,6 +184,14 @@ def markup_digest(markup: InlineKeyboardMarkup | None) -> str:
         return "none"
     data = json.dumps(markup.to_dict(), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _topic_of(update: Update) -> int | None:
+    """The forum topic the update came from: the answer goes into it, not to General."""
+    message = update.effective_message
+    if message is None or not getattr(message, "is_topic_message", False):
+        return None
+    return message.message_thread_id
 
 
 def build_keyboard(rt: Runtime, rows: Keyboard | None) -> InlineKeyboardMarkup | None:

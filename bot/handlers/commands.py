@@ -47,6 +47,7 @@ PRIVATE_COMMANDS = (
     "jobs",
     "myjobs",
     "mybids",
+    "alerts",
     "deals",
     "balance",
     "profile",

@@ -44,6 +44,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from bot.sandbox.forum import ForumServer
+from bot.sandbox.inline import InlineServer, InlineUser
 from bot.sandbox.webhooks import WebhookDelivery
 
 __all__ = [
@@ -1156,6 +1158,7 @@ class SimChat:
     messages: dict[int, SimMessage] = field(default_factory=dict, repr=False)
     next_message_id: int = 1
     menu_button: dict | None = None
+    is_forum: bool = False  # a supergroup with topics (bot/sandbox/forum.py)
 
     def api(self) -> dict:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1167,6 +1170,8 @@ class SimChat:
             data["title"] = self.title or ""
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
 
@@ -1292,8 +1297,9 @@ MessageRef = SimMessage | int
 Matcher = str | re.Pattern | Callable[[SimMessage], Any] | None
 
 
-class SimUser:
-    """A simulated Telegram user talking to the bot (create with ``server.add_user``)."""
+class SimUser(InlineUser):
+    """A simulated Telegram user talking to the bot (create with ``server.add_user``).
+    Inline mode (``inline_query``, ``choose_inline``, ``open_link``): bot/sandbox/inline.py."""
 
     def __init__(
         self,
@@ -1373,10 +1379,16 @@ class SimUser:
 
     # -- acting ---------------------------------------------------------------------------
     async def send(
-        self, text: str, reply_to: MessageRef | None = None, *, chat: int | None = None
+        self,
+        text: str,
+        reply_to: MessageRef | None = None,
+        *,
+        chat: int | None = None,
+        thread: int | None = None,
     ) -> SimMessage:
-        """Send text (``/command args`` gets a bot_command entity) to the bot or a group."""
-        msg = self.server._user_text(self, text, chat, reply_to)
+        """Send text (``/command args`` gets a bot_command entity) to the bot or a group (into
+        forum topic ``thread``)."""
+        msg = self.server._user_text(self, text, chat, reply_to, thread)
         await asyncio.sleep(0)
         return msg
 
@@ -1718,8 +1730,10 @@ def _member_api(status: str, user: dict) -> dict:
     return {"status": status, "user": user}
 
 
-class BotApiServer:
-    """In-memory Telegram Bot API served over HTTP on 127.0.0.1.
+class BotApiServer(InlineServer, ForumServer):
+    """In-memory Telegram Bot API served over HTTP on 127.0.0.1. Inline mode (off until
+    ``inline_placeholder`` is set, as with @BotFather's /setinline): bot/sandbox/inline.py;
+    forum topics (``make_forum``): bot/sandbox/forum.py.
 
     Point PTB at it with ``.base_url(server.base_url).base_file_url(server.base_file_url)``.
     """
@@ -1932,6 +1946,8 @@ class BotApiServer:
         for log in (self.refunds, self.call_records, self.faults, self.downloads, self._updates):
             log.clear()
         self.default_menu_button = {"type": "commands"}
+        self.inline_reset()
+        self.forum_reset()
         self._bump_updates()
         self._bump_log()
 
@@ -2299,6 +2315,7 @@ class BotApiServer:
             data["has_protected_content"] = True
         if msg.inline:
             data["reply_markup"] = msg.markup
+        data.update(msg.extra.get("api", {}))  # via_bot, a forum topic's fields ...
         return data
 
     def _new_message(
@@ -2454,13 +2471,19 @@ class BotApiServer:
         return entities
 
     def _user_text(
-        self, user: SimUser, text: str, chat_id: int | None, reply_to: MessageRef | None
+        self,
+        user: SimUser,
+        text: str,
+        chat_id: int | None,
+        reply_to: MessageRef | None,
+        thread: int | None = None,
     ) -> SimMessage:
         if not text or not text.strip():
             raise AssertionError("Telegram clients cannot send empty messages")
         if len(text) > MAX_TEXT_LENGTH:
             raise AssertionError("Telegram clients split texts over 4096 characters")
         chat = self._chat_for_user(user, chat_id)
+        thread = self._thread_for_user(user, chat, thread)
         user.started = user.started or chat.type == "private"
         msg = self._new_message(
             chat,
@@ -2472,6 +2495,7 @@ class BotApiServer:
             entities=self._text_entities(text),
             reply_to_message_id=self._reply_id(chat, reply_to),
         )
+        self._place(chat, msg, thread)
         self._publish_user_message(chat, msg)
         return msg
 
@@ -3027,10 +3051,12 @@ class BotApiServer:
         self, p: _Params, chat: SimChat, *, event: str = "message", **fields: Any
     ) -> SimMessage:
         reply_id = self._reply_target(p, chat)
+        thread = self._thread_for_send(p, chat)
         self._check_flood(chat)
         msg = self._new_message(
             chat, from_bot=True, sender=self.bot_user(), reply_to_message_id=reply_id, **fields
         )
+        self._place(chat, msg, thread)
         if p.bool("protect_content"):
             msg.extra["protect_content"] = True
         now = time.monotonic()
@@ -3131,6 +3157,8 @@ class BotApiServer:
         for kind in _MEDIA_KINDS:
             name = "send" + "".join(part.title() for part in kind.split("_"))
             table[name] = self._media_sender(kind)
+        table.update(self._inline_methods())
+        table.update(self._forum_methods())
         for name, func in table.items():
             self._methods[name.lower()] = (name, func)
 
@@ -3140,7 +3168,7 @@ class BotApiServer:
             **self.bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": not self.privacy_mode,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_placeholder is not None,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }

@@ -6,7 +6,7 @@ from bot.domain import rules
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Deal, Dispute
 from bot.domain.states import DealAction, DealState, JobState, next_deal_state
-from bot.services import escrow
+from bot.services import escrow, topics
 from bot.services.base import (
     Moderator,
     Services,
@@ -64,10 +64,11 @@ async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> 
         )
         # The opener is answered by their handler (how to add evidence included).
         if s.moderator_chat_id:
+            await topics.open_topic(tx, svc, deal, dispute)  # a forum group: its own topic
             await tx.outbox.add(
                 s.moderator_chat_id,
                 "mod.dispute_card",
-                {"deal": deal.id, "dispute": dispute.id},
+                {"deal": deal.id, "dispute": dispute.id, **topics.param(dispute.id)},
                 ref=f"dispute:{dispute.id}",
             )
         return dispute
@@ -90,7 +91,13 @@ async def add_evidence(
             await tx.outbox.add(
                 s.moderator_chat_id,
                 "mod.evidence",
-                {"deal": deal.id, "by": actor, "text": text, "files": files or []},
+                {
+                    "deal": deal.id,
+                    "by": actor,
+                    "text": text,
+                    "files": files or [],
+                    **topics.param(dispute.id),
+                },
                 ref=f"dispute:{dispute.id}",
             )
 
@@ -173,6 +180,7 @@ async def resolve(
                 method="edit",
                 ref=f"dispute:{dispute.id}",
             )
+            await topics.close_topic(tx, svc, deal, dispute)
         return await deal_or_404(tx, deal_id)
 
 
@@ -188,7 +196,12 @@ async def remind_sla(tx: Tx, svc: Services, deal_id: int) -> bool:
         await tx.outbox.add(
             svc.settings.moderator_chat_id,
             "mod.sla_reminder",
-            {"deal": deal.id, "dispute": dispute.id, "opened_at": dispute.opened_at},
+            {
+                "deal": deal.id,
+                "dispute": dispute.id,
+                "opened_at": dispute.opened_at,
+                **topics.param(dispute.id),
+            },
         )
     await tx.deadlines.set("dispute_sla", deal.id, tx.now + svc.settings.dispute_sla)
     return True

@@ -11,6 +11,8 @@ from bot.domain.durations import Seconds
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.models import Job, User
 from bot.domain.states import BidState, JobState
+from bot.domain.trust import Trust
+from bot.services import alerts
 from bot.services.base import Moderator, Services, active_user, job_or_404, user_or_404
 from bot.storage.db import Tx
 
@@ -80,6 +82,7 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
             await tx.outbox.add(
                 s.jobs_channel_id, "channel.job", {"job": job.id}, ref=f"channel:{job.id}"
             )
+        await alerts.on_job_posted(tx, svc, job)  # saved searches it answers (job alerts)
         return job
 
 
@@ -225,20 +228,30 @@ class JobView:
     client_rating: float | None
     client_rating_count: int
     brief: str | None = None  # the private brief, when the viewer may read it
+    client_trust: Trust | None = None  # hire rate and payment record, shown to bidders
 
 
 async def view_job(svc: Services, job_id: int, viewer: int | None = None) -> JobView:
     """A job's card data; the private brief only for its client and a shortlisted bidder
-    past the NDA (rules.brief_visible), so they find it on the card, not only in a message."""
-    from bot.services.profiles import rating_of
+    past the NDA (rules.brief_visible), so they find it on the card, not only in a message;
+    the client's trust signals for bidders."""
+    from bot.services.profiles import stats_of
 
     async with svc.read() as tx:
         job = await job_or_404(tx, job_id)
-        client = await user_or_404(tx, job.client_id)
-        avg, count = await rating_of(tx, svc, client.id)
+        await user_or_404(tx, job.client_id)
+        client = await stats_of(tx, svc, job.client_id)
         bid = None if viewer is None else await tx.bids.live_for(job.id, viewer)
         brief = job.brief if rules.brief_visible(job, viewer, bid) else None
-        return JobView(job, client, await tx.bids.count_placed(job.id), avg, count, brief)
+        return JobView(
+            job,
+            client.user,
+            await tx.bids.count_placed(job.id),
+            client.rating_avg,
+            client.rating_count,
+            brief=brief,
+            client_trust=client.trust,
+        )
 
 
 async def job_files(svc: Services, job_id: int) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.domain import rules
+from bot.domain import rules, trust
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.domain.models import ProfileStats, User
 from bot.domain.numbers import entity_id, parse_whole
@@ -58,6 +58,7 @@ async def stats_of_many(tx: Tx, svc: Services, user_ids: Iterable[int]) -> dict[
     completed = await records.completed(ids)
     disputes = await records.disputes(ids)
     reviews = await records.visible_feedback(ids, svc.settings.feedback_window)
+    counts = await records.trust(ids, tx.now - trust.TOP_CLEAN_DAYS * 86400)
     out = {}
     for uid in ids:
         visible = reviews.get(uid, [])
@@ -71,6 +72,7 @@ async def stats_of_many(tx: Tx, svc: Services, user_ids: Iterable[int]) -> dict[
             disputes=held,
             disputes_lost=lost,
             recent_reviews=visible[:3],
+            trust=trust.trust_of(counts.get(uid, trust.TrustCounts()), avg),
         )
     return out
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import logs
-from bot.services import deals, disputes, feedback, jobs
+from bot.services import alerts, deals, disputes, feedback, jobs
 from bot.services.base import Services
 from bot.storage.db import Tx
 
@@ -45,6 +45,8 @@ ACTIONS: dict[str, Action] = {
     "review_release": deals.auto_release,
     "dispute_sla": disputes.remind_sla,
     "feedback_request": feedback.request_feedback,
+    "job_alerts": alerts.continue_fanout,
+    "alert_digest": alerts.send_digest,
 }
 
 

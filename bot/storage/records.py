@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.domain.models import Feedback, User
+from bot.domain.trust import TrustCounts
 from bot.storage.repositories import Repo, _decode
 
 _DONE = "('released','split')"
@@ -96,3 +97,48 @@ class RecordsRepo(Repo):
             (_ids(bid_ids),),
         )
         return {int(r["bid_id"]): _decode(r) for r in rows}
+
+    async def trust(self, user_ids: Iterable[int], recent_since: int) -> dict[int, TrustCounts]:
+        """The counts behind each person's trust signals (bot.domain.trust), in one statement
+        for the whole list; people with no record are absent. `recent_since`: disputes lost
+        as a freelancer resolved at or after it are `lost_recently`."""
+        rows = await self.tx.fetchall(
+            "WITH ids AS (SELECT value AS uid FROM json_each(?1)),"
+            " f AS (SELECT freelancer_id AS uid,"
+            "  SUM(CASE WHEN funded_at IS NOT NULL AND state IN ('released','split','refunded')"
+            "   THEN 1 ELSE 0 END) AS funded_ended,"
+            "  SUM(CASE WHEN state = 'released' THEN 1 ELSE 0 END) AS released,"
+            "  SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END) AS delivered,"
+            "  SUM(CASE WHEN delivered_at IS NOT NULL AND delivered_at <= due_at"
+            "   THEN 1 ELSE 0 END) AS on_time"
+            "  FROM deals WHERE freelancer_id IN (SELECT uid FROM ids) GROUP BY freelancer_id),"
+            " c AS (SELECT client_id AS uid,"
+            "  SUM(CASE WHEN funded_at IS NOT NULL OR state = 'cancelled' THEN 1 ELSE 0 END)"
+            "   AS owed,"
+            "  SUM(CASE WHEN funded_at IS NOT NULL THEN 1 ELSE 0 END) AS paid"
+            "  FROM deals WHERE client_id IN (SELECT uid FROM ids) GROUP BY client_id),"
+            " j AS (SELECT jobs.client_id AS uid, COUNT(*) AS closed,"
+            "  SUM(CASE WHEN EXISTS (SELECT 1 FROM deals WHERE deals.job_id = jobs.id"
+            "   AND deals.funded_at IS NOT NULL) THEN 1 ELSE 0 END) AS hired"
+            "  FROM jobs WHERE jobs.client_id IN (SELECT uid FROM ids)"
+            "  AND jobs.state NOT IN ('open','removed') GROUP BY jobs.client_id),"
+            " l AS (SELECT uid, SUM(lost_f) AS lost_f, SUM(recent) AS recent,"
+            "  SUM(lost_c) AS lost_c FROM ("
+            "   SELECT deals.freelancer_id AS uid,"
+            "    CASE WHEN d.outcome = 'refund' THEN 1 ELSE 0 END AS lost_f,"
+            "    CASE WHEN d.outcome = 'refund' AND d.resolved_at >= ?2 THEN 1 ELSE 0 END"
+            "     AS recent, 0 AS lost_c"
+            "   FROM disputes d JOIN deals ON deals.id = d.deal_id"
+            "   WHERE deals.freelancer_id IN (SELECT uid FROM ids)"
+            "   UNION ALL"
+            "   SELECT deals.client_id, 0, 0, CASE WHEN d.outcome = 'release' THEN 1 ELSE 0 END"
+            "   FROM disputes d JOIN deals ON deals.id = d.deal_id"
+            "   WHERE deals.client_id IN (SELECT uid FROM ids)"
+            "  ) AS parts GROUP BY uid)"
+            " SELECT ids.uid, f.funded_ended, f.released, f.delivered, f.on_time,"
+            "  l.lost_f, l.recent, j.closed, j.hired, c.owed, c.paid, l.lost_c"
+            " FROM ids LEFT JOIN f ON f.uid = ids.uid LEFT JOIN c ON c.uid = ids.uid"
+            " LEFT JOIN j ON j.uid = ids.uid LEFT JOIN l ON l.uid = ids.uid",
+            (_ids(user_ids), recent_since),
+        )
+        return {int(r[0]): TrustCounts(*(int(v or 0) for v in tuple(r)[1:])) for r in rows}

@@ -18,6 +18,7 @@ from bot.domain.categories import get_category
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Bid, Job, ProfileStats
 from bot.domain.states import BidState, JobState
+from bot.domain.trust import Trust, percent
 from bot.i18n import Markup, id_params
 from bot.services.jobs import JobView
 from bot.services.payouts import Balance
@@ -105,6 +106,50 @@ def summary(fmt: Fmt, stats: ProfileStats) -> Markup:
     )
 
 
+def _rate(fmt: Fmt, rate: float | None) -> Markup:
+    if rate is None:
+        return Markup(tr(fmt, "trust-rate-none"))
+    return Markup(tr(fmt, "trust-rate", pct=percent(rate)))
+
+
+def trust_freelancer(fmt: Fmt, stats: ProfileStats) -> Markup:
+    """`🏅 Top rated · completed 80% (4/5) · on time 75% · disputes lost: 1` (the rules:
+    bot.domain.trust)."""
+    t = stats.trust
+    if t is None or not t.as_freelancer:
+        return Markup(tr(fmt, "trust-freelancer-new"))
+    line = tr(
+        fmt,
+        "trust-freelancer",
+        completion=_rate(fmt, t.completion_rate),
+        released=t.released,
+        funded=t.funded_ended,
+        ontime=_rate(fmt, t.on_time_rate),
+        lost=t.disputes_lost,
+    )
+    if t.top_rated:
+        line = tr(fmt, "trust-top-rated") + " · " + line
+    return Markup(line)
+
+
+def trust_client(fmt: Fmt, t: Trust | None) -> Markup:
+    """`hired on 50% of jobs (1/2) · paid 3 of 3 accepted bids · disputes lost: 0`."""
+    if t is None or not t.as_client:
+        return Markup(tr(fmt, "trust-client-new"))
+    return Markup(
+        tr(
+            fmt,
+            "trust-client",
+            hire=_rate(fmt, t.hire_rate),
+            hired=t.jobs_hired,
+            jobs=t.jobs_closed,
+            paid=t.deals_paid,
+            owed=t.deals_owed,
+            lost=t.client_disputes_lost,
+        )
+    )
+
+
 # --- jobs -----------------------------------------------------------------------------------
 
 
@@ -166,6 +211,7 @@ def job_card(fmt: Fmt, view: JobView, viewer: int | None = None, now: int | None
             name=view.client.display_name,
             rating=rating(fmt, view.client_rating, view.client_rating_count),
         ),
+        trust_client(fmt, view.client_trust),
         tr(fmt, "job-card-bids", count=view.bid_count),
     ]
     if job.state != JobState.OPEN:
@@ -313,6 +359,7 @@ def bid_line(fmt: Fmt, row: BidRow, currency: str) -> str:
             days=bid.days,
         ),
         summary(fmt, stats),
+        trust_freelancer(fmt, stats),
     ]
     if marks:
         lines.append(" · ".join(marks))
@@ -446,6 +493,11 @@ def profile_card(fmt: Fmt, stats: ProfileStats, own: bool = False) -> str:
         tr(fmt, "profile-rating", rating=rating(fmt, stats.rating_avg, stats.rating_count))
     )
     parts.append(tr(fmt, "profile-disputes-lost", count=stats.disputes_lost))
+    t = stats.trust
+    if t is None or t.as_freelancer or not t.as_client:
+        parts.append(tr(fmt, "profile-as-freelancer", line=trust_freelancer(fmt, stats)))
+    if t is not None and t.as_client:
+        parts.append(tr(fmt, "profile-as-client", line=trust_client(fmt, t)))
     if stats.recent_reviews:
         reviews = [tr(fmt, "profile-reviews-head")]
         for review in stats.recent_reviews:

@@ -247,6 +247,8 @@ async def reply_text(n: Note) -> Outgoing:
 
 
 async def _freelancer_summary(n: Note, user_id: int) -> str:
+    from bot.views.cards import trust_freelancer
+
     stats = await stats_of(n.tx, n.rt.svc, user_id)
     since = datetime.fromtimestamp(stats.user.created_at, UTC).strftime("%Y-%m-%d")
     rating = (
@@ -254,12 +256,13 @@ async def _freelancer_summary(n: Note, user_id: int) -> str:
         if stats.rating_avg is not None
         else n.t("notify-summary-no-rating")
     )
-    return n.t(
+    line = n.t(
         "notify-summary-freelancer",
         rating=Markup(rating),
         completed=stats.completed_deals,
         since=since,
     )
+    return line + "\n" + trust_freelancer(n, stats)
 
 
 @renders("notify.bid_new", "notify.bid_updated")
@@ -327,15 +330,21 @@ async def trial_submitted(n: Note) -> Outgoing:
 async def invited(n: Note) -> Outgoing:
     """The invitation, with the job's card under it and a Bid button."""
     from bot.services.jobs import JobView
-    from bot.services.profiles import rating_of
     from bot.views.cards import job_card
 
     text = await n.text()
     job = await n.job()
     client = await n.user(job.client_id) if job is not None else None
     if job is not None and client is not None:
-        avg, count = await rating_of(n.tx, n.rt.svc, client.id)
-        view = JobView(job, client, await n.tx.bids.count_placed(job.id), avg, count)
+        stats = await stats_of(n.tx, n.rt.svc, client.id)
+        view = JobView(
+            job,
+            client,
+            await n.tx.bids.count_placed(job.id),
+            stats.rating_avg,
+            stats.rating_count,
+            client_trust=stats.trust,
+        )
         text += "\n\n" + job_card(n, view, n.chat_id)[0]
     return Outgoing(text)  # Bid, while the job takes bids: bot.views.keyboards
 
@@ -711,3 +720,9 @@ async def internal_error(n: Note) -> Outgoing:
 @renders("mod.deadline_failed")
 async def deadline_failed(n: Note) -> Outgoing:
     return Outgoing(await n.text())
+
+
+# Renderers kept in modules of their own register when this one is imported (they import
+# `renders` and `Note` from it, defined above): job alerts, dispute topics.
+from bot.views import alerts as _alerts  # noqa: E402, F401
+from bot.views import topics as _topics  # noqa: E402, F401

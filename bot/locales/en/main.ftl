@@ -9,6 +9,7 @@ cmd-post = Post a job
 cmd-jobs = Browse open jobs
 cmd-myjobs = My jobs and their bids
 cmd-mybids = My bids
+cmd-alerts = Job alerts for new jobs
 cmd-deals = My deals
 cmd-balance = My balance
 cmd-profile = My profile
@@ -51,6 +52,8 @@ help-text =
     /job &lt;job&gt;: a job's card
     /bid &lt;job&gt; [amount days cover letter]
     /mybids · /withdraw &lt;bid&gt;
+    /alerts: job alerts, new jobs that match your searches (at once or a daily digest)
+    In any chat: type @ and the bot's name, then words, to share open jobs (inline mode)
 
     <b>Both sides</b>
     /ask &lt;job&gt; &lt;question&gt; · /msg &lt;bid&gt; &lt;text&gt; (reply to a relayed message to answer it)
@@ -294,3 +297,13 @@ deleteaccount-yes = Yes, delete it
 deleteaccount-no = No, keep it
 deleteaccount-kept = Your account is kept; nothing was changed.
 deleteaccount-done = Your account is deleted. Thank you for using the marketplace; /start begins anew.
+## Trust signals (bot/domain/trust.py has the rules; the README too)
+trust-rate = { $pct }%
+trust-rate-none = n/a
+trust-top-rated = 🏅 Top rated
+trust-freelancer = Completed { $completion } of funded deals ({ $released }/{ $funded }) · on time { $ontime } · disputes lost: { $lost }
+trust-freelancer-new = No funded deals yet
+trust-client = Hired on { $hire } of jobs ({ $hired }/{ $jobs }) · paid { $paid } of { $owed } accepted bids · disputes lost: { $lost }
+trust-client-new = No hires yet
+profile-as-freelancer = As a freelancer: { $line }
+profile-as-client = As a client: { $line }

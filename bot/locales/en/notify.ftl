@@ -257,6 +257,7 @@ deal-event-line = { $at } · { $kind ->
         [cancel_refused] cancel refused
         [dispute] dispute opened
         [evidence] evidence added
+        [mod_note] a moderator's note
         [resolved] decided by a moderator
         [release] released
         [auto_release] released automatically

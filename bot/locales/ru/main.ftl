@@ -9,6 +9,7 @@ cmd-post = Разместить заказ
 cmd-jobs = Открытые заказы
 cmd-myjobs = Мои заказы и отклики на них
 cmd-mybids = Мои отклики
+cmd-alerts = Подписки на новые заказы
 cmd-deals = Мои сделки
 cmd-balance = Мой баланс
 cmd-profile = Мой профиль
@@ -51,6 +52,8 @@ help-text =
     /job &lt;заказ&gt;: карточка заказа
     /bid &lt;заказ&gt; [сумма дни сопроводительное письмо]
     /mybids · /withdraw &lt;отклик&gt;
+    /alerts: подписки — новые заказы по вашим поискам (сразу или сводкой раз в день)
+    В любом чате: наберите @ и имя бота, затем слова — и поделитесь открытыми заказами (встроенный режим)
 
     <b>Обеим сторонам</b>
     /ask &lt;заказ&gt; &lt;вопрос&gt; · /msg &lt;отклик&gt; &lt;текст&gt; (чтобы ответить, ответьте на пересланное сообщение)
@@ -302,3 +305,13 @@ deleteaccount-yes = Да, удалить
 deleteaccount-no = Нет, оставить
 deleteaccount-kept = Аккаунт остаётся; ничего не изменилось.
 deleteaccount-done = Ваш аккаунт удалён. Спасибо, что пользовались биржей; /start начнёт всё заново.
+## Сигналы доверия (правила в bot/domain/trust.py и в README)
+trust-rate = { $pct } %
+trust-rate-none = нет данных
+trust-top-rated = 🏅 Лучший исполнитель
+trust-freelancer = Завершено { $completion } оплаченных сделок ({ $released }/{ $funded }) · в срок { $ontime } · проиграно споров: { $lost }
+trust-freelancer-new = Оплаченных сделок пока нет
+trust-client = Исполнитель выбран в { $hire } заказов ({ $hired }/{ $jobs }) · оплачено { $paid } из { $owed } принятых откликов · проиграно споров: { $lost }
+trust-client-new = Найма пока не было
+profile-as-freelancer = Как исполнитель: { $line }
+profile-as-client = Как заказчик: { $line }

@@ -263,6 +263,7 @@ deal-event-line = { $at } · { $kind ->
         [cancel_refused] в отмене отказано
         [dispute] открыт спор
         [evidence] добавлены доказательства
+        [mod_note] заметка модератора
         [resolved] решение модератора
         [release] деньги переданы
         [auto_release] деньги переданы автоматически
