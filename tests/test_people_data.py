@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.errors import Conflict
 from bot.domain.models import DELETED_TEXT
-from bot.services import deals, feedback, moderation, payouts, privacy
+from bot.services import alerts, deals, feedback, moderation, payouts, privacy
 from bot.services.base import Moderator
 from bot.storage.people import DELETED_BASE
 from tests import factories as f
@@ -61,9 +61,11 @@ async def test_mydata_holds_a_persons_data_and_nobody_elses(tmp_path) -> None:
         carol_bid = await f.bid(svc, other.id, FREELANCER2, cover="Carol on Sam's job")
         await sam.send(f"/msg {carol_bid.id} {CAROL_NOTE}")
         await carol.wait_for(CAROL_NOTE)
+        await alerts.create_search(svc, FREELANCER, alerts.SearchDraft(words="logo"))
         await m.settle()
 
         data = await exported(m, bob)
+        assert [a["words"] for a in data["job_alerts"]] == ["logo"]
         text = json.dumps(data, ensure_ascii=False)
         assert data["user_id"] == FREELANCER and data["profile"]["first_name"] == "Bob"
         assert [b["id"] for b in data["bids"]] == [bob_bid.id]
@@ -126,6 +128,7 @@ async def test_deleteaccount_is_refused_while_open_and_complete_afterwards(tmp_p
         await bob.wait_for(f"until Payout #{payout.id} is paid")
         await payouts.mark_paid(svc, Moderator(9001), payout.id)
 
+        await alerts.create_search(svc, FREELANCER, alerts.SearchDraft(words="logo"))
         # Nothing open now: asked to confirm; No keeps it.
         await m.settle()
         async with svc.read() as tx:
@@ -154,10 +157,11 @@ async def test_deleteaccount_is_refused_while_open_and_complete_afterwards(tmp_p
             )
             left = await tx.fetchone(
                 "SELECT (SELECT COUNT(*) FROM pending_inputs WHERE user_id = ?)"
-                " + (SELECT COUNT(*) FROM keyboards WHERE chat_id = ?) AS n",
-                (FREELANCER, FREELANCER),
+                " + (SELECT COUNT(*) FROM keyboards WHERE chat_id = ?)"
+                " + (SELECT COUNT(*) FROM alert_searches WHERE user_id = ?) AS n",
+                (FREELANCER, FREELANCER, FREELANCER),
             )
-        assert left["n"] == 0  # no prompt waiting, no buttons followed in the old chat
+        assert left["n"] == 0  # no prompt waiting, no buttons followed, no saved search
         assert gone["deleted_at"] is not None and gone["username"] is None
         assert (gone["first_name"], gone["bio"], gone["skills"]) == ("", "", "")
         assert gone["portfolio"] == "[]" and gone["language"] is None

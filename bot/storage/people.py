@@ -202,6 +202,9 @@ class PeopleRepo:
                     uid,
                 )
             ],
+            "job_alerts": _rows(
+                await tx.fetchall("SELECT * FROM alert_searches WHERE user_id = ? ORDER BY id", uid)
+            ),
             "drafts": [
                 json.loads(r["data"])
                 for r in await tx.fetchall("SELECT data FROM ptb_user_data WHERE user_id = ?", uid)
@@ -261,6 +264,8 @@ class PeopleRepo:
         )
         await tx.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (old,))
         await tx.execute("DELETE FROM pending_inputs WHERE user_id = ?", (old,))
+        for table in ("alert_keys", "alert_deliveries", "alert_counts", "alert_searches"):
+            await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (old,))
         await tx.execute("DELETE FROM keyboards WHERE chat_id = ?", (old,))
         await tx.execute(
             "DELETE FROM ptb_conversations WHERE key = ?",
