@@ -318,7 +318,7 @@ def register_handlers(app: Application) -> None:
     from bot.handlers import inline
 
     app.add_handler(InlineQueryHandler(inline.inline_query))
-    app.add_handler(MessageHandler(inline.POSTED_VIA_ME, inline.posted_via_me), group=-2)
+    app.add_handler(MessageHandler(inline.POSTED_VIA_ME, inline.posted_via_me), group=-3)
 
     # Buttons, payments, files and replies.
     app.add_handler(CallbackQueryHandler(callbacks.on_button))

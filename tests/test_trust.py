@@ -26,8 +26,8 @@ async def released(svc, stars: int, late: bool = False) -> None:
         f.advance_to(svc, deal.due_at + 3600)  # an hour past the due date, inside the grace
     await deals.deliver(svc, FRED, deal.id, "done")
     await deals.release(svc, CLIENT, deal.id)
-    assert not await feedback.rate(svc, CLIENT, deal.id, stars)
-    assert await feedback.rate(svc, FRED, deal.id, 5)  # both rated: visible
+    assert not (await feedback.rate(svc, CLIENT, deal.id, stars)).both
+    assert (await feedback.rate(svc, FRED, deal.id, 5)).both  # both rated: visible
 
 
 async def history(svc) -> None:

@@ -147,7 +147,7 @@ async def _next(update: Update, context: MarketContext, d: dict[str, Any], step:
 @handler
 async def start(update: Update, context: MarketContext) -> object:
     await answer(update)
-    end_other_flows(update, context, NAME)
+    await end_other_flows(update, context, NAME)
     d: dict[str, Any] = {"step": STEPS[0]}
     context.user_data[KEY] = d
     return await ask(update, context, d, STEPS[0])
