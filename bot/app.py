@@ -115,7 +115,7 @@ def build_application(
 
 
 async def _post_init(app: Application) -> None:
-    from bot.views.notifications import render_row
+    from bot.views.registry import render_row
 
     rt: Runtime = app.bot_data["rt"]
     await rt.svc.db.connect()
@@ -210,30 +210,39 @@ def register_handlers(app: Application) -> None:
     from bot.flows import bid as bid_flow
     from bot.flows import post_job as post_flow
     from bot.flows import profile as profile_flow
+    from bot.flows import repost as repost_flow
     from bot.handlers import (
+        alerts,
+        audit,
         bids,
         callbacks,
         common,
         deals,
+        inputs,
         jobs,
         messages,
+        moderation,
         payments,
         people,
         privacy,
+        trials,
     )
 
     rt: Runtime = app.bot_data["rt"]
+    # Every button action, from the modules that mark them (bot.handlers.callbacks).
+    callbacks.use_buttons(
+        alerts, audit, bids, common, deals, inputs, jobs, moderation, people, privacy, trials
+    )
     private = filters.ChatType.PRIVATE
 
     # Conversations (their state is in the database, read for every update: bot/updates.py).
-    app.add_handler(post_flow.conversation(rt))
+    repost = CommandHandler("repost", repost_flow.command, filters=private)
+    app.add_handler(post_flow.conversation(rt, repost))
     app.add_handler(bid_flow.conversation(rt))
     app.add_handler(profile_flow.conversation(rt))
-    from bot.handlers import trials
 
     app.add_handler(trials.conversation(rt))  # a trial's result, sent with a button
     from bot.flows import alert as alert_flow
-    from bot.handlers import alerts
 
     app.add_handler(alert_flow.conversation(rt))  # a new job alert, from /alerts
 
@@ -283,7 +292,6 @@ def register_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=private))
 
     # Moderators: in the moderator group, and admins anywhere (checked in the handlers).
-    from bot.handlers import audit, moderation
 
     for name, callback in {
         "resolve": moderation.resolve_cmd,
@@ -303,7 +311,6 @@ def register_handlers(app: Application) -> None:
     for evidence in moderation.evidence_handlers():
         app.add_handler(evidence, group=-1)
     # The answer to a question a button asked ("Message", "Dispute"...) comes before all.
-    from bot.handlers import inputs
 
     app.add_handler(inputs.answer_handler(), group=-2)
     # In a dispute's topic (a forum moderator group): /resolve without the deal, notes.

@@ -25,7 +25,7 @@ from bot.storage import fts
 from bot.storage.alerts import AlertsRepo
 from bot.storage.db import Database
 from bot.views import alerts as _views  # noqa: F401  (registers the renderers)
-from bot.views.notifications import render_row
+from bot.views.registry import render_row
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 

@@ -154,6 +154,6 @@ def test_the_outbox_knows_every_notification_whose_buttons_follow_a_state() -> N
     """bot.storage.buttons.FOLLOWED_KEYS (which rows caught in flight get a redraw) is the
     list of outbox keys bot.views.keyboards draws."""
     from bot.storage.buttons import FOLLOWED_KEYS
-    from bot.views.keyboards import KEYBOARDS
+    from bot.views.registry import KEYBOARDS
 
     assert {key for key in KEYBOARDS if not key.startswith("card.")} == FOLLOWED_KEYS

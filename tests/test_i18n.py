@@ -35,7 +35,7 @@ from bot.services import (
 from bot.services.base import Clock, Moderator, Services
 from bot.storage.db import Database
 from bot.text import MESSAGE_LIMIT, cut_html
-from bot.views.notifications import RENDERERS, render_row
+from bot.views.registry import RENDERERS, render_row
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER

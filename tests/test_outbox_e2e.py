@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.services.jobs import refresh_channel_post
+from bot.services.lifecycle import refresh_channel_post
 from bot.storage.db import _migrations, _split_sql
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER

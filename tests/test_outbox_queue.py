@@ -27,7 +27,7 @@ from bot.storage.db import Database
 from bot.storage.outbox import ANSWER, BULK, EFFECTS, LANES, LEASE, TRANSACTIONAL, lane_of
 from bot.transport import AiohttpRequest
 from bot.views import notifications
-from bot.views.notifications import RENDERERS, render_row
+from bot.views.registry import RENDERERS, render_row
 from tests import factories as f
 from tests.conftest import make_settings
 

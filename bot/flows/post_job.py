@@ -24,7 +24,13 @@ import re
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.domain import rules
 from bot.domain.categories import CATEGORIES, Question
@@ -680,9 +686,9 @@ async def cancel(update: Update, context: MarketContext) -> object:
     return await _cancel(update, context)
 
 
-def conversation(rt: Runtime) -> Flow:
-    from bot.flows import repost  # it opens this flow at its preview
-
+def conversation(rt: Runtime, *entries: BaseHandler) -> Flow:
+    """The posting flow; `entries` are other ways into it (bot.app adds /repost, which
+    opens it at its preview: bot.flows.repost)."""
     buttons = CallbackQueryHandler(on_button, pattern=is_action(rt.buttons, ACTION))
     text = MessageHandler(TEXT, on_text)
     files = MessageHandler(INPUT & (filters.Document.ALL | filters.PHOTO), on_file)
@@ -694,7 +700,7 @@ def conversation(rt: Runtime) -> Flow:
         data_key=KEY,
         entry_points=[
             CommandHandler("post", start, filters=PRIVATE),
-            CommandHandler("repost", repost.command, filters=PRIVATE),
+            *entries,
         ],
         states=states,
         fallbacks=[CommandHandler("cancel", cancel, filters=PRIVATE)],

@@ -19,8 +19,7 @@ from telegram import Update
 from bot.domain.models import Job
 from bot.flows import post_job
 from bot.flows.common import end_other_flows
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
-from bot.handlers.common import me
+from bot.handlers.base import MarketContext, args_of, handler, int_arg, me
 from bot.i18n import Markup
 from bot.services import jobs
 

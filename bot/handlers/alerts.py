@@ -7,9 +7,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.flows.common import answer
-from bot.handlers.base import MarketContext, handler, int_arg
+from bot.handlers.base import MarketContext, handler, int_arg, me
 from bot.handlers.callbacks import button
-from bot.handlers.common import me
 from bot.i18n import Markup
 from bot.services import alerts
 from bot.views import alerts as views

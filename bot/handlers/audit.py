@@ -20,8 +20,8 @@ from bot.handlers.callbacks import button
 from bot.handlers.moderation import moderator_of
 from bot.i18n import Markup
 from bot.services import audit
+from bot.services.deal_cards import person
 from bot.storage.trail import AuditEntry
-from bot.views.deal_card import person
 from bot.views.pages import PAGE_SIZE, Page, page_arg, page_of_fetch, with_nav
 
 ALL = "all"  # a page button's subject when the whole trail is listed

@@ -351,3 +351,10 @@ def args_of(context: MarketContext) -> list[str]:
 def int_arg(value: str | None, key: str = "args.number", **params: Any) -> int:
     """A bare entity number like `34` (also `#34`), by the one rule (bot.domain.numbers)."""
     return parse_id(value, key, **params)
+
+
+def me(update: Update) -> int:
+    """The id of the person an update comes from (every handler's first question)."""
+    user = update.effective_user
+    assert user is not None
+    return user.id

@@ -10,9 +10,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.domain.errors import InvalidInput
-from bot.handlers.base import Follow, MarketContext, args_of, handler, int_arg
+from bot.handlers.base import Follow, MarketContext, args_of, handler, int_arg, me
 from bot.handlers.callbacks import button, yes_no_buttons
-from bot.handlers.common import me
 from bot.i18n import Markup
 from bot.services import bids, deals
 from bot.views import cards

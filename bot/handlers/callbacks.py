@@ -1,4 +1,5 @@
-"""Inline buttons: one router for every signed button; modules register their actions.
+"""Inline buttons: one router for every signed button; modules mark their actions, and
+`use_buttons` (called by bot.app with the list of those modules) routes them.
 
     @button("accept")
     async def accept_button(update, context, args): ...
@@ -10,6 +11,7 @@ changes nothing. A handler raising a DomainError is answered with that one sente
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import Any
 
 from telegram import Update
@@ -18,23 +20,24 @@ from bot.handlers.base import MarketContext, _answer_query, handler
 
 ButtonFn = Callable[[Update, MarketContext, list[str]], Awaitable[Any]]
 AnswerFn = Callable[[Update, MarketContext, list[str], bool], Awaitable[Any]]
-ACTIONS: dict[str, ButtonFn] = {}
+ACTIONS: dict[str, ButtonFn] = {}  # filled by `use_buttons` (bot.app lists the modules)
 
 
 def button(action: str) -> Callable[[ButtonFn], ButtonFn]:
-    def register(fn: ButtonFn) -> ButtonFn:
-        if action in ACTIONS:
-            raise ValueError(f"button action {action!r} registered twice")
-        ACTIONS[action] = fn
+    """Mark a function as the handler of a button action; `use_buttons` collects it."""
+
+    def mark(fn: ButtonFn) -> ButtonFn:
+        fn.__buttons__ = (*getattr(fn, "__buttons__", ()), (action, fn))  # type: ignore[attr-defined]
         return fn
 
-    return register
+    return mark
 
 
 def yes_no_buttons(prefix: str) -> Callable[[AnswerFn], AnswerFn]:
-    """Register `<prefix>_yes` and `<prefix>_no` for one handler that takes the answer."""
+    """Mark one handler that takes the answer as `<prefix>_yes` and `<prefix>_no`."""
 
-    def register(fn: AnswerFn) -> AnswerFn:
+    def mark(fn: AnswerFn) -> AnswerFn:
+        pairs = []
         for suffix, answer in (("yes", True), ("no", False)):
 
             async def press(
@@ -42,10 +45,24 @@ def yes_no_buttons(prefix: str) -> Callable[[AnswerFn], AnswerFn]:
             ) -> Any:
                 return await fn(update, context, args, answer)
 
-            button(f"{prefix}_{suffix}")(press)
+            pairs.append((f"{prefix}_{suffix}", press))
+        fn.__buttons__ = (*getattr(fn, "__buttons__", ()), *pairs)  # type: ignore[attr-defined]
         return fn
 
-    return register
+    return mark
+
+
+def use_buttons(*modules: ModuleType) -> None:
+    """Route the button actions marked in `modules` (the one list is in bot.app). The same
+    modules may be given again (every Application of a process); an action marked by two
+    different functions is refused at start."""
+    for module in modules:
+        for value in vars(module).values():
+            for action, fn in getattr(value, "__buttons__", ()) if callable(value) else ():
+                known = ACTIONS.get(action)
+                if known is not None and getattr(known, "__qualname__", None) != fn.__qualname__:
+                    raise ValueError(f"button action {action!r} marked twice")
+                ACTIONS[action] = fn
 
 
 def is_action(context_rt_codec: Any, *actions: str) -> Callable[[object], bool]:

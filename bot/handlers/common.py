@@ -7,17 +7,11 @@ from telegram import Update
 
 from bot.domain.errors import InvalidInput
 from bot.domain.numbers import parse_id
-from bot.handlers.base import MarketContext, args_of, handler, refresh_menu
+from bot.handlers.base import MarketContext, args_of, handler, me, refresh_menu
 from bot.handlers.callbacks import button
 from bot.services import profiles
 
 LANGUAGES = ("en", "ru")
-
-
-def me(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id
 
 
 @handler

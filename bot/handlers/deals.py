@@ -19,14 +19,8 @@ from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int
 from bot.handlers.callbacks import button, yes_no_buttons
 from bot.i18n import Markup, id_params
 from bot.services import deals, disputes, feedback
-from bot.views.deal_card import (
-    deal_card,
-    deal_history,
-    deal_list_line,
-    load_deal,
-    load_deal_list,
-    stars_row,
-)
+from bot.services.deal_cards import load_deal, load_deal_list
+from bot.views.deal_card import deal_card, deal_history, deal_list_line, stars_row
 from bot.views.pages import page_arg, page_of, with_nav
 
 # Files sent this long after /deliver join that delivery.

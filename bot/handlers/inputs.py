@@ -34,9 +34,8 @@ from bot.handlers import bids as bid_handlers
 from bot.handlers import deals as deal_handlers
 from bot.handlers import messages as message_handlers
 from bot.handlers import moderation as moderation_handlers
-from bot.handlers.base import MarketContext, _answer_query, handler, int_arg
+from bot.handlers.base import MarketContext, _answer_query, handler, int_arg, me
 from bot.handlers.callbacks import button
-from bot.handlers.common import me
 from bot.handlers.deals import files_of
 from bot.i18n import id_params
 from bot.services import inputs
@@ -129,8 +128,10 @@ def _asking(kind: str) -> Callable[[Update, MarketContext, list[str]], Awaitable
     return press
 
 
-for _kind, (_action, *_rest) in KINDS.items():
-    button(_action)(_asking(_kind))
+# Each kind's button asks for its text (bot.handlers.callbacks.use_buttons routes them).
+ask_for.__buttons__ = tuple(  # type: ignore[attr-defined]
+    (action, _asking(kind)) for kind, (action, *_rest) in KINDS.items()
+)
 
 
 @button(CANCEL)

@@ -13,9 +13,8 @@ from telegram import Update
 
 from bot.domain import rules
 from bot.domain.categories import CATEGORIES
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.base import MarketContext, args_of, handler, int_arg, me
 from bot.handlers.callbacks import button
-from bot.handlers.common import me
 from bot.pacing import REPLY_RETRIES
 from bot.services import jobs
 from bot.text import clip

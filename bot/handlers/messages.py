@@ -7,8 +7,8 @@ from telegram import Update
 
 from bot.domain import rules
 from bot.domain.errors import InvalidInput
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
-from bot.handlers.common import me, send_hint
+from bot.handlers.base import MarketContext, args_of, handler, int_arg, me
+from bot.handlers.common import send_hint
 from bot.services import messages
 from bot.text import clip
 from bot.views import cards

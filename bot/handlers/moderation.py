@@ -234,14 +234,15 @@ def _each_currency(context: MarketContext, amounts: list[tuple[str, int]]) -> Ma
 @handler
 async def group_deal_cmd(update: Update, context: MarketContext) -> None:
     """/deal <deal> in the moderator group: the whole history."""
-    from bot.views.deal_card import moderator_history
+    from bot.services.deal_cards import load_deal
+    from bot.views.deal_card import deal_history
 
     args = args_of(context)
-    mod = await moderator_of(update, context)
+    await moderator_of(update, context)  # moderators only
     if not args:
         raise InvalidInput("mod.deal_usage")
-    text = await moderator_history(context, mod, int_arg(args[0], "mod.deal_usage"))
-    await context.say(update, text)
+    data = await load_deal(context.svc, int_arg(args[0], "mod.deal_usage"), None)
+    await context.say(update, deal_history(data, context, context.svc.clock.now()))
 
 
 def in_group(update: Update) -> bool:

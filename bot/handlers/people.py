@@ -6,9 +6,8 @@ from telegram import Update
 
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Payout
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.base import MarketContext, args_of, handler, int_arg, me
 from bot.handlers.callbacks import button
-from bot.handlers.common import me
 from bot.i18n import Markup
 from bot.services import payouts, profiles
 from bot.views import cards

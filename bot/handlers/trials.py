@@ -35,9 +35,8 @@ from bot.flows.common import (
     prompt,
     strip_buttons,
 )
-from bot.handlers.base import Button, MarketContext, handler, int_arg
+from bot.handlers.base import Button, MarketContext, handler, int_arg, me
 from bot.handlers.callbacks import button, is_action
-from bot.handlers.common import me
 from bot.handlers.deals import files_of
 from bot.runtime import Runtime
 from bot.services import bids

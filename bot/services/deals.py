@@ -4,7 +4,7 @@ Every change goes through `_move`, which asks the transition table whether the m
 and then makes the conditional write; a lost race is a clear Conflict, never a double move.
 
 One message per event: the person who acted is answered by their handler, so a service writes
-notifications only for the other people concerned (`_tell_both(..., skip=actor)`); an event
+notifications only for the other people concerned (`tell_both(..., skip=actor)`); an event
 nobody acted on (a timer, a payment found by reconciliation) tells each party once. A payment
 is the exception: its handler stays silent and the payer's notice, queued in the payment's own
 transaction, is their one message (durable if the bot dies right after the commit).
@@ -13,7 +13,6 @@ transaction, is their one message (durable if the bot dies right after the commi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain import rules
 from bot.domain.durations import parse_extension
@@ -37,17 +36,19 @@ from bot.services.base import (
     lost_race,
     party_deal,
 )
-from bot.services.jobs import JOB_DEADLINES, refresh_channel_post
+from bot.services.lifecycle import (
+    ALL_DEAL_DEADLINES,
+    DELIVERY_DEADLINES,
+    JOB_DEADLINES,
+    REVIEW_DEADLINES,
+    finish_deal,
+    move_deal,
+    notify_params,
+    refresh_channel_post,
+    tell_both,
+)
 from bot.storage.db import Tx
 
-DELIVERY_DEADLINES = ("delivery_nudge", "delivery_due", "delivery_refund")
-REVIEW_DEADLINES = ("review_nudge", "review_release")
-ALL_DEAL_DEADLINES = (
-    "funding_expire",
-    *DELIVERY_DEADLINES,
-    *REVIEW_DEADLINES,
-    "dispute_sla",
-)
 REVISION_MIN_SECONDS = 86400  # a revision leaves the freelancer at least a day
 
 
@@ -58,45 +59,6 @@ def invoice_payload(deal_id: int) -> str:
 def parse_payload(payload: str) -> int | None:
     kind, _, ident = (payload or "").partition(":")
     return entity_id(ident) if kind == "deal" else None
-
-
-async def _move(tx: Tx, deal: Deal, action: DealAction, **fields: Any) -> DealState:
-    new = next_deal_state(deal.state, action, deal.id)
-    if not await tx.deals.transition(deal.id, deal.state, new, **fields):
-        raise lost_race(deal)
-    await tx.deals.add_event(deal.id, None, action.value)
-    # The buttons earlier messages offered for the old state are drawn again.
-    await tx.keyboards.refresh(f"deal:{deal.id}")
-    return new
-
-
-def _notify_params(deal: Deal, **extra: Any) -> dict[str, Any]:
-    return {
-        "deal": deal.id,
-        "job": deal.job_id,
-        "amount": deal.amount,
-        "currency": deal.currency,
-        **extra,
-    }
-
-
-async def _tell_both(
-    tx: Tx, deal: Deal, key: str, *, skip: int | None = None, **extra: Any
-) -> None:
-    """Tell both parties, except `skip`: the one who acted, whom their handler answers."""
-    for user_id in (deal.client_id, deal.freelancer_id):
-        if user_id != skip:
-            await tx.outbox.add(user_id, key, _notify_params(deal, **extra), ref=f"deal:{deal.id}")
-
-
-async def _finish(tx: Tx, svc: Services, deal: Deal, job_state: JobState) -> None:
-    """After a deal ends: its job closes, its timers stop, feedback is asked a day later."""
-    await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
-    await tx.jobs.set_state(deal.job_id, job_state, [JobState.IN_PROGRESS, JobState.HIRING])
-    await tx.deadlines.set("feedback_request", deal.id, tx.now + 86400)
-    job = await tx.jobs.get(deal.job_id)
-    if job is not None:
-        await refresh_channel_post(tx, svc, job)
 
 
 # --- hire and fund -------------------------------------------------------------------------
@@ -129,7 +91,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         await tx.deals.add_event(deal.id, actor, "hired")
         await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}", f"bid:{bid.id}")
         await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
-        params = _notify_params(deal, title=job.title, bid=bid.id)
+        params = notify_params(deal, title=job.title, bid=bid.id)
         await tx.outbox.add(actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}")
         await tx.outbox.add(
             bid.freelancer_id, "notify.hired_pending", params, ref=f"deal:{deal.id}"
@@ -240,7 +202,7 @@ async def apply_payment(
                 await tx.outbox.add(
                     payer,
                     "notify.payment_refunded",
-                    _notify_params(deal, amount=amount, currency=currency, **back.params()),
+                    notify_params(deal, amount=amount, currency=currency, **back.params()),
                     ref=f"deal:{deal.id}",
                 )
             return Payment(outcome, deal, back)
@@ -251,7 +213,7 @@ async def apply_payment(
 async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: bool) -> None:
     s = svc.settings
     due = tx.now + deal.days * 86400
-    await _move(tx, deal, DealAction.PAY, funded_at=tx.now, due_at=due, charge_id=charge_id)
+    await move_deal(tx, deal, DealAction.PAY, funded_at=tx.now, due_at=due, charge_id=charge_id)
     deal = await deal_or_404(tx, deal.id)
     await escrow.fund(tx, deal, charge_id)
     await tx.deadlines.cancel(deal.id, "funding_expire")
@@ -270,7 +232,7 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: boo
             ref=f"bid:{other.id}",
         )
     skip = deal.client_id if answered else None
-    await _tell_both(tx, deal, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
+    await tell_both(tx, deal, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
     await refresh_channel_post(tx, svc, job)
 
 
@@ -291,14 +253,14 @@ async def expire_funding(tx: Tx, svc: Services, deal_id: int) -> bool:
     if deal.funding_ends_at and deal.funding_ends_at > tx.now:
         return False
     await _unfunded_cancel(tx, svc, deal, DealAction.FUNDING_EXPIRED, BidState.ACTIVE)
-    await _tell_both(tx, deal, "notify.funding_expired")
+    await tell_both(tx, deal, "notify.funding_expired")
     return True
 
 
 async def _unfunded_cancel(
     tx: Tx, svc: Services, deal: Deal, action: DealAction, bid_state: BidState
 ) -> None:
-    await _move(tx, deal, action, ended_at=tx.now)
+    await move_deal(tx, deal, action, ended_at=tx.now)
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
     await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
     await tx.keyboards.refresh(f"job:{deal.job_id}", f"bids:{deal.job_id}", f"bid:{deal.bid_id}")
@@ -311,22 +273,6 @@ async def _unfunded_cancel(
         await tx.deadlines.set("job_expire", job.id, ends)
         if ends - lead > tx.now:
             await tx.deadlines.set("job_nudge", job.id, ends - lead)
-
-
-async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> list[int]:
-    """A moderator took the job down while a deal awaited funding: cancel that deal. The
-    freelancer is told here; the client hears it in the removal notice (one message).
-    Returns the deals cancelled."""
-    cancelled = []
-    for deal in await tx.deals.for_job(job_id):
-        if deal.state == DealState.AWAITING_FUNDING:
-            await _move(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
-            await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
-            await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
-            await tx.keyboards.refresh(f"bid:{deal.bid_id}")
-            await _tell_both(tx, deal, "notify.deal_cancelled", skip=deal.client_id)
-            cancelled.append(deal.id)
-    return cancelled
 
 
 # --- work ------------------------------------------------------------------------------------
@@ -363,7 +309,7 @@ async def deliver(
         deal = await may_deliver(tx, svc, actor, deal_id)
         ends = tx.now + s.review_window
         # A delivery answers a pending client cancel request: it cannot be confirmed later.
-        await _move(
+        await move_deal(
             tx,
             deal,
             DealAction.DELIVER,
@@ -379,7 +325,7 @@ async def deliver(
         await tx.outbox.add(
             deal.client_id,
             "notify.delivered",
-            _notify_params(
+            notify_params(
                 deal, note=note, files=len(files or []), review_ends_at=ends, event=event
             ),
             ref=f"deal:{deal.id}",
@@ -397,7 +343,7 @@ async def attach_files(svc: Services, actor: int, deal_id: int, files: list[dict
         await tx.outbox.add(
             deal.client_id,
             "notify.delivery_files",
-            _notify_params(deal, files=len(files), event=event),
+            notify_params(deal, files=len(files), event=event),
             ref=f"deal:{deal.id}",
         )
 
@@ -408,7 +354,7 @@ async def revise(svc: Services, actor: int, deal_id: int, what: str) -> Deal:
     async with svc.tx() as tx:
         deal = await may_revise(tx, svc, actor, deal_id)
         due = max(deal.due_at or tx.now, tx.now + REVISION_MIN_SECONDS)
-        await _move(
+        await move_deal(
             tx,
             deal,
             DealAction.REVISE,
@@ -423,7 +369,7 @@ async def revise(svc: Services, actor: int, deal_id: int, what: str) -> Deal:
         await tx.outbox.add(
             deal.freelancer_id,
             "notify.revision",
-            _notify_params(deal, text=what, due_at=due, left=s.max_revisions - deal.revisions - 1),
+            notify_params(deal, text=what, due_at=due, left=s.max_revisions - deal.revisions - 1),
             ref=f"deal:{deal.id}",
         )
         return await deal_or_404(tx, deal_id)
@@ -446,7 +392,7 @@ async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal
         await tx.outbox.add(
             deal.freelancer_id,
             "notify.extended",
-            _notify_params(deal, due_at=due),
+            notify_params(deal, due_at=due),
             ref=f"deal:{deal.id}",
         )
         return await deal_or_404(tx, deal_id)
@@ -475,20 +421,20 @@ async def release(svc: Services, actor: int, deal_id: int) -> Deal:
 
 
 async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> None:
-    await _move(tx, deal, action, ended_at=tx.now)
+    await move_deal(tx, deal, action, ended_at=tx.now)
     paid, fee = await escrow.release(tx, deal, svc.settings.platform_fee_percent)
-    await _finish(tx, svc, deal, JobState.COMPLETED)
+    await finish_deal(tx, svc, deal, JobState.COMPLETED)
     await tx.outbox.add(
         deal.freelancer_id,
         "notify.released_freelancer",
-        _notify_params(deal, paid=paid, fee=fee),
+        notify_params(deal, paid=paid, fee=fee),
         ref=f"deal:{deal.id}",
     )
     if action == DealAction.AUTO_RELEASE:  # a client who released is answered by /release
         await tx.outbox.add(
             deal.client_id,
             "notify.released_client",
-            _notify_params(deal, auto=True),
+            notify_params(deal, auto=True),
             ref=f"deal:{deal.id}",
         )
 
@@ -496,10 +442,10 @@ async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> Non
 async def _refund(
     tx: Tx, svc: Services, deal: Deal, action: DealAction, why: str, actor: int | None = None
 ) -> escrow.Returned:
-    await _move(tx, deal, action, ended_at=tx.now, cancel_requested_at=None)
+    await move_deal(tx, deal, action, ended_at=tx.now, cancel_requested_at=None)
     back = await escrow.refund(tx, deal)
-    await _finish(tx, svc, deal, JobState.CLOSED)
-    await _tell_both(tx, deal, "notify.refunded", skip=actor, why=why, **back.params())
+    await finish_deal(tx, svc, deal, JobState.CLOSED)
+    await tell_both(tx, deal, "notify.refunded", skip=actor, why=why, **back.params())
     return back
 
 
@@ -515,7 +461,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
             await tx.outbox.add(
                 deal.other(actor),
                 "notify.deal_cancelled",
-                _notify_params(deal),
+                notify_params(deal),
                 ref=f"deal:{deal.id}",
             )
             return "cancelled"
@@ -532,7 +478,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
         await tx.outbox.add(
             deal.freelancer_id,
             "notify.cancel_requested",
-            _notify_params(deal),
+            notify_params(deal),
             ref=f"deal:{deal.id}",
         )
         return "requested"
@@ -553,7 +499,7 @@ async def answer_cancel(svc: Services, actor: int, deal_id: int, agree: bool) ->
             raise lost_race(deal)
         await tx.deals.add_event(deal.id, actor, "cancel_refused")
         await tx.keyboards.refresh(f"deal:{deal.id}")
-        await _tell_both(tx, deal, "notify.cancel_refused", skip=actor)
+        await tell_both(tx, deal, "notify.cancel_refused", skip=actor)
         return "refused"
 
 
@@ -600,7 +546,7 @@ async def delivery_due(tx: Tx, svc: Services, deal_id: int) -> bool:
     refund_at = (deal.due_at or 0) + svc.settings.delivery_grace
     if refund_at <= tx.now:
         return False  # the refund is due as well: offering "Extend / Wait" would be stale
-    await _tell_both(tx, deal, "notify.delivery_overdue", refund_at=refund_at)
+    await tell_both(tx, deal, "notify.delivery_overdue", refund_at=refund_at)
     return True
 
 
@@ -611,7 +557,7 @@ async def nudge_delivery(tx: Tx, svc: Services, deal_id: int) -> bool:
     await tx.outbox.add(
         deal.freelancer_id,
         "notify.delivery_nudge",
-        _notify_params(deal, due_at=deal.due_at),
+        notify_params(deal, due_at=deal.due_at),
         ref=f"deal:{deal.id}",
     )
     return True
@@ -624,7 +570,7 @@ async def nudge_review(tx: Tx, svc: Services, deal_id: int) -> bool:
     await tx.outbox.add(
         deal.client_id,
         "notify.review_nudge",
-        _notify_params(deal, review_ends_at=deal.review_ends_at),
+        notify_params(deal, review_ends_at=deal.review_ends_at),
         ref=f"deal:{deal.id}",
     )
     return True

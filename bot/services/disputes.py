@@ -15,7 +15,13 @@ from bot.services.base import (
     party_deal,
     replied_notice,
 )
-from bot.services.deals import ALL_DEAL_DEADLINES, _finish, _move, _notify_params, _tell_both
+from bot.services.lifecycle import (
+    ALL_DEAL_DEADLINES,
+    finish_deal,
+    move_deal,
+    notify_params,
+    tell_both,
+)
 from bot.storage.db import Tx
 
 OUTCOMES = {
@@ -47,7 +53,7 @@ async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> 
     async with svc.tx() as tx:
         deal = await may_dispute(tx, svc, actor, deal_id)
         from_state = deal.state
-        await _move(tx, deal, DealAction.DISPUTE, cancel_requested_at=None)
+        await move_deal(tx, deal, DealAction.DISPUTE, cancel_requested_at=None)
         dispute = await tx.disputes.open(
             deal.id, actor, reason, from_state, tx.now + s.dispute_response_window
         )
@@ -59,7 +65,7 @@ async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> 
         await tx.outbox.add(
             other,
             "notify.dispute_opened_other",
-            _notify_params(deal, reason=reason, by=actor, respond_by=dispute.respond_by),
+            notify_params(deal, reason=reason, by=actor, respond_by=dispute.respond_by),
             ref=f"deal:{deal.id}",
         )
         # The opener is answered by their handler (how to add evidence included).
@@ -130,7 +136,7 @@ async def resolve(
             raise Conflict("dispute.none_open", deal=deal_id)
         if not await tx.disputes.resolve(dispute.id, mod.user_id, outcome, percent, note):
             raise lost_race(deal)
-        await _move(tx, deal, action, ended_at=tx.now)
+        await move_deal(tx, deal, action, ended_at=tx.now)
         paid = fee = back = 0
         returned: escrow.Returned | None = None
         if outcome == "release":
@@ -159,8 +165,8 @@ async def resolve(
                 "currency": deal.currency,
             },
         )
-        await _finish(tx, svc, deal, job_state)
-        await _tell_both(
+        await finish_deal(tx, svc, deal, job_state)
+        await tell_both(
             tx,
             deal,
             "notify.resolved",

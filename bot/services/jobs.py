@@ -14,9 +14,8 @@ from bot.domain.states import BidState, JobState
 from bot.domain.trust import Trust
 from bot.services import alerts
 from bot.services.base import Moderator, Services, active_user, job_or_404, user_or_404
+from bot.services.lifecycle import JOB_DEADLINES, cancel_unfunded_for_removal, refresh_channel_post
 from bot.storage.db import Tx
-
-JOB_DEADLINES = ("job_nudge", "job_expire")
 
 
 @dataclass(frozen=True)
@@ -84,18 +83,6 @@ async def post_job(svc: Services, actor: int, draft: JobDraft) -> Job:
             )
         await alerts.on_job_posted(tx, svc, job)  # saved searches it answers (job alerts)
         return job
-
-
-async def refresh_channel_post(tx: Tx, svc: Services, job: Job) -> None:
-    """Queue an edit of the job's channel post (it shows the job's current state)."""
-    if svc.settings.jobs_channel_id:
-        await tx.outbox.add(
-            svc.settings.jobs_channel_id,
-            "channel.job",
-            {"job": job.id},
-            method="edit",
-            ref=f"channel:{job.id}",
-        )
 
 
 async def _end_bidding(
@@ -167,8 +154,6 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
         if job.state == JobState.HIRING:
             # An accepted bid still waiting for payment: that deal is called off too (the
             # client hears it in this one notice).
-            from bot.services.deals import cancel_unfunded_for_removal
-
             called_off = await cancel_unfunded_for_removal(tx, svc, job.id)
         await _end_bidding(tx, svc, job, JobState.REMOVED, "notify.job_removed_bidder", reason)
         await tx.outbox.add(

@@ -14,7 +14,7 @@ from bot.notify import Outgoing
 from bot.storage.alerts import AlertsRepo, Search
 from bot.text import clip
 from bot.views.cards import Fmt, Rows, budget, category, tr
-from bot.views.notifications import Note, renders
+from bot.views.note import Note, renders
 
 DESCRIPTION_PREVIEW = 400
 DIGEST_SHOWN = 30  # jobs listed in one digest (the rest: /jobs)

@@ -3,25 +3,25 @@ buttons the state allows for the person looking at it; and the moderators' whole
 
 Rendering is context-free: it takes the loaded data, a formatter (anything with
 `t(key, **params)`, `money(minor, currency)` and `when(epoch)`, such as the handler context)
-and `now`. Loading is separate (`load_deal`), so notifications and tests can reuse both.
+and `now`. Loading is separate (bot.services.deal_cards.load_deal), so notifications and
+tests can reuse both.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.domain.models import Deal, DealEvent, Dispute, Feedback, Job, User
+from bot.domain.models import Deal, DealEvent, Job
 from bot.domain.states import DealState
 from bot.i18n import Markup, id_params
-from bot.services.base import Services, deal_or_404, party_deal
+from bot.services.deal_cards import DealData
 from bot.services.feedback import RATEABLE
 from bot.text import clip
 
 if TYPE_CHECKING:
-    from bot.services.base import Moderator
+    pass
 
 Button = tuple[str, tuple[Any, ...]]
 Rows = list[list[Button]]
@@ -39,83 +39,6 @@ class Formatter(Protocol):
     def money(self, minor: int, currency: str) -> str: ...
 
     def when(self, epoch: int) -> str: ...
-
-
-@dataclass
-class DealData:
-    deal: Deal
-    job: Job | None
-    users: dict[int, User]
-    time_log: list[dict[str, Any]]
-    events: list[DealEvent]
-    dispute: Dispute | None
-    feedback: list[Feedback]  # only what the viewer may see
-    rated_by: set[int]
-    max_revisions: int
-    messages: list[dict[str, Any]] = field(default_factory=list)  # moderators only
-
-    def name(self, user_id: int | None) -> str:
-        if user_id is None:
-            return "—"
-        return person(self.users.get(user_id), user_id)
-
-
-def person(user: User | None, user_id: int | None = None) -> str:
-    """`Alice (@alice)`, `@alice` or `user 42`: plain text, escaped by the translator."""
-    if user is None:
-        return f"#{user_id}" if user_id is not None else "?"
-    if user.first_name and user.username:
-        return f"{user.first_name} (@{user.username})"
-    return user.display_name
-
-
-async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData:
-    """Everything a card shows. `viewer` None means a moderator: any deal, whole history."""
-    async with svc.read() as tx:
-        if viewer is None:
-            deal = await deal_or_404(tx, deal_id)
-        else:
-            deal = await party_deal(tx, deal_id, viewer)
-        job = await tx.jobs.get(deal.job_id)
-        events = await tx.deals.events(deal.id)
-        time_log = await tx.deals.time_log(deal.id)
-        dispute = await tx.disputes.latest_for(deal.id)
-        feedback = await tx.feedback.for_deal(deal.id)
-        ids = {deal.client_id, deal.freelancer_id}
-        ids |= {e.actor_id for e in events if e.actor_id is not None}
-        ids |= {int(r["user_id"]) for r in time_log}
-        messages: list[dict[str, Any]] = []
-        if viewer is None:
-            messages = await tx.misc.thread(deal.bid_id)
-            ids |= {int(m["sender_id"]) for m in messages}
-        users = {}
-        for uid in ids:
-            user = await tx.users.get(uid)
-            if user is not None:
-                users[uid] = user
-        public = len(feedback) == 2 or (
-            deal.ended_at is not None and deal.ended_at + svc.settings.feedback_window <= tx.now
-        )
-    rated_by = {f.rater_id for f in feedback}
-    visible = [f for f in feedback if viewer is None or public or f.rater_id == viewer]
-    return DealData(
-        deal=deal,
-        job=job,
-        users=users,
-        time_log=time_log,
-        events=events,
-        dispute=dispute,
-        feedback=visible,
-        rated_by=rated_by,
-        max_revisions=svc.settings.max_revisions,
-        messages=messages,
-    )
-
-
-async def load_deal_list(svc: Services, user_id: int) -> list[tuple[Deal, Job | None]]:
-    async with svc.read() as tx:
-        deals = await tx.deals.for_user(user_id, limit=200)
-        return [(d, await tx.jobs.get(d.job_id)) for d in deals]
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -411,9 +334,3 @@ def deal_list_line(deal: Deal, job: Job | None, viewer: int, f: Formatter) -> st
         state=str(deal.state),
         role=deal.party(viewer) or "",
     )
-
-
-async def moderator_history(context: Any, mod: Moderator, deal_id: int) -> str:
-    """/deal in the moderator group (the caller has checked `mod`)."""
-    data = await load_deal(context.svc, deal_id, None)
-    return deal_history(data, context, context.svc.clock.now())

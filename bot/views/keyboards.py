@@ -8,7 +8,7 @@ the services would take its press, and the buttons of an earlier message go when
 being true (bot/storage/buttons.py queues the redraw, bot/notify.py edits the keyboard alone,
 never the text).
 
-Each function takes a `Note` (bot.views.notifications): the reader (`chat_id`), their
+Each function takes a `Note` (bot.views.note): the reader (`chat_id`), their
 language (`t`), the parameters kept for the message, and a read transaction (`tx`).
 """
 
@@ -16,36 +16,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.domain.states import BidState, DealState, JobState
-from bot.notify import Outgoing
-from bot.runtime import Runtime
+from bot.services.deal_cards import DealData
 from bot.services.feedback import RATEABLE
 from bot.views.cards import bids_keyboard
-from bot.views.deal_card import DealData, buttons_for, evidence_button, review_row, stars_row
+from bot.views.deal_card import buttons_for, evidence_button, review_row, stars_row
+from bot.views.note import Note, keyboard
 from bot.views.pages import Page
-
-if TYPE_CHECKING:
-    from bot.views.notifications import Note
 
 log = logging.getLogger(__name__)
 
 Button = tuple[str, tuple[Any, ...]]
 Rows = list[list[Button]]
 Draw = Callable[["Note"], Awaitable[Rows]]
-KEYBOARDS: dict[str, Draw] = {}
-
-
-def keyboard(*views: str) -> Callable[[Draw], Draw]:
-    def register(fn: Draw) -> Draw:
-        for view in views:
-            if view in KEYBOARDS:
-                raise ValueError(f"two keyboards for {view}")
-            KEYBOARDS[view] = fn
-        return fn
-
-    return register
 
 
 def _int(n: Note, key: str) -> int | None:
@@ -223,29 +208,3 @@ async def bids_card(n: Note) -> Rows:
 
 
 # --- the redraw -------------------------------------------------------------------------------
-
-
-async def render_markup(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
-    """An outbox row of method `markup`: the buttons of one tracked message, drawn now.
-    `extra` carries the message and the digest of the buttons it shows; nothing to do
-    (skip) when the message is not tracked (sent without buttons, or forgotten)."""
-    from bot.views.notifications import Note
-
-    params = row.get("params") or {}
-    chat_id = int(row["chat_id"])
-    async with rt.svc.read() as tx:
-        if params.get("row") is not None:
-            record = await tx.keyboards.by_source(int(params["row"]))
-        else:
-            record = await tx.keyboards.get(chat_id, int(params.get("message") or 0))
-        draw = KEYBOARDS.get(record["view"]) if record is not None else None
-        if record is None or draw is None:
-            return Outgoing(skip=True)
-        note = Note(
-            rt, {"key": record["view"], "chat_id": chat_id, "params": record["params"]}, locale, tx
-        )
-        rows = await draw(note)
-    return Outgoing(
-        rows=rows or None,
-        extra={"message_id": int(record["message_id"]), "digest": record["digest"]},
-    )

@@ -15,133 +15,27 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.durations import utc_text
-from bot.domain.models import Deal, Dispute, Job, User
+from bot.domain.models import Dispute, Job
 from bot.domain.states import DealState, JobState
-from bot.i18n import Markup, fluent_id
+from bot.i18n import Markup
 from bot.notify import Outgoing
-from bot.runtime import Runtime
+from bot.services.deal_cards import DealData, person
 from bot.services.deals import invoice_payload
 from bot.services.profiles import stats_of
-from bot.storage.db import Tx
 from bot.text import clip
-from bot.views.deal_card import DealData, person, timeline
-from bot.views.format import display_params
-from bot.views.keyboards import KEYBOARDS, render_markup
+from bot.views.deal_card import timeline
+from bot.views.note import Note, renders
 
 log = logging.getLogger(__name__)
 
-PEOPLE = ("freelancer", "client", "from", "by", "user")
 INVOICE_TITLE_MAX = 32
 INVOICE_DESCRIPTION_MAX = 255
 CHANNEL_DESCRIPTION_MAX = 600
 QUOTE_MAX = 500  # characters of a message quoted above its answer
-
-Render = Callable[["Note"], Awaitable[Outgoing]]
-RENDERERS: dict[str, Render] = {}
-
-
-def renders(*keys: str) -> Callable[[Render], Render]:
-    def register(fn: Render) -> Render:
-        for key in keys:
-            if key in RENDERERS:
-                raise ValueError(f"two renderers for {key}")
-            RENDERERS[key] = fn
-        return fn
-
-    return register
-
-
-class Note:
-    """One row being rendered: its parameters, the recipient's language, a read transaction.
-    Also a formatter for bot.views.deal_card (t, money, when)."""
-
-    def __init__(self, rt: Runtime, row: dict[str, Any], locale: str, tx: Tx) -> None:
-        self.rt = rt
-        self.row = row
-        self.locale = locale
-        self.tx = tx
-        self.now = tx.now
-        self.key: str = row["key"]
-        self.method: str = row.get("method") or "send"
-        self.chat_id: int = int(row["chat_id"])
-        self.params: dict[str, Any] = dict(row.get("params") or {})
-        self._users: dict[int, User | None] = {}
-        self._job: Job | None = None
-        self._deal: Deal | None = None
-
-    # formatting
-    def t(self, key: str, **params: Any) -> str:
-        shown = display_params(self.rt.i18n, self.locale, params, self.now)
-        return self.rt.i18n.t(self.locale, key, **shown)
-
-    def money(self, minor: int, currency: str) -> str:
-        return self.rt.i18n.money(self.locale, minor, currency)
-
-    def when(self, epoch: int) -> str:
-        return self.rt.i18n.when(self.locale, epoch, self.now)
-
-    @property
-    def mid(self) -> str:
-        """The message id of this row's key."""
-        return fluent_id(self.key)
-
-    # reading
-    async def user(self, user_id: int | None) -> User | None:
-        if user_id is None:
-            return None
-        if user_id not in self._users:
-            self._users[user_id] = await self.tx.users.get(int(user_id))
-        return self._users[user_id]
-
-    async def name(self, user_id: int | None) -> str:
-        return person(await self.user(user_id), user_id)
-
-    async def job(self) -> Job | None:
-        """The row's job (named in the row, or the job of the row's deal)."""
-        if self._job is None:
-            job_id = self.params.get("job")
-            if job_id is None and (deal := await self.deal()) is not None:
-                job_id = deal.job_id
-            if job_id is not None:
-                self._job = await self.tx.jobs.get(int(job_id))
-        return self._job
-
-    async def deal(self) -> Deal | None:
-        if self._deal is None and self.params.get("deal") is not None:
-            self._deal = await self.tx.deals.get(int(self.params["deal"]))
-        return self._deal
-
-    async def role(self) -> str:
-        deal = await self.deal()
-        if deal is not None and deal.freelancer_id == self.chat_id:
-            return "freelancer"
-        return "client"
-
-    async def base(self) -> dict[str, Any]:
-        """The row's parameters plus the job's title and people's names (`freelancer_name`)."""
-        p = dict(self.params)
-        if not p.get("title") or p.get("job") is None:
-            job = await self.job()
-            if job is not None:
-                p.setdefault("job", job.id)
-                p["title"] = p.get("title") or job.title
-        for key in PEOPLE:
-            if isinstance(p.get(key), int):
-                p[f"{key}_name"] = await self.name(p[key])
-        return p
-
-    async def text(self, mid: str | None = None, **extra: Any) -> str:
-        p = await self.base()
-        p.update(extra)
-        return self.t(mid or self.mid, **p)
-
-    def line(self, key: str, **params: Any) -> str:
-        return "\n" + self.t(key, **params)
 
 
 def _files(files: list[dict[str, Any]] | None) -> dict[str, list[str]]:
@@ -160,26 +54,6 @@ def _files(files: list[dict[str, Any]] | None) -> dict[str, list[str]]:
     if photos:
         out["photos"] = photos
     return out
-
-
-async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:
-    """A row's message; buttons that follow a state are drawn by bot.views.keyboards (and
-    the sent message is marked to be tracked: `extra["track"]`). A `markup` row is the
-    redraw of an earlier message's buttons."""
-    if row.get("method") == "markup":
-        return await render_markup(rt, row, locale)
-    render = RENDERERS.get(row["key"])
-    if render is None:
-        log.error("no renderer for outbox key %s (row %s)", row["key"], row.get("id"))
-        raise LookupError(f"no renderer for {row['key']}")
-    async with rt.svc.read() as tx:
-        note = Note(rt, row, locale, tx)
-        out = await render(note)
-        draw = KEYBOARDS.get(row["key"])
-        if draw is not None and not out.skip and note.method == "send":
-            out.rows = await draw(note) or None
-            out.extra["track"] = True
-        return out
 
 
 # --- plain notifications ----------------------------------------------------------------------
@@ -720,9 +594,3 @@ async def internal_error(n: Note) -> Outgoing:
 @renders("mod.deadline_failed")
 async def deadline_failed(n: Note) -> Outgoing:
     return Outgoing(await n.text())
-
-
-# Renderers kept in modules of their own register when this one is imported (they import
-# `renders` and `Note` from it, defined above): job alerts, dispute topics.
-from bot.views import alerts as _alerts  # noqa: E402, F401
-from bot.views import topics as _topics  # noqa: E402, F401

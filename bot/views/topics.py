@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.notify import Outgoing
 from bot.views.cards import tr
-from bot.views.notifications import Note, renders
+from bot.views.note import Note, renders
 
 
 @renders("topic.dispute")

@@ -1,0 +1,88 @@
+"""What the services of jobs, deals and disputes share about a deal's life (its state moves,
+its timers, who is told) and a job's channel post: one module below all three, so none of
+them imports another's private helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.models import Deal, Job
+from bot.domain.states import BidState, DealAction, DealState, JobState, next_deal_state
+from bot.services.base import Services, lost_race
+from bot.storage.db import Tx
+
+DELIVERY_DEADLINES = ("delivery_nudge", "delivery_due", "delivery_refund")
+REVIEW_DEADLINES = ("review_nudge", "review_release")
+ALL_DEAL_DEADLINES = (
+    "funding_expire",
+    *DELIVERY_DEADLINES,
+    *REVIEW_DEADLINES,
+    "dispute_sla",
+)
+
+JOB_DEADLINES = ("job_nudge", "job_expire")
+
+
+async def refresh_channel_post(tx: Tx, svc: Services, job: Job) -> None:
+    """Queue an edit of the job's channel post (it shows the job's current state)."""
+    if svc.settings.jobs_channel_id:
+        await tx.outbox.add(
+            svc.settings.jobs_channel_id,
+            "channel.job",
+            {"job": job.id},
+            method="edit",
+            ref=f"channel:{job.id}",
+        )
+
+
+async def move_deal(tx: Tx, deal: Deal, action: DealAction, **fields: Any) -> DealState:
+    new = next_deal_state(deal.state, action, deal.id)
+    if not await tx.deals.transition(deal.id, deal.state, new, **fields):
+        raise lost_race(deal)
+    await tx.deals.add_event(deal.id, None, action.value)
+    # The buttons earlier messages offered for the old state are drawn again.
+    await tx.keyboards.refresh(f"deal:{deal.id}")
+    return new
+
+
+def notify_params(deal: Deal, **extra: Any) -> dict[str, Any]:
+    return {
+        "deal": deal.id,
+        "job": deal.job_id,
+        "amount": deal.amount,
+        "currency": deal.currency,
+        **extra,
+    }
+
+
+async def tell_both(tx: Tx, deal: Deal, key: str, *, skip: int | None = None, **extra: Any) -> None:
+    """Tell both parties, except `skip`: the one who acted, whom their handler answers."""
+    for user_id in (deal.client_id, deal.freelancer_id):
+        if user_id != skip:
+            await tx.outbox.add(user_id, key, notify_params(deal, **extra), ref=f"deal:{deal.id}")
+
+
+async def finish_deal(tx: Tx, svc: Services, deal: Deal, job_state: JobState) -> None:
+    """After a deal ends: its job closes, its timers stop, feedback is asked a day later."""
+    await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+    await tx.jobs.set_state(deal.job_id, job_state, [JobState.IN_PROGRESS, JobState.HIRING])
+    await tx.deadlines.set("feedback_request", deal.id, tx.now + 86400)
+    job = await tx.jobs.get(deal.job_id)
+    if job is not None:
+        await refresh_channel_post(tx, svc, job)
+
+
+async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> list[int]:
+    """A moderator took the job down while a deal awaited funding: cancel that deal. The
+    freelancer is told here; the client hears it in the removal notice (one message).
+    Returns the deals cancelled."""
+    cancelled = []
+    for deal in await tx.deals.for_job(job_id):
+        if deal.state == DealState.AWAITING_FUNDING:
+            await move_deal(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
+            await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+            await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
+            await tx.keyboards.refresh(f"bid:{deal.bid_id}")
+            await tell_both(tx, deal, "notify.deal_cancelled", skip=deal.client_id)
+            cancelled.append(deal.id)
+    return cancelled
