@@ -97,3 +97,25 @@ def test_every_marked_button_and_renderer_is_routed(tmp_path) -> None:
         for key in getattr(value, "__renders__", ())
     }
     assert marked_renderers and marked_renderers == set(registry.RENDERERS)
+
+
+class _Typed:
+    def __init__(self, text: str) -> None:
+        self.text, self.caption = text, None
+
+
+def test_one_parser_for_command_arguments() -> None:
+    import pytest
+
+    from bot.domain.errors import InvalidInput
+    from bot.handlers.arguments import command_args
+
+    typed = _Typed("/resolve 7 split 60 they shared\nthe work")
+    assert command_args(typed, 2, "usage") == (["7", "split"], "60 they shared\nthe work")
+    assert command_args(typed, 3, "usage")[1] == "they shared\nthe work"
+    with pytest.raises(InvalidInput) as refused:
+        command_args(_Typed("/ban 5"), 1, "mod.ban_usage", rest=True)
+    assert refused.value.key == "mod.ban_usage"
+    with pytest.raises(InvalidInput):
+        command_args(_Typed("/log 3"), 2, "dealcmd.usage_log")
+    assert command_args(None, 1, "x", need=0) == ([], "")

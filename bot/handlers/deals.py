@@ -15,6 +15,7 @@ from telegram import Message, Update
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.states import DealAction, DealState, next_deal_state
+from bot.handlers.arguments import command_args
 from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
 from bot.i18n import Markup, id_params
@@ -29,20 +30,6 @@ PENDING_KEY = "deliver_deal"
 
 
 # --- parsing ---------------------------------------------------------------------------------
-
-
-def split_args(message: Message | None, n: int) -> tuple[list[str], str]:
-    """The first `n` words after the command, and the rest as typed (newlines kept)."""
-    text = (message.text or message.caption or "") if message is not None else ""
-    parts = text.split(None, 1)
-    body = parts[1] if len(parts) > 1 else ""
-    pieces = body.split(None, n)
-    return pieces[:n], (pieces[n].strip() if len(pieces) > n else "")
-
-
-def _need(args: list[str], count: int, usage: str) -> None:
-    if len(args) < count:
-        raise InvalidInput(usage)
 
 
 def _me(update: Update) -> int:
@@ -122,8 +109,7 @@ async def deals_page_button(update: Update, context: MarketContext, args: list[s
 
 @handler
 async def show_deal(update: Update, context: MarketContext) -> None:
-    args, _ = split_args(update.effective_message, 1)
-    _need(args, 1, "dealcmd.usage_deal")
+    args, _ = command_args(update.effective_message, 1, "dealcmd.usage_deal")
     await _show_card(update, context, int_arg(args[0], "dealcmd.usage_deal"), edit=False)
 
 
@@ -153,8 +139,7 @@ async def deal_card_button(update: Update, context: MarketContext, args: list[st
 async def deliver(update: Update, context: MarketContext) -> None:
     """/deliver <deal> [note]; as a reply to one's own file, that file is delivered."""
     message = update.effective_message
-    args, note = split_args(message, 1)
-    _need(args, 1, "dealcmd.usage_deliver")
+    args, note = command_args(message, 1, "dealcmd.usage_deliver")
     deal_id = int_arg(args[0], "dealcmd.usage_deliver")
     files: list[dict[str, Any]] = []
     reply = message.reply_to_message if message is not None else None
@@ -191,8 +176,7 @@ async def files_received(update: Update, context: MarketContext) -> None:
     caption = (message.caption or "") if message is not None else ""
     command = caption.split(None, 1)[0].split("@")[0].lower() if caption.strip() else ""
     if command == "/deliver":
-        args, note = split_args(message, 1)
-        _need(args, 1, "dealcmd.usage_deliver")
+        args, note = command_args(message, 1, "dealcmd.usage_deliver")
         deal_id = int_arg(args[0], "dealcmd.usage_deliver")
         await send_delivery(update, context, deal_id, note, files)
         return
@@ -220,8 +204,7 @@ async def files_received(update: Update, context: MarketContext) -> None:
 
 @handler
 async def revise(update: Update, context: MarketContext) -> None:
-    args, what = split_args(update.effective_message, 1)
-    _need(args, 1, "dealcmd.usage_revise")
+    args, what = command_args(update.effective_message, 1, "dealcmd.usage_revise")
     await request_changes(update, context, int_arg(args[0], "dealcmd.usage_revise"), what)
 
 
@@ -243,8 +226,9 @@ async def request_changes(update: Update, context: MarketContext, deal_id: int, 
 
 @handler
 async def extend(update: Update, context: MarketContext) -> None:
-    args, duration = split_args(update.effective_message, 1)  # `3d`, or `3 дня`: the rest
-    _need(args, 1, "dealcmd.usage_extend")
+    args, duration = command_args(
+        update.effective_message, 1, "dealcmd.usage_extend"
+    )  # `3d`, or `3 дня`: the rest
     if not duration:
         raise InvalidInput("dealcmd.usage_extend")
     deal_id = int_arg(args[0], "dealcmd.usage_extend")
@@ -269,8 +253,7 @@ async def _extend(
 
 @handler
 async def log_time(update: Update, context: MarketContext) -> None:
-    args, note = split_args(update.effective_message, 2)
-    _need(args, 2, "dealcmd.usage_log")
+    args, note = command_args(update.effective_message, 2, "dealcmd.usage_log")
     deal_id = int_arg(args[0], "dealcmd.usage_log")
     minutes = rules.hours_to_minutes(args[1])
     await deals.log_time(context.svc, _me(update), deal_id, args[1], note)
@@ -291,8 +274,7 @@ async def log_time(update: Update, context: MarketContext) -> None:
 
 @handler
 async def release(update: Update, context: MarketContext) -> None:
-    args, _ = split_args(update.effective_message, 1)
-    _need(args, 1, "dealcmd.usage_release")
+    args, _ = command_args(update.effective_message, 1, "dealcmd.usage_release")
     await _release(update, context, int_arg(args[0], "dealcmd.usage_release"), edit=False)
 
 
@@ -314,8 +296,7 @@ async def _release(update: Update, context: MarketContext, deal_id: int, edit: b
 
 @handler
 async def cancel_deal(update: Update, context: MarketContext) -> None:
-    args, _ = split_args(update.effective_message, 1)
-    _need(args, 1, "dealcmd.usage_canceldeal")
+    args, _ = command_args(update.effective_message, 1, "dealcmd.usage_canceldeal")
     await _cancel(update, context, int_arg(args[0], "dealcmd.usage_canceldeal"), edit=False)
 
 
@@ -326,8 +307,7 @@ async def _cancel(update: Update, context: MarketContext, deal_id: int, edit: bo
 
 @handler
 async def dispute(update: Update, context: MarketContext) -> None:
-    args, reason = split_args(update.effective_message, 1)
-    _need(args, 1, "dealcmd.usage_dispute")
+    args, reason = command_args(update.effective_message, 1, "dealcmd.usage_dispute")
     await open_dispute(update, context, int_arg(args[0], "dealcmd.usage_dispute"), reason)
 
 
@@ -339,8 +319,7 @@ async def open_dispute(update: Update, context: MarketContext, deal_id: int, rea
 
 @handler
 async def rate(update: Update, context: MarketContext) -> None:
-    args, comment = split_args(update.effective_message, 2)
-    _need(args, 2, "dealcmd.usage_rate")
+    args, comment = command_args(update.effective_message, 2, "dealcmd.usage_rate")
     deal_id = int_arg(args[0], "dealcmd.usage_rate")
     await _rate(update, context, deal_id, args[1], comment, edit=False)
 

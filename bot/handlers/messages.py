@@ -6,8 +6,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain import rules
-from bot.domain.errors import InvalidInput
-from bot.handlers.base import MarketContext, args_of, handler, int_arg, me
+from bot.handlers.arguments import command_args
+from bot.handlers.base import MarketContext, handler, int_arg, me
 from bot.handlers.common import send_hint
 from bot.services import messages
 from bot.text import clip
@@ -16,28 +16,17 @@ from bot.views import cards
 QUOTE_MAX = 500  # characters of the question quoted in its confirmation
 
 
-def _id_and_text(context: MarketContext, key: str) -> tuple[int, str]:
-    """`<number> <text>`; one usage sentence when either is missing."""
-    args = args_of(context)
-    number = int_arg(args[0] if args else None, key)
-    text = " ".join(args[1:]).strip()
-    if not text:
-        raise InvalidInput(key)
-    return number, text
-
-
-def _typed_text(update: Update, context: MarketContext) -> str:
-    """The text after the command as the person typed it (line breaks kept)."""
-    message = update.effective_message
-    full = (message.text or "") if message else ""
-    parts = full.split(maxsplit=2)
-    return parts[2].strip() if len(parts) > 2 else ""
+def _id_and_text(update: Update, key: str) -> tuple[int, str]:
+    """`<number> <text>`, the text as typed (line breaks kept); one usage sentence when
+    either is missing."""
+    args, text = command_args(update.effective_message, 1, key, rest=True)
+    return int_arg(args[0], key), text
 
 
 @handler
 async def ask(update: Update, context: MarketContext) -> None:
-    job_id, _ = _id_and_text(context, "args.ask")
-    await send_question(update, context, job_id, _typed_text(update, context))
+    job_id, text = _id_and_text(update, "args.ask")
+    await send_question(update, context, job_id, text)
 
 
 async def send_question(update: Update, context: MarketContext, job_id: int, text: str) -> None:
@@ -49,8 +38,8 @@ async def send_question(update: Update, context: MarketContext, job_id: int, tex
 
 @handler
 async def msg(update: Update, context: MarketContext) -> None:
-    bid_id, _ = _id_and_text(context, "args.msg")
-    await send_message(update, context, bid_id, _typed_text(update, context))
+    bid_id, text = _id_and_text(update, "args.msg")
+    await send_message(update, context, bid_id, text)
 
 
 async def send_message(update: Update, context: MarketContext, bid_id: int, text: str) -> None:

@@ -17,9 +17,10 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, fi
 
 from bot.domain import rules
 from bot.domain.errors import Forbidden, InvalidInput
-from bot.handlers.base import MarketContext, args_of, handler, int_arg
+from bot.handlers.arguments import command_args
+from bot.handlers.base import MarketContext, handler, int_arg
 from bot.handlers.callbacks import button
-from bot.handlers.deals import files_of, split_args
+from bot.handlers.deals import files_of
 from bot.i18n import Markup
 from bot.services import disputes, jobs, moderation, payouts
 from bot.services.base import Moderator
@@ -98,19 +99,14 @@ async def _decide(
 @handler
 async def resolve_cmd(update: Update, context: MarketContext) -> None:
     """/resolve <deal> release|refund|split <percent to freelancer> [note]"""
-    args = args_of(context)
-    if len(args) < 2:
-        raise InvalidInput("mod.resolve_usage")
+    args, rest = command_args(update.effective_message, 2, "mod.resolve_usage")
     deal_id = int_arg(args[0], "mod.resolve_usage")
     outcome = args[1].lower()
     percent = None
-    rest = args[2:]
     if outcome == "split":
-        if not rest:
-            raise InvalidInput("percent.invalid")
-        percent = rules.parse_percent(rest[0])
-        rest = rest[1:]
-    await _decide(update, context, deal_id, outcome, percent, " ".join(rest))
+        words, rest = command_args(update.effective_message, 3, "percent.invalid")
+        percent = rules.parse_percent(words[2])
+    await _decide(update, context, deal_id, outcome, percent, rest)
 
 
 @button("mod_release")
@@ -130,21 +126,17 @@ async def split_button(update: Update, context: MarketContext, args: list[str]) 
 
 @handler
 async def ban_cmd(update: Update, context: MarketContext) -> None:
-    args = args_of(context)
     mod = await moderator_of(update, context)
-    if len(args) < 2:
-        raise InvalidInput("mod.ban_usage")
+    args, reason = command_args(update.effective_message, 1, "mod.ban_usage", rest=True)
     user_id = int_arg(args[0], "mod.ban_usage")
-    await moderation.ban(context.svc, mod, user_id, " ".join(args[1:]))
+    await moderation.ban(context.svc, mod, user_id, reason)
     await context.say(update, context.t("mod-banned", user=str(user_id)))
 
 
 @handler
 async def unban_cmd(update: Update, context: MarketContext) -> None:
-    args = args_of(context)
     mod = await moderator_of(update, context)
-    if not args:
-        raise InvalidInput("mod.unban_usage")
+    args, _ = command_args(update.effective_message, 1, "mod.unban_usage")
     user_id = int_arg(args[0], "mod.unban_usage")
     await moderation.unban(context.svc, mod, user_id)
     await context.say(update, context.t("mod-unbanned", user=str(user_id)))
@@ -152,12 +144,10 @@ async def unban_cmd(update: Update, context: MarketContext) -> None:
 
 @handler
 async def removejob_cmd(update: Update, context: MarketContext) -> None:
-    args = args_of(context)
     mod = await moderator_of(update, context)
-    if len(args) < 2:
-        raise InvalidInput("mod.removejob_usage")
+    args, reason = command_args(update.effective_message, 1, "mod.removejob_usage", rest=True)
     job_id = int_arg(args[0], "mod.removejob_usage")
-    job = await jobs.remove_job(context.svc, mod, job_id, " ".join(args[1:]))
+    job = await jobs.remove_job(context.svc, mod, job_id, reason)
     await context.say(update, context.t("mod-job-removed", job=str(job.id)))
 
 
@@ -190,10 +180,8 @@ async def payouts_cmd(update: Update, context: MarketContext) -> None:
 
 @handler
 async def paid_cmd(update: Update, context: MarketContext) -> None:
-    args = args_of(context)
     mod = await moderator_of(update, context)
-    if not args:
-        raise InvalidInput("mod.paid_usage")
+    args, _ = command_args(update.effective_message, 1, "mod.paid_usage")
     payout = await payouts.mark_paid(context.svc, mod, int_arg(args[0], "mod.paid_usage"))
     await context.say(
         update,
@@ -237,10 +225,8 @@ async def group_deal_cmd(update: Update, context: MarketContext) -> None:
     from bot.services.deal_cards import load_deal
     from bot.views.deal_card import deal_history
 
-    args = args_of(context)
     await moderator_of(update, context)  # moderators only
-    if not args:
-        raise InvalidInput("mod.deal_usage")
+    args, _ = command_args(update.effective_message, 1, "mod.deal_usage")
     data = await load_deal(context.svc, int_arg(args[0], "mod.deal_usage"), None)
     await context.say(update, deal_history(data, context, context.svc.clock.now()))
 
@@ -264,9 +250,7 @@ async def add_evidence(
 
 def _evidence_args(message: Message | None) -> tuple[int, str]:
     """/evidence <deal> [text] (as a command or a file's caption): the deal and the text."""
-    args, text = split_args(message, 1)
-    if not args:
-        raise InvalidInput("mod.evidence_usage")
+    args, text = command_args(message, 1, "mod.evidence_usage")
     return int_arg(args[0], "mod.evidence_usage"), text
 
 
