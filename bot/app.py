@@ -26,7 +26,7 @@ from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
-from bot.storage.db import Database
+from bot.storage import open_database
 from bot.storage.persistence import SqlitePersistence
 from bot.transport import AiohttpRequest
 from bot.updates import PerPersonUpdateProcessor
@@ -51,7 +51,7 @@ def build_application(
     replaces the handlers' side of it. `freeze_heap` (the running bot: `run`) hides what
     start-up made from the garbage collector (see `_freeze_heap`); tests, which start many
     bots in one process, leave it off."""
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     pacer = Pacer(rate=outbox_rate)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
@@ -74,9 +74,7 @@ def build_application(
         )
         .rate_limiter(rate_limiter or SharedRateLimiter(pacer))
         .context_types(ContextTypes(context=MarketContext))
-        .persistence(
-            SqlitePersistence(settings.database_path, update_interval=persistence_interval)
-        )
+        .persistence(SqlitePersistence(settings.database_url, update_interval=persistence_interval))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerPersonUpdateProcessor())

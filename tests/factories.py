@@ -88,10 +88,7 @@ async def snapshot(svc: Services) -> dict[str, list[tuple]]:
     """Every row of every table, to prove that a refused action changed nothing."""
     out: dict[str, list[tuple]] = {}
     async with svc.read() as tx:
-        tables = await tx.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
+        tables = await tx.fetchall(tx.dialect.tables())
         for row in tables:
             name = row["name"]
             rows = await tx.fetchall(f"SELECT * FROM {name}")

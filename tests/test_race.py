@@ -122,7 +122,7 @@ async def assert_books(svc: Services) -> None:
         assert await ledger_problems(tx) == []
         bad = await tx.fetchall(
             "SELECT transaction_id, SUM(amount) AS s, COUNT(*) AS n FROM ledger_entries"
-            " GROUP BY transaction_id HAVING s <> 0 OR n < 2"
+            " GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2"
         )
         assert bad == [], [dict(r) for r in bad]
         row = await tx.fetchone(
@@ -134,7 +134,7 @@ async def assert_books(svc: Services) -> None:
         assert row["money_in"] == row["held"] and row["lowest"] >= 0, dict(row)
         dup = await tx.fetchone(
             "SELECT memo, COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"
-            " GROUP BY memo HAVING n > 1"
+            " GROUP BY memo HAVING COUNT(*) > 1"
         )
         assert dup is None, dict(dup)
 

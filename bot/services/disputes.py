@@ -29,7 +29,7 @@ async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> 
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "dispute.reason_required")
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         from_state = deal.state
         await _move(tx, deal, DealAction.DISPUTE, cancel_requested_at=None)
         dispute = await tx.disputes.open(
@@ -70,7 +70,7 @@ async def add_evidence(
         raise InvalidInput("dispute.evidence_too_long", max=rules.NOTE_MAX)
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         dispute = await tx.disputes.open_for(deal.id)
         if dispute is None:
             raise Conflict("dispute.none_open", deal=deal_id)
@@ -104,7 +104,7 @@ async def resolve(
     note = rules.clean_text(note)[: rules.REASON_MAX]
     fee_pct = svc.settings.platform_fee_percent
     async with svc.tx() as tx:
-        deal = await deal_or_404(tx, deal_id)
+        deal = await deal_or_404(tx, deal_id, lock=True)
         action = OUTCOMES[outcome]
         next_deal_state(deal.state, action, deal.id)
         dispute = await tx.disputes.open_for(deal.id)

@@ -27,7 +27,7 @@ async def ask(svc: Services, actor: int, job_id: int, question: str) -> int:
     question = rules.text_in_range(question, 1, rules.MESSAGE_MAX, "message.length")
     async with svc.tx() as tx:
         await active_user(tx, actor)
-        job = await job_or_404(tx, job_id)
+        job = await job_or_404(tx, job_id, lock=True)
         if job.client_id == actor:
             raise Forbidden("ask.own_job", job=job_id)
         if job.state not in (JobState.OPEN, JobState.HIRING):
@@ -43,7 +43,7 @@ async def message_bid(svc: Services, actor: int, bid_id: int, text: str) -> int:
     text = rules.text_in_range(text, 1, rules.MESSAGE_MAX, "message.length")
     async with svc.tx() as tx:
         await active_user(tx, actor)
-        bid = await bid_or_404(tx, bid_id)
+        bid = await bid_or_404(tx, bid_id, lock=True)
         job = await job_or_404(tx, bid.job_id)
         if actor not in (job.client_id, bid.freelancer_id):
             raise Forbidden("msg.not_party", bid=bid_id)

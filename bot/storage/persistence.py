@@ -1,8 +1,9 @@
-"""A python-telegram-bot persistence over SQLite: conversations and user_data survive restarts.
+"""A python-telegram-bot persistence over the database: conversations and user_data survive
+restarts.
 
 PTB ships only pickle and dict persistence; this one keeps two small tables (migration 0002)
-in the same database file as the marketplace, through its own aiosqlite connection (WAL and a
-busy timeout, like the app's). Values are JSON, so what flows keep in `context.user_data`
+in the same database as the marketplace (SQLite or PostgreSQL), through a connection (a
+small pool) of its own. Values are JSON, so what flows keep in `context.user_data`
 must be plain dicts, lists, strings, numbers, booleans and None. Bot, chat and callback data
 are not stored: `bot_data` holds the live Runtime, which must never be written anywhere.
 
@@ -16,11 +17,15 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
+from bot.storage import open_database
 from bot.storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.storage.pg import PgDatabase
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +55,23 @@ def _json(value: Any, what: str) -> str:
 class SqlitePersistence(BasePersistence[dict, dict, dict]):
     """Conversations and user_data in `ptb_conversations` / `ptb_user_data`."""
 
-    def __init__(self, path: str | Path, update_interval: float = 1.0) -> None:
+    def __init__(self, url: str | Path, update_interval: float = 1.0) -> None:
+        """`url` is a DATABASE_URL, or the path of an SQLite file."""
         super().__init__(store_data=STORE, update_interval=update_interval)
-        self.path = str(path)
-        self._db: Database | None = None
+        url = str(url)
+        self.url = url if "://" in url else f"sqlite:///{url}"
+        self._db: Database | PgDatabase | None = None
         self._connecting = asyncio.Lock()
         # user_data as last written, so PTB's batch (every user seen since the last run)
         # writes only what changed.
         self._user_cache: dict[int, str] = {}
 
-    async def _database(self) -> Database:
+    async def _database(self) -> Database | PgDatabase:
         """The connection, opened (and the schema migrated) on first use: PTB loads the
         persisted data in Application.initialize(), before the app's own post_init runs."""
         async with self._connecting:
             if self._db is None:
-                self._db = await Database(self.path).connect(migrate=True)
+                self._db = await open_database(self.url, pool_size=2).connect(migrate=True)
             return self._db
 
     async def close(self) -> None:
