@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,4 +273,64 @@ async def test_a_transaction_waiting_for_a_row_lock_does_not_block_the_loop(
         beat.cancel()
     finally:
         await other.close()
+        await db.close()
+
+
+async def _overlapping(db_url: str, first: Any, second: Any) -> tuple[Any, Any]:
+    """Two transactions on two pools: `first` writes and holds its transaction open while
+    `second` runs the same write, then `first` commits. Returns both results (or errors)."""
+    a, b = await open_database(db_url).connect(), await open_database(db_url).connect()
+    wrote, finish = asyncio.Event(), asyncio.Event()
+
+    async def one() -> Any:
+        async with a.transaction(0) as tx:
+            out = await first(tx)
+            wrote.set()
+            await finish.wait()
+            return out
+
+    async def two() -> Any:
+        await wrote.wait()
+        async with b.transaction(0) as tx:
+            return await second(tx)
+
+    try:
+        t1 = asyncio.create_task(one())
+        t2 = asyncio.create_task(two())
+        await wrote.wait()
+        await asyncio.sleep(0.2)  # the second now waits for the first's uncommitted row
+        finish.set()
+        return tuple(await asyncio.gather(t1, t2, return_exceptions=True))  # type: ignore[return-value]
+    finally:
+        await a.close()
+        await b.close()
+
+
+@pytest.mark.postgres_only
+async def test_two_transactions_opening_one_account_get_the_same_one(db_url: str) -> None:
+    """PostgreSQL: the second waits for the first's row and takes it (a read then an insert
+    would fail on the unique code)."""
+    async def open_(tx: Any) -> int:
+        return await tx.ledger.account("user", "XTR", 42)
+
+    r1, r2 = await _overlapping(db_url, open_, open_)
+    assert isinstance(r1, int) and r1 == r2, (r1, r2)
+
+
+@pytest.mark.postgres_only
+async def test_two_transactions_setting_one_deadline_leave_one_pending(db_url: str) -> None:
+    def set_(due: int) -> Any:
+        async def go(tx: Any) -> None:
+            await tx.deadlines.set("job_expire", 7, due)
+
+        return go
+
+    r1, r2 = await _overlapping(db_url, set_(100), set_(200))
+    assert r1 is None and r2 is None, (r1, r2)
+    db = await open_database(db_url).connect()
+    try:
+        async with db.read(0) as tx:
+            rows = await tx.deadlines.pending(7)
+        assert [(r["kind"], r["due_at"]) for r in rows] == [("job_expire", 200)]
+    finally:
         await db.close()

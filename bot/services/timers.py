@@ -56,14 +56,18 @@ async def run_deadline(svc: Services, deadline_id: int) -> bool:
         if not await tx.try_lock(LOCK_DEADLINE, deadline_id):
             return False
         row = await tx.deadlines.get(deadline_id)
-        if row is None or row["state"] != "pending" or max(row["due_at"], row["retry_at"]) > tx.now:
-            return False  # done, moved on, or backing off since the caller read it
+        if row is None or row["state"] != "pending":
+            return False
         # The subject's job first (the lock of its family, bot/services/base.py), then the
-        # deadline row: the order every service that changes a deadline takes them in.
+        # deadline row: the order every service that changes a deadline takes them in. Read
+        # again once it is held: a service may have moved the deadline meanwhile (/extend).
         if row["kind"] in JOB_KINDS:
             await tx.jobs.lock(int(row["subject_id"]))
         elif row["kind"] in ACTIONS:
             await tx.jobs.lock_of_deal(int(row["subject_id"]))
+        row = await tx.deadlines.get(deadline_id)
+        if row is None or row["state"] != "pending" or max(row["due_at"], row["retry_at"]) > tx.now:
+            return False  # done, moved on, or backing off since the caller read it
         if not await tx.deadlines.complete(deadline_id):
             return False
         action = ACTIONS.get(row["kind"])
