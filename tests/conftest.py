@@ -125,6 +125,19 @@ def db_url(engine: str, tmp_path: Any) -> Iterator[str]:
         srv.done(url)
 
 
+@pytest.fixture
+def market_engine(db_url: str, engine: str) -> Iterator[str]:
+    """End-to-end tests (tests/harness.py `Market`) on both engines: a module opts in with
+    `pytestmark = pytest.mark.usefixtures("market_engine")`."""
+    from tests.harness import Market
+
+    Market.default_url = db_url if engine == "postgresql" else None
+    try:
+        yield engine
+    finally:
+        Market.default_url = None
+
+
 def fresh_postgres_url() -> tuple[str, Callable[[], None]]:
     """A fresh PostgreSQL database outside a fixture (a Hypothesis example), and what to
     call when done with it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -282,6 +284,32 @@ async def test_ask_and_reply(svc) -> None:
     # And a reply to the reply goes back to the client.
     await messages.reply(svc, FREELANCER, answer, "Thanks")
     assert [r["chat_id"] for r in await f.outbox(svc, "notify.message")] == [FREELANCER, CLIENT]
+
+
+async def test_a_reply_to_a_message_whose_mark_is_being_written_finds_it(svc) -> None:
+    """The person replies to a relayed question the moment it arrives, while the dispatcher
+    (maybe another instance) is still committing the row's message id: the reply waits for
+    that mark instead of being taken for a message the bot never sent."""
+    job = await f.job(svc)
+    question = await messages.ask(svc, FREELANCER, job.id, "Which Python version?")
+    [row] = await f.outbox(svc, "notify.question")
+    async with svc.tx() as tx:  # the rows before it in its stream went out
+        for other in await tx.outbox.claim("dispatcher-1", 10):
+            await tx.outbox.mark_sent(other["id"], None, claimer="dispatcher-1")
+    async with svc.tx() as tx:
+        claimed = await tx.outbox.claim("dispatcher-1", 10)
+    assert [r["id"] for r in claimed] == [row["id"]]
+
+    async def mark_later() -> None:
+        await asyncio.sleep(0.2)
+        async with svc.tx() as tx:
+            assert await tx.outbox.mark_sent(row["id"], 777, claimer="dispatcher-1")
+
+    marking = asyncio.create_task(mark_later())
+    assert await messages.thread_of_reply(svc, CLIENT, 777) == question
+    await marking
+    # Nothing in flight, nothing found: no waiting.
+    assert await messages.thread_of_reply(svc, CLIENT, 778) is None
 
 
 async def test_ask_refusals(svc) -> None:

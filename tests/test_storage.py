@@ -310,6 +310,7 @@ async def _overlapping(db_url: str, first: Any, second: Any) -> tuple[Any, Any]:
 async def test_two_transactions_opening_one_account_get_the_same_one(db_url: str) -> None:
     """PostgreSQL: the second waits for the first's row and takes it (a read then an insert
     would fail on the unique code)."""
+
     async def open_(tx: Any) -> int:
         return await tx.ledger.account("user", "XTR", 42)
 

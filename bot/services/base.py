@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -112,6 +113,10 @@ async def party_deal(tx: Tx, deal_id: int, actor: int, *, lock: bool = False) ->
     return deal
 
 
+IN_FLIGHT_TRIES = 20  # a reply waits at most about a second for a send's mark
+IN_FLIGHT_WAIT_S = 0.05
+
+
 def lost_race(deal: Deal) -> Conflict:
     """The conditional write did not hold: someone else moved the deal first."""
     return Conflict("deal.changed", deal=deal.id)
@@ -137,8 +142,15 @@ async def replied_notice(
 ) -> int | None:
     """A Telegram reply answers a message the dispatcher sent: if that was a notification of
     one of `keys`, the number it was about (its `param`); None for any other message."""
-    async with svc.read() as tx:
-        row = await tx.outbox.find_by_message(chat_id, message_id)
+    for _ in range(IN_FLIGHT_TRIES):
+        async with svc.read() as tx:
+            row = await tx.outbox.find_by_message(chat_id, message_id)
+            in_flight = row is None and await tx.outbox.in_flight(chat_id)
+        if not in_flight:
+            break
+        # A row of this chat is being sent: the reply may answer the message it just sent,
+        # whose mark (the message id) its dispatcher, maybe another instance, is committing.
+        await asyncio.sleep(IN_FLIGHT_WAIT_S)
     if row is None or row["key"] not in keys:
         return None
     value = row["params"].get(param)

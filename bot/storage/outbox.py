@@ -279,6 +279,13 @@ class Outbox:
         )
         return [_row(r) for r in rows]
 
+    async def in_flight(self, chat_id: int) -> bool:
+        """Whether a row of this chat is claimed: being sent now, its mark not yet written."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND stage = 'claimed' LIMIT 1", (chat_id,)
+        )
+        return row is not None
+
     async def pending_count(self) -> int:
         row = await self.tx.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
         return int(row["n"])
