@@ -8,6 +8,7 @@ import logging
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.storage.engine import DatabaseUnavailable
 
 
 def _migrate() -> int:
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             return _sandbox(args.port)
         return _run()
     except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
         print(exc, file=sys.stderr)
         return 2
 

@@ -335,3 +335,43 @@ async def test_two_transactions_setting_one_deadline_leave_one_pending(db_url: s
         assert [(r["kind"], r["due_at"]) for r in rows] == [("job_expire", 200)]
     finally:
         await db.close()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("command", ["migrate", "check"])
+def test_main_py_against_a_postgresql_it_cannot_log_in_to_says_so_in_one_line(
+    db_url: str, command: str, tmp_path: Path
+) -> None:
+    """`main.py migrate` and `check` with a DATABASE_URL PostgreSQL refuses: one line naming
+    the variable and the server's reason (the password not shown), exit 2, no traceback;
+    with the right password they migrate and audit."""
+    import os
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    root = Path(__file__).resolve().parent.parent
+    parts = urlsplit(db_url)
+    wrong = db_url.replace(f":{parts.password}@", ":not-the-password@", 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "BOT_"))}
+    env["BOT_TOKEN"] = "123:TEST"
+
+    def run(url: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(root / "main.py"), command],
+            env={**env, "DATABASE_URL": url},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    bad = run(wrong)
+    assert bad.returncode == 2, bad.stderr
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("DATABASE_URL: cannot connect"), bad.stderr
+    assert "password authentication failed" in lines[0]
+    assert "not-the-password" not in bad.stderr and "Traceback" not in bad.stderr
+    good = run(db_url)
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.strip() in ("database is up to date", "ledger OK"), good.stdout

@@ -56,6 +56,11 @@ LOCKS = {
 }
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database DATABASE_URL names cannot be reached or refuses the login: `main.py`
+    prints this one line (the URL without its password) instead of a traceback."""
+
+
 class NestedTransaction(RuntimeError):
     """A transaction or read was opened by the task that already holds one."""
 

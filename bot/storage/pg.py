@@ -40,6 +40,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -47,6 +48,7 @@ from bot.storage.engine import (
     LOCKS,
     NESTED_MESSAGE,
     POSTGRES,
+    DatabaseUnavailable,
     NestedTransaction,
     Result,
     StorageConflict,
@@ -64,12 +66,23 @@ POOL_SIZE = 10
 STATEMENT_CACHE = 1024  # prepared statements kept per connection
 # A transaction left open by a frozen process would hold its locks: the server ends it.
 IDLE_IN_TRANSACTION_MS = 60_000
+CONNECT_TIMEOUT_S = 10
 
 _RACE_ERRORS = (
     asyncpg.UniqueViolationError,
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
 )
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def is_postgres_url(url: str) -> bool:
@@ -154,16 +167,23 @@ class PgDatabase:
 
     async def connect(self, migrate: bool = True) -> PgDatabase:
         if self._pool is None:
-            self._pool = await asyncpg.create_pool(
-                self.url,
-                min_size=1,
-                max_size=self.pool_size,
-                statement_cache_size=STATEMENT_CACHE,
-                server_settings={
-                    "application_name": "tg-marketplace",
-                    "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
-                },
-            )
+            try:
+                self._pool = await asyncpg.create_pool(
+                    self.url,
+                    min_size=1,
+                    max_size=self.pool_size,
+                    statement_cache_size=STATEMENT_CACHE,
+                    timeout=CONNECT_TIMEOUT_S,
+                    server_settings={
+                        "application_name": "tg-marketplace",
+                        "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+                    },
+                )
+            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                raise DatabaseUnavailable(
+                    f"DATABASE_URL: cannot connect to PostgreSQL at {safe_url(self.url)}:"
+                    f" {exc or type(exc).__name__}"
+                ) from exc
         if migrate:
             await self.migrate()
         return self
