@@ -139,8 +139,20 @@ class TestPostgres:
     async def _clone(self, name: str) -> None:
         await self.admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
 
+    async def _end_sessions(self, name: str) -> None:
+        """End the sessions the tests left on database `name`: only this role's. An
+        autovacuum worker has no role, and a role without superuser rights may not end it
+        (`pg_terminate_backend`, `DROP DATABASE ... WITH (FORCE)` refuse); a plain DROP
+        DATABASE stops it by itself."""
+        await self.admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid() AND usename = current_user",
+            name,
+        )
+
     async def _drop(self, name: str) -> None:
-        await self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await self._end_sessions(name)
+        await self.admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
     async def _empty(self, name: str) -> None:
         """Every row deleted (children before parents), the triggers that refuse it (the
@@ -148,11 +160,7 @@ class TestPostgres:
         connections must be closed; any left are ended."""
         import asyncpg
 
-        await self.admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
+        await self._end_sessions(name)
         conn = await asyncpg.connect(self.url(name), timeout=10)
         try:
             tables = [
