@@ -430,6 +430,8 @@ async def all_sent(m: Market, wait: float) -> Counter:
 async def test_telegram_failing_for_a_while(tmp_path: Path) -> None:
     async with Market(tmp_path) as m:
         people = await market_people(m, CLIENT, F1, F2)
+        # The moderator group exists: an answer lost to the faults alerts it.
+        m.server.add_chat(m.svc.settings.moderator_chat_id, "supergroup", "Moderators", {})
         client = people[CLIENT]
         svc = m.svc
         made = []
@@ -476,7 +478,8 @@ async def test_telegram_failing_for_a_while(tmp_path: Path) -> None:
             for r in m.server.call_records
             if r.status == 200 and r.method in ("sendMessage", "sendInvoice")
         )
-        replies = sum(1 for uid in people for x in m.server.chat_messages(uid)) - len(outbox)
+        chats = [*people, m.svc.settings.moderator_chat_id]
+        replies = sum(1 for uid in chats for x in m.server.chat_messages(uid)) - len(outbox)
         assert sent_ok == len(outbox) + replies
         # No money moved twice.
         async with svc.read() as tx:
