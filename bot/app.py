@@ -32,7 +32,7 @@ from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
-from bot.storage.db import Database
+from bot.storage import open_database
 from bot.storage.inbox import LEASE
 from bot.transport import AiohttpRequest
 from bot.updates import InboxRunner
@@ -64,7 +64,7 @@ def build_application(
     `start_receiving` starts that after `Application.start()`; PTB's Updater, update queue
     and persistence are not used (conversation state is read from the database per update).
     `bot_data["web"]` is the bot's HTTP server: add routes to it before `start_receiving`."""
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     ops = Ops()
     pacer = Pacer(rate=outbox_rate)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
