@@ -7,12 +7,16 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot import logs
 from bot.config import Settings
 from bot.domain.errors import Conflict, Forbidden, NotFound
 from bot.domain.models import Bid, Deal, Job, User
 from bot.storage.db import Database, Tx
+
+if TYPE_CHECKING:
+    from bot.storage.pg import PgDatabase
 
 
 class Clock:
@@ -30,7 +34,7 @@ class Clock:
 
 @dataclass
 class Services:
-    db: Database
+    db: Database | PgDatabase
     settings: Settings
     clock: Clock = field(default_factory=Clock)
 

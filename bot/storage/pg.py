@@ -57,6 +57,7 @@ from bot.storage.engine import (
     count_commit,
     migration_files,
     timed,
+    write_hook,
 )
 from bot.storage.sql import to_dollar
 
@@ -148,7 +149,7 @@ class PgTx(Tx):
             "SELECT pg_try_advisory_xact_lock(?::int, (?::bigint % 2147483647)::int)",
             (namespace, key),
         )
-        return bool(row[0])
+        return row is not None and bool(row[0])
 
 
 class PgDatabase:
@@ -206,6 +207,12 @@ class PgDatabase:
         if self._pool is None:
             raise RuntimeError("database is not connected")
         return self._pool
+
+    async def ping(self) -> None:
+        """A read through the pool (a connection and a snapshot's first read): raises when
+        the server cannot be reached or read."""
+        async with self.read(0) as tx:
+            await tx.fetchone("SELECT 1")
 
     async def schema_version(self) -> int:
         async with self.pool.acquire() as conn:
@@ -273,14 +280,21 @@ class PgDatabase:
                 else:
                     await _shielded(xact.rollback())
             finally:
-                holders.discard(task)  # type: ignore[arg-type]
+                if task is not None:
+                    holders.discard(task)
 
     @asynccontextmanager
     async def transaction(self, now: int) -> AsyncIterator[PgTx]:
-        """A write transaction: commits on success, rolls back on any exception."""
+        """A write transaction: commits on success, rolls back on any exception. The write
+        hook (bot/storage/engine.py, the inbox mark) writes inside it just before COMMIT."""
+        hook = write_hook()
         async with self._open(write=True, now=now) as tx:
             yield tx
+            if hook is not None:
+                await hook.before_commit(tx)
         count_commit()
+        if hook is not None:
+            hook.committed()
 
     @asynccontextmanager
     async def read(self, now: int, *, in_thread: bool = False) -> AsyncIterator[PgTx]:
