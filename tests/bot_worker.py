@@ -103,7 +103,7 @@ def main() -> None:
         _env_file=None,
         bot_token=TOKEN,
         bot_api_base_url=base_url,
-        database_url=f"sqlite:///{db_path}",
+        database_url=db_path if "://" in db_path else f"sqlite:///{db_path}",
         admin_user_ids=[9001],
         **over,
     )

@@ -1,7 +1,8 @@
 """The inbox's rules on a real database (bot/storage/inbox.py; an SQLite file and a
-PostgreSQL database), with two connections (pools) standing for two processes: an update stored once, marked once (a second handling rolls
-back with its effects), a person's turn held by one holder at a time, given back only when
-nothing of theirs is left, taken over only once its lease ended."""
+PostgreSQL database), with two connections (pools) standing for two processes: an update
+stored once, marked once (a second handling rolls back with its effects), a person's turn
+held by one holder at a time, given back only when nothing of theirs is left, taken over
+only once its lease ended."""
 
 from __future__ import annotations
 
