@@ -170,6 +170,24 @@ async def test_an_answer_queued_after_5000_bulk_rows_goes_first(
     assert sum(len(rig.server.chat_messages(p)) for p in PEOPLE[:20]) > nudges  # then bulk
 
 
+async def test_a_claim_takes_at_most_its_limit(rig: Rig) -> None:
+    """40 ready heads, a claim of 3: three rows are claimed. On PostgreSQL the claim's
+    `LIMIT ... FOR UPDATE SKIP LOCKED` subquery inside `IN` was rescanned by the nested-loop
+    plan a fresh table gets, each rescan skipping the rows the statement had just claimed:
+    every ready row was claimed (why a pass of the dispatcher sent 20 reminders where it
+    has room for 6). Expired leases and due waiting heads are promoted in batches the same
+    way (bot/storage/engine.py `Dialect.pick`)."""
+    async with rig.svc.tx() as tx:
+        for i in range(40):
+            await tx.outbox.add(700_000 + i, "notify.banned", {"reason": "x"})
+    async with rig.svc.tx() as tx:
+        rows = await tx.outbox.claim("probe", 3)
+    assert [r["chat_id"] for r in rows] == [700_000, 700_001, 700_002]
+    async with rig.svc.read() as tx:
+        row = await tx.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE stage = 'claimed'")
+    assert row["n"] == 3
+
+
 # --- the claim's cost -------------------------------------------------------------------------
 
 

@@ -240,6 +240,17 @@ class Dialect:
         SQLite has one writer at a time: nothing to skip."""
         return ""
 
+    def pick(self, select: str) -> tuple[str, str]:
+        """Rows a statement changes, chosen by `select` (`SELECT id ... ORDER BY ... LIMIT
+        n`): (a prefix for the statement, the subquery its `id IN (...)` reads). Number the
+        statement's parameters (`?1`): on PostgreSQL the choice comes first in the text.
+        PostgreSQL: the rows are locked, the ones another transaction is changing skipped,
+        and the choice made once (a MATERIALIZED CTE). A `LIMIT ... FOR UPDATE SKIP LOCKED`
+        subquery inside `IN` may be rescanned by a nested-loop plan, and each rescan skips
+        the rows this very statement has updated and takes the next: the LIMIT is not kept
+        (a claim of 6 took every ready row). SQLite: the subquery as it is."""
+        return "", select
+
     def id_list(self, marker: str = "?") -> str:
         """A subquery of the ids in one JSON array parameter (`[1, 2, 3]`)."""
         return f"SELECT value FROM json_each({marker})"
@@ -277,6 +288,11 @@ class PostgresDialect(Dialect):
 
     def skip_locked(self) -> str:
         return " FOR UPDATE SKIP LOCKED"
+
+    def pick(self, select: str) -> tuple[str, str]:
+        return f"WITH picked AS MATERIALIZED ({select} FOR UPDATE SKIP LOCKED) ", (
+            "SELECT id FROM picked"
+        )
 
     def id_list(self, marker: str = "?") -> str:
         return f"SELECT value::bigint FROM json_array_elements_text(CAST({marker} AS json))"

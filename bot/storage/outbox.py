@@ -140,11 +140,12 @@ class Outbox:
         await self.wake(now)
         if limit <= 0:
             return []
+        first, chosen = self.tx.dialect.pick(
+            "SELECT id FROM outbox WHERE stage = 'ready' AND lane <= ?3 ORDER BY lane, id LIMIT ?4"
+        )
         rows = await self.tx.fetchall(
-            "UPDATE outbox SET stage = 'claimed', claimed_by = ?, lease_until = ?"
-            " WHERE id IN (SELECT id FROM outbox WHERE stage = 'ready' AND lane <= ?"
-            f" ORDER BY lane, id LIMIT ?{self.tx.dialect.skip_locked()}) AND stage = 'ready'"
-            " RETURNING *",
+            f"{first}UPDATE outbox SET stage = 'claimed', claimed_by = ?1, lease_until = ?2"
+            f" WHERE id IN ({chosen}) AND stage = 'ready' RETURNING *",
             (claimer, now + lease, max_lane, limit),
         )
         return sorted((_row(r) for r in rows), key=lambda r: (r["lane"], r["id"]))
@@ -153,19 +154,25 @@ class Outbox:
         """Waiting heads whose time has come, and rows whose lease ended, become ready.
         (On PostgreSQL rows another dispatcher is moving are skipped, not waited for; the
         outer conditions hold when the row was changed meanwhile.)"""
-        skip = self.tx.dialect.skip_locked()
+        pick = self.tx.dialect.pick
         for lane in LANES:
+            first, chosen = pick(
+                "SELECT id FROM outbox WHERE stage = 'waiting' AND lane = ? AND"
+                " next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"
+            )
             await self.tx.execute(
-                "UPDATE outbox SET stage = 'ready' WHERE id IN (SELECT id FROM outbox"
-                " WHERE stage = 'waiting' AND lane = ? AND next_attempt_at <= ?"
-                f" ORDER BY next_attempt_at LIMIT ?{skip}) AND stage = 'waiting'",
+                f"{first}UPDATE outbox SET stage = 'ready' WHERE id IN ({chosen})"
+                " AND stage = 'waiting'",
                 (lane, now, PROMOTE_BATCH),
             )
+        first, chosen = pick(
+            "SELECT id FROM outbox WHERE stage = 'claimed' AND lease_until <= ?1"
+            " ORDER BY lease_until LIMIT ?2"
+        )
         await self.tx.execute(
-            "UPDATE outbox SET stage = 'ready', claimed_by = NULL, lease_until = NULL"
-            " WHERE id IN (SELECT id FROM outbox WHERE stage = 'claimed' AND lease_until <= ?"
-            f" ORDER BY lease_until LIMIT ?{skip}) AND stage = 'claimed' AND lease_until <= ?",
-            (now, PROMOTE_BATCH, now),
+            f"{first}UPDATE outbox SET stage = 'ready', claimed_by = NULL, lease_until = NULL"
+            f" WHERE id IN ({chosen}) AND stage = 'claimed' AND lease_until <= ?1",
+            (now, PROMOTE_BATCH),
         )
 
     async def renew(self, row_id: int, claimer: str, lease_until: int) -> bool:
