@@ -397,6 +397,9 @@ def run(settings: Settings) -> None:
     refuses to replace the database under it: bot/storage/backup.py)."""
     from bot.storage.backup import running_lock
 
+    if settings.uses_postgres:  # no file a restore replaces (PostgreSQL: pg_dump, PITR)
+        asyncio.run(serve(build_application(settings, freeze_heap=True)))
+        return
     with running_lock(settings.database_path, shared=True) as mine:
         if not mine:
             raise SystemExit(f"a restore is replacing {settings.database_path}: try again after it")

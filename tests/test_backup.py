@@ -225,3 +225,22 @@ def test_a_backup_is_a_copy_not_the_file(tmp_path) -> None:
     good = sqlite3.connect(tmp_path / "good.db")
     assert good.execute("SELECT * FROM ledger_transactions").fetchall() == [(1, 5)]
     con.close()
+
+
+def test_a_bot_on_postgresql_takes_no_file_lock(monkeypatch, tmp_path) -> None:
+    """The run lock is a file beside the SQLite database; with a PostgreSQL URL there is
+    none (it made a directory named after the URL: `postgresql:/…/db.run-lock`)."""
+    from bot import app as bot_app
+    from tests.conftest import make_settings
+
+    ran = []
+
+    async def serve(app: object) -> None:
+        ran.append(app)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bot_app, "serve", serve)
+    monkeypatch.setattr(bot_app, "build_application", lambda settings, **kw: "app")
+    bot_app.run(make_settings(database_url="postgresql://market:secret@db:5432/market"))
+    assert ran == ["app"]
+    assert list(tmp_path.iterdir()) == []
