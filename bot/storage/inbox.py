@@ -157,7 +157,18 @@ class Inbox:
         )
         return row is not None
 
+    async def _lock_holders_turns(self, holder: str) -> None:
+        """PostgreSQL: `holder`'s turn rows locked in id order, as `lock_turns` locks them (an
+        UPDATE locks in the order it finds them, and could wait in a circle with intake)."""
+        if self.tx.locks_rows:
+            await self.tx.fetchall(
+                "SELECT person_id FROM inbox_turns WHERE holder = ? ORDER BY person_id"
+                + self.tx.for_update,
+                (holder,),
+            )
+
     async def renew_turns(self, holder: str, lease: int = LEASE) -> int:
+        await self._lock_holders_turns(holder)
         return await self.tx.update(
             "UPDATE inbox_turns SET lease_until = ? WHERE holder = ?",
             (self.tx.now + lease, holder),
@@ -165,6 +176,7 @@ class Inbox:
 
     async def drop_turns(self, holder: str) -> int:
         """Every turn of `holder` (it stops, or its process is gone): free at once."""
+        await self._lock_holders_turns(holder)
         return await self.tx.update("DELETE FROM inbox_turns WHERE holder = ?", (holder,))
 
     async def holders(self) -> list[str]:
