@@ -8,15 +8,16 @@ import logging
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.storage.engine import DatabaseUnavailable
 
 
 def _migrate() -> int:
-    from bot.storage.db import Database
+    from bot.storage import open_database
 
     settings = load_settings()
 
     async def go() -> list[str]:
-        db = Database(settings.database_path)
+        db = open_database(settings.database_url, pool_size=1)
         await db.connect(migrate=False)
         try:
             return await db.migrate()
@@ -31,13 +32,13 @@ def _migrate() -> int:
 def _check() -> int:
     """Audit the ledger of the configured database; exit 1 if anything is wrong."""
     from bot.services.base import Clock
+    from bot.storage import open_database
     from bot.storage.audit import ledger_problems
-    from bot.storage.db import Database
 
     settings = load_settings()
 
     async def go() -> list[str]:
-        db = await Database(settings.database_path).connect()
+        db = await open_database(settings.database_url, pool_size=1).connect()
         try:
             async with db.read(Clock().now()) as tx:
                 return await ledger_problems(tx)
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             return _sandbox(args.port)
         return _run()
     except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
         print(exc, file=sys.stderr)
         return 2
 

@@ -32,7 +32,7 @@ from bot.pacing import Pacer, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
-from bot.storage.db import Database
+from bot.storage import open_database
 from bot.storage.inbox import LEASE
 from bot.transport import AiohttpRequest
 from bot.updates import InboxRunner
@@ -64,7 +64,7 @@ def build_application(
     `start_receiving` starts that after `Application.start()`; PTB's Updater, update queue
     and persistence are not used (conversation state is read from the database per update).
     `bot_data["web"]` is the bot's HTTP server: add routes to it before `start_receiving`."""
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     ops = Ops()
     pacer = Pacer(rate=outbox_rate)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
@@ -422,6 +422,9 @@ def run(settings: Settings) -> None:
     refuses to replace the database under it: bot/storage/backup.py)."""
     from bot.storage.backup import running_lock
 
+    if settings.uses_postgres:  # no file a restore replaces (PostgreSQL: pg_dump, PITR)
+        asyncio.run(serve(build_application(settings, freeze_heap=True)))
+        return
     with running_lock(settings.database_path, shared=True) as mine:
         if not mine:
             raise SystemExit(f"a restore is replacing {settings.database_path}: try again after it")

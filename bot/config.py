@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     bot_token: str = ""
     bot_api_base_url: str = "https://api.telegram.org/bot"
     database_url: str = "sqlite:///data/marketplace.db"
+    database_pool_size: int = Field(10, ge=1, le=200)  # PostgreSQL connections per process
     moderator_chat_id: OptionalId = None
     admin_user_ids: Annotated[list[int], NoDecode, BeforeValidator(_id_list)] = Field(
         default_factory=list
@@ -136,9 +137,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _db(cls, value: str) -> str:
-        if not value.startswith("sqlite:///"):
-            raise ValueError("must start with sqlite:/// (only SQLite is supported yet)")
-        return value
+        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        if value.startswith(("postgresql://", "postgres://")) and "/" in value.split("://", 1)[1]:
+            return value
+        raise ValueError(
+            "must be sqlite:///path/to/file.db or postgresql://user:password@host:port/database"
+        )
 
     @field_validator("metrics_port")
     @classmethod
@@ -182,12 +187,17 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> str:
+        """The SQLite file (DATABASE_URL without sqlite:///); a PostgreSQL URL as it is."""
         return self.database_url.removeprefix("sqlite:///")
 
     @property
     def webhook_path(self) -> str:
         """The path of WEBHOOK_URL: the route the bot's server answers on."""
         return urlsplit(self.webhook_url).path or "/"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return not self.database_url.startswith("sqlite:///")
 
     @property
     def uses_stars(self) -> bool:

@@ -390,7 +390,9 @@ class InboxRunner:
             set_write_hook(None)
             # The closing transaction: the mark if nothing wrote it, the state if it changed
             # after the last write, and the turn back if this was the person's last update.
+            # The turn is locked first, as intake locks it before storing (bot/storage/inbox.py).
             async with self.svc.tx() as tx:
+                await tx.inbox.lock_turns((person,))
                 await mark.finish(tx)
                 released = await tx.inbox.release_turn(person, self.name)
             mark.committed()

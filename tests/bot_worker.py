@@ -67,13 +67,13 @@ def arrange(kill: str, report_path: str) -> None:
 
         Ledger.post = post_then_die  # type: ignore[method-assign]
     elif what == "after-commit":
-        from bot.storage import db
+        from bot.storage import db, engine
         from bot.transport import AiohttpRequest
 
         do_request = AiohttpRequest.do_request
 
         async def request_or_die(self: AiohttpRequest, url: str, *args: object, **kw: object):
-            handling = db._write_hook.get() is not None  # an update's handling
+            handling = engine._write_hook.get() is not None  # an update's handling
             if handling and db.committed_here() and not url.endswith("/getUpdates"):
                 report(report_path, "dying after the commit")
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -114,7 +114,7 @@ def main() -> None:
         _env_file=None,
         bot_token=TOKEN,
         bot_api_base_url=base_url,
-        database_url=f"sqlite:///{db_path}",
+        database_url=db_path if "://" in db_path else f"sqlite:///{db_path}",
         admin_user_ids=[9001],
         **over,
     )

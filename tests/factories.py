@@ -89,10 +89,7 @@ async def snapshot(svc: Services) -> dict[str, list[tuple]]:
     inbox's: the updates that brought the refused action are not its change)."""
     out: dict[str, list[tuple]] = {}
     async with svc.read() as tx:
-        tables = await tx.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
+        tables = await tx.fetchall(tx.dialect.tables())
         for row in tables:
             name = row["name"]
             if name in ("inbox", "inbox_turns"):

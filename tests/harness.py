@@ -53,6 +53,10 @@ def webhook_settings(port: int | None = None, path: str = "/telegram") -> dict[s
 
 
 class Market:
+    # The database of a test run on both engines (the `market_engine` fixture sets it to a
+    # fresh PostgreSQL database's URL); None: an SQLite file in the test's tmp_path.
+    default_url: str | None = None
+
     def __init__(self, tmp_path: Path, *, webhook: bool = False, **settings: Any) -> None:
         self.tmp_path = Path(tmp_path)
         self.server = BotApiServer(token=TOKEN, bot_username="market_bot")
@@ -81,7 +85,7 @@ class Market:
         over = {
             "bot_token": TOKEN,
             "bot_api_base_url": self.server.base_url,
-            "database_url": f"sqlite:///{self.tmp_path / 'market.db'}",
+            "database_url": Market.default_url or f"sqlite:///{self.tmp_path / 'market.db'}",
             **self.settings_over,
         }
         return make_settings(**over)

@@ -4,17 +4,19 @@ why) and shown to moderators by /audit, through the real bot and the loopback Bo
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from bot.services import disputes, payouts
 from tests import factories as f
+from tests.conftest import INTEGRITY_ERRORS
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import Market
 from tests.test_moderation import GROUP, MOD, group_texts, open_dispute, people
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 
 async def trail(m: Market) -> list[dict]:
@@ -137,12 +139,10 @@ async def test_the_audit_is_paginated_and_append_only(tmp_path) -> None:
         assert [b.text for b in second.buttons] == ["◀"]
         assert "configuration recorded" in second.text
 
-        async with m.svc.tx() as tx:
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                await tx.execute("UPDATE audit_log SET reason = 'nothing happened'")
-        async with m.svc.tx() as tx:
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                await tx.execute("DELETE FROM audit_log")
+        for sql in ("UPDATE audit_log SET reason = 'nothing happened'", "DELETE FROM audit_log"):
+            with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
+                async with m.svc.tx() as tx:
+                    await tx.execute(sql)
         assert len(await trail(m)) == 13
 
 

@@ -18,6 +18,10 @@ from bot.storage.backup import BackupError, activity, backup, restore, running_l
 from bot.storage.db import Database, _migrations
 from tests import factories as f
 
+# Backups copy the SQLite file; PostgreSQL is backed up with its own tools (pg_dump, WAL
+# archiving), and `main.py backup` says so: test_backup_of_postgresql_points_to_pg_dump.
+pytestmark = pytest.mark.sqlite_only
+
 LATEST = max(n for n, _name, _sql in _migrations())
 CLIENTS = range(1001, 1009)
 FREELANCERS = range(2001, 2009)
@@ -200,6 +204,7 @@ async def test_backup_of_postgresql_points_to_pg_dump(monkeypatch, tmp_path, cap
     assert await cli(["backup", str(tmp_path / "x.db")]) == 2
     out = capsys.readouterr().out
     assert "pg_dump" in out and "point-in-time recovery" in out
+    assert out.count("\n") == 1  # one line
     assert not (tmp_path / "x.db").exists()
     assert await cli(["restore", str(tmp_path / "x.db")]) == 2
 
@@ -220,3 +225,22 @@ def test_a_backup_is_a_copy_not_the_file(tmp_path) -> None:
     good = sqlite3.connect(tmp_path / "good.db")
     assert good.execute("SELECT * FROM ledger_transactions").fetchall() == [(1, 5)]
     con.close()
+
+
+def test_a_bot_on_postgresql_takes_no_file_lock(monkeypatch, tmp_path) -> None:
+    """The run lock is a file beside the SQLite database; with a PostgreSQL URL there is
+    none (it made a directory named after the URL: `postgresql:/…/db.run-lock`)."""
+    from bot import app as bot_app
+    from tests.conftest import make_settings
+
+    ran = []
+
+    async def serve(app: object) -> None:
+        ran.append(app)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bot_app, "serve", serve)
+    monkeypatch.setattr(bot_app, "build_application", lambda settings, **kw: "app")
+    bot_app.run(make_settings(database_url="postgresql://market:secret@db:5432/market"))
+    assert ran == ["app"]
+    assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,10 @@ from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market, labels
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 CANCEL, CANCEL_RU = "✖ Cancel", "✖ Отмена"
 
@@ -38,6 +41,10 @@ async def relayed(m: Market) -> list[str]:
 
 
 async def pending(m: Market, user: int):
+    """The person's open prompt once the bot is idle: the question is sent before its
+    prompt is stored (the row needs the question's message id), so seeing the question
+    does not mean the row is committed (PostgreSQL's commit shows it)."""
+    await m.quiet()
     async with m.svc.read() as tx:
         return await tx.inputs.get(user)
 

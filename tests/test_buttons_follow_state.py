@@ -17,7 +17,10 @@ from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import TOKEN, Market, labels
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 
 async def meet(m: Market) -> tuple[SimUser, SimUser, SimUser]:

@@ -131,7 +131,7 @@ async def check_books(svc: Services) -> None:
     bad = await rows(
         svc,
         "SELECT transaction_id, SUM(amount) AS s, COUNT(*) AS n FROM ledger_entries"
-        " GROUP BY transaction_id HAVING s <> 0 OR n < 2",
+        " GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2",
     )
     assert bad == []
     empty = await rows(

@@ -668,7 +668,9 @@ def test_env_file_is_read(env: pytest.MonkeyPatch, tmp_path) -> None:
         ("ADMIN_USER_IDS", "[1, 2]"),
         ("MODERATOR_CHAT_ID", "the-group"),
         ("MAX_REVISIONS", "-1"),
-        ("DATABASE_URL", "postgres://db/market"),
+        ("DATABASE_URL", "mysql://db/market"),
+        ("DATABASE_URL", "sqlite:///"),
+        ("DATABASE_POOL_SIZE", "0"),
         ("DEFAULT_LOCALE", "de"),
     ],
 )

@@ -12,7 +12,10 @@ from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on SQLite and on PostgreSQL
+]
 
 
 async def meet(m: Market) -> tuple[SimUser, SimUser]:

@@ -16,7 +16,10 @@ from bot.sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.harness import Market, step
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on SQLite and on PostgreSQL
+]
 
 TITLE = 'C++ <templates> & "quotes"'
 CLIENT, FRED, GINA = 1001, 2001, 2002

@@ -1,24 +1,26 @@
-"""The inbox's rules on a real database file (bot/storage/inbox.py), with two connections
-standing for two processes: an update stored once, marked once (a second handling rolls
-back with its effects), a person's turn held by one holder at a time, given back only when
-nothing of theirs is left, taken over only once its lease ended."""
+"""The inbox's rules on a real database (bot/storage/inbox.py; an SQLite file and a
+PostgreSQL database), with two connections (pools) standing for two processes: an update
+stored once, marked once (a second handling rolls back with its effects), a person's turn
+held by one holder at a time, given back only when nothing of theirs is left, taken over
+only once its lease ended."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
 
 import pytest
 
-from bot.storage.db import Database, set_write_hook
+from bot.storage import open_database
+from bot.storage.db import set_write_hook
 from bot.storage.inbox import AlreadyHandled
 
 A, B = "host:1:1", "host:2:1"
 
 
 @pytest.fixture
-async def dbs(tmp_path: Path):
-    first = await Database(tmp_path / "inbox.db").connect()
-    second = await Database(tmp_path / "inbox.db").connect()
+async def dbs(db_url: str):
+    first = await open_database(db_url).connect()
+    second = await open_database(db_url).connect()
     yield first, second
     await first.close()
     await second.close()
@@ -160,3 +162,50 @@ async def test_the_runner_prunes_every_batch_past_retention_in_one_pass(svc) -> 
         left = [r[0] for r in await tx.fetchall("SELECT update_id FROM inbox ORDER BY 1")]
     assert left == [5000, 6000]
     assert await runner.prune(batch=1000) == 0
+
+
+@pytest.mark.postgres_only  # SQLite's write transactions never overlap
+async def test_an_update_stored_while_its_turn_is_given_back_keeps_a_holder(dbs) -> None:
+    """READ COMMITTED: the holder gives the turn back (nothing of the person's is left, as
+    far as it sees) while another instance is storing the person's next update. The store
+    locks the turn first; the release waits for it and then sees the update, so the turn
+    stays held and the update is handled without waiting for the sweep."""
+    first, second = dbs
+    async with first.transaction(1000) as tx:
+        await tx.inbox.store([(1, 1001, "{}")])
+        assert await tx.inbox.take_turn(1001, A)
+        await tx.inbox.mark_handled(1, A)
+    stored, commit = asyncio.Event(), asyncio.Event()
+
+    async def intake() -> None:  # instance B, its webhook: store the update, the turn held
+        async with second.transaction(1001) as tx:
+            await tx.inbox.store([(2, 1001, "{}")])
+            assert not await tx.inbox.take_turn(1001, B)  # A's lease runs
+            stored.set()
+            await commit.wait()
+
+    async def release() -> bool:
+        async with first.transaction(1001) as tx:
+            return await tx.inbox.release_turn(1001, A)
+
+    storing = asyncio.create_task(intake())
+    await stored.wait()
+    releasing = asyncio.create_task(release())
+    # Until the release waits for the store's lock, or (without the lock) has finished.
+    async with first.pool.acquire() as watcher:
+        for _ in range(500):
+            if releasing.done():
+                break
+            waits = await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            if waits:
+                break
+            await asyncio.sleep(0.01)
+    commit.set()
+    await storing
+    assert await releasing is False
+    async with first.read(0) as tx:
+        assert await tx.inbox.holds_turn(1001, A)
+        assert (await tx.inbox.next_for(1001, A))["update_id"] == 2

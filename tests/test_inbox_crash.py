@@ -32,15 +32,17 @@ from bot.domain.models import Deal
 from bot.sandbox.botapi import BotApiServer
 from bot.services import deals
 from bot.services.base import Clock, Services
+from bot.storage import open_database
 from bot.storage.audit import ledger_problems
-from bot.storage.db import Database
 from tests import factories
 from tests.bot_worker import TOKEN
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER
-from tests.harness import step
+from tests.harness import Market, step
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.usefixtures("market_engine")  # on both engines
 
 
 def free_port() -> int:
@@ -57,7 +59,7 @@ class Worker:
     """The bot's process: started, killed, stopped, and what it reported."""
 
     def __init__(self, tmp_path: Path, server: BotApiServer, mode: str) -> None:
-        self.db = tmp_path / "bot.db"
+        self.db = bot_db(tmp_path)
         self.report = tmp_path / "report.log"
         self.server = server
         self.mode = f"webhook:{free_port()}" if mode == "webhook" else "polling"
@@ -129,8 +131,13 @@ async def until(condition, timeout: float = 20.0) -> None:  # noqa: ASYNC109
         await asyncio.sleep(0.01)
 
 
-async def services(path: Path) -> Services:
-    db = await Database(path).connect()
+def bot_db(tmp_path: Path) -> str:
+    """The bot's database: this run's PostgreSQL one, or an SQLite file in tmp_path."""
+    return Market.default_url or str(tmp_path / "bot.db")
+
+
+async def services(path: str) -> Services:
+    db = await open_database(path if "://" in path else f"sqlite:///{path}").connect()
     return Services(db=db, settings=make_settings(bot_token=TOKEN), clock=Clock())
 
 
@@ -152,7 +159,7 @@ async def server():
 async def test_killed_after_the_update_was_acknowledged(
     tmp_path: Path, server: BotApiServer, mode: str
 ) -> None:
-    svc = await services(tmp_path / "bot.db")
+    svc = await services(bot_db(tmp_path))
     try:
         await factories.people(svc, CLIENT, FREELANCER)
         job = await factories.job(svc)
@@ -176,7 +183,7 @@ async def test_killed_after_the_update_was_acknowledged(
         worker.stop()
     finally:
         worker.close()
-    svc = await services(tmp_path / "bot.db")
+    svc = await services(bot_db(tmp_path))
     try:
         bids = await rows(svc, "SELECT freelancer_id, amount FROM bids")
         assert bids == [{"freelancer_id": FREELANCER, "amount": 150}]
@@ -191,7 +198,7 @@ async def test_killed_after_the_update_was_acknowledged(
         await svc.db.close()
 
 
-async def awaiting_funding(path: Path) -> Deal:
+async def awaiting_funding(path: str) -> Deal:
     svc = await services(path)
     try:
         await factories.people(svc, CLIENT, FREELANCER)
@@ -202,7 +209,7 @@ async def awaiting_funding(path: Path) -> Deal:
         await svc.db.close()
 
 
-async def check_paid_once(path: Path, deal: Deal) -> None:
+async def check_paid_once(path: str, deal: Deal) -> None:
     svc = await services(path)
     try:
         async with svc.read() as tx:
@@ -225,7 +232,7 @@ async def check_paid_once(path: Path, deal: Deal) -> None:
 async def test_killed_inside_the_handlings_transaction(
     tmp_path: Path, server: BotApiServer
 ) -> None:
-    deal = await awaiting_funding(tmp_path / "bot.db")
+    deal = await awaiting_funding(bot_db(tmp_path))
     clara = server.user(CLIENT)
     worker = Worker(tmp_path, server, "webhook")
     try:
@@ -233,7 +240,7 @@ async def test_killed_inside_the_handlings_transaction(
         await clara.send_successful_payment(deals.invoice_payload(deal.id), deal.amount)
         await worker.reported("dying inside fund")
         await worker.died()
-        svc = await services(tmp_path / "bot.db")
+        svc = await services(bot_db(tmp_path))
         try:  # nothing of the handling is on disk, the update is
             assert await rows(svc, "SELECT charge_id FROM payments") == []
             inbox = await rows(svc, "SELECT handled_at FROM inbox")
@@ -246,14 +253,14 @@ async def test_killed_inside_the_handlings_transaction(
         worker.stop()
     finally:
         worker.close()
-    await check_paid_once(tmp_path / "bot.db", deal)
+    await check_paid_once(bot_db(tmp_path), deal)
     assert sum(f"Deal #{deal.id} is funded" in m.text for m in clara.messages) == 1
 
 
 async def test_killed_after_the_commit_before_the_answer(
     tmp_path: Path, server: BotApiServer
 ) -> None:
-    deal = await awaiting_funding(tmp_path / "bot.db")
+    deal = await awaiting_funding(bot_db(tmp_path))
     clara = server.user(CLIENT)
     worker = Worker(tmp_path, server, "webhook")
     try:
@@ -261,7 +268,7 @@ async def test_killed_after_the_commit_before_the_answer(
         await clara.send_successful_payment(deals.invoice_payload(deal.id), deal.amount)
         await worker.reported("dying after the commit")
         await worker.died()
-        svc = await services(tmp_path / "bot.db")
+        svc = await services(bot_db(tmp_path))
         try:  # the payment and the inbox mark committed together
             assert len(await rows(svc, "SELECT charge_id FROM payments")) == 1
             inbox = await rows(svc, "SELECT handled_at FROM inbox")
@@ -274,7 +281,7 @@ async def test_killed_after_the_commit_before_the_answer(
         worker.stop()
     finally:
         worker.close()
-    await check_paid_once(tmp_path / "bot.db", deal)
+    await check_paid_once(bot_db(tmp_path), deal)
 
 
 async def test_killed_right_after_publishing_a_job_posts_it_once(
@@ -282,7 +289,7 @@ async def test_killed_right_after_publishing_a_job_posts_it_once(
 ) -> None:
     """The job and Clara's place in the flow (the draft gone) commit together: after a crash
     right then, pressing Publish again on the preview posts nothing more."""
-    svc = await services(tmp_path / "bot.db")
+    svc = await services(bot_db(tmp_path))
     await svc.db.close()
     clara = server.user(CLIENT)
     worker = Worker(tmp_path, server, "webhook")
@@ -308,7 +315,7 @@ async def test_killed_right_after_publishing_a_job_posts_it_once(
         worker.stop()
     finally:
         worker.close()
-    svc = await services(tmp_path / "bot.db")
+    svc = await services(bot_db(tmp_path))
     try:
         jobs = await rows(svc, "SELECT title FROM jobs")
         assert jobs == [{"title": "Build a Telegram bot"}]

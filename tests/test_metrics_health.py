@@ -18,7 +18,10 @@ from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, STRANGER
 from tests.harness import Market
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 FAMILIES = (
     "market_updates",  # updates handled by kind and outcome
@@ -216,23 +219,26 @@ async def test_healthz_turns_unhealthy_with_a_reason(tmp_path) -> None:
         m.server.clear_faults()
         await eventually(lambda: status_is(200), timeout=15)
 
-        # The database does not answer: a transaction holds the bot's connection.
+        # The database does not answer: transactions hold the bot's connection (SQLite's
+        # one; every connection of PostgreSQL's pool).
         ops.health.db_timeout = 0.2
         gate = asyncio.Event()
-        holding = asyncio.Event()
+        holders = getattr(m.svc.db, "pool_size", 1)
+        holding = [asyncio.Event() for _ in range(holders)]
 
-        async def stuck() -> None:
+        async def stuck(held: asyncio.Event) -> None:
             async with m.svc.tx():
-                holding.set()
+                held.set()
                 await gate.wait()
 
-        task = asyncio.create_task(stuck())
-        await holding.wait()
+        tasks = [asyncio.create_task(stuck(held)) for held in holding]
+        for held in holding:
+            await held.wait()
         status, body = await web.health()
         assert status == 503
         assert body["reason"] == "database: no answer within 0.2 s"
         gate.set()
-        await task
+        await asyncio.gather(*tasks)
         assert (await web.health())[0] == 200
 
         # The dispatcher is not running; the scheduler has not run for two minutes.

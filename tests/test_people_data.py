@@ -17,7 +17,10 @@ from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
 from tests.harness import Market, visible
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 CAROL_COVER = "Carol's private pitch: I charge less than anyone"
 CAROL_NOTE = "Carol and Sam talk about something else entirely"

@@ -7,15 +7,18 @@ import json
 
 import pytest
 
+from bot.storage import open_database
 from bot.storage.conversations import encode, key_text
 from bot.storage.db import Database
 from tests.factories import CLIENT
 from tests.harness import Market, step
 
+pytestmark = pytest.mark.usefixtures("market_engine")  # on both engines
+
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "market.db").connect()
+async def db(db_url):
+    database = await open_database(db_url).connect()
     yield database
     await database.close()
 

@@ -1,9 +1,11 @@
 """Races: two conflicting moves of one deal (or job, charge, payout) fired at the same moment.
 
-Each race is run three ways, many times over:
-- in one process, from two `Services` objects with their own `Database` connections to the same
-  SQLite file, started together with `asyncio.gather` (with a random jitter of a few ms);
-- the same over one shared connection (the bot's own setup: its asyncio lock serializes);
+Each race is run three ways, many times over, on each engine (SQLite and PostgreSQL):
+- in one process, from two `Services` objects with their own `Database` (SQLite: their own
+  connection to the same file; PostgreSQL: their own pool), started together with
+  `asyncio.gather` (with a random jitter of a few ms);
+- the same over one shared `Database` (the bot's own setup: SQLite's asyncio lock serializes;
+  PostgreSQL's pool gives each side a connection of its own, truly concurrent);
 - from two OS processes (multiprocessing, spawn), each with its own connection, released
   together by a barrier.
 
@@ -23,19 +25,18 @@ import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
 from bot.domain.errors import DomainError
-from bot.services import deals, disputes, payouts, timers
+from bot.services import bids, deals, disputes, feedback, jobs, payouts, timers
 from bot.services.base import Clock, Services, as_admin
+from bot.storage import open_database
 from bot.storage.audit import ledger_problems
-from bot.storage.db import Database
 from tests import factories
-from tests.conftest import make_settings
+from tests.conftest import ENGINES, fresh_postgres_url, make_settings
 
 CLIENT, FREELANCER, FREELANCER2 = factories.CLIENT, factories.FREELANCER, factories.FREELANCER2
 MOD_A, MOD_B = 9001, 9002
@@ -61,6 +62,8 @@ def _norm(value: Any) -> Any:
     """A picklable summary of what a service returned."""
     if isinstance(value, BaseModel):
         return f"{type(value).__name__.lower()}:{getattr(value, 'state', '')}"
+    if isinstance(value, bids.BidResult):
+        return "updated" if value.updated else "created"
     return value
 
 
@@ -90,13 +93,19 @@ async def _call(svc: Services, name: str, args: tuple[Any, ...]) -> Any:
         return await deals.record_payment(svc, *args)
     if name == "run_deadline":
         return await timers.run_deadline(svc, *args)
-    if name == "run_due":
-        return await timers.run_due(svc)
+    if name == "run_due":  # every due deadline of every earlier race, not one batch
+        return await timers.run_due(svc, limit=100_000)
     if name == "mark_paid":
         mod, payout_id = args
         return await payouts.mark_paid(svc, as_admin(svc, mod), payout_id)
     if name == "request_payout":
         return await payouts.request_payout(svc, *args)
+    if name == "bid":
+        return await bids.place_bid(svc, *args, 3, "I can do it")
+    if name == "close_job":
+        return await jobs.close_job(svc, *args)
+    if name == "rate":
+        return await feedback.rate(svc, *args, 5)
     raise AssertionError(f"unknown action {name}")
 
 
@@ -122,7 +131,7 @@ async def assert_books(svc: Services) -> None:
         assert await ledger_problems(tx) == []
         bad = await tx.fetchall(
             "SELECT transaction_id, SUM(amount) AS s, COUNT(*) AS n FROM ledger_entries"
-            " GROUP BY transaction_id HAVING s <> 0 OR n < 2"
+            " GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2"
         )
         assert bad == [], [dict(r) for r in bad]
         row = await tx.fetchone(
@@ -134,7 +143,7 @@ async def assert_books(svc: Services) -> None:
         assert row["money_in"] == row["held"] and row["lowest"] >= 0, dict(row)
         dup = await tx.fetchone(
             "SELECT memo, COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"
-            " GROUP BY memo HAVING n > 1"
+            " GROUP BY memo HAVING COUNT(*) > 1"
         )
         assert dup is None, dict(dup)
 
@@ -586,6 +595,150 @@ async def check_two_schedulers(svc: Services, ctx: dict[str, Any], ra: Result, r
     return "a" if ra[1] >= rb[1] else "b"
 
 
+async def setup_two_bids(svc: Services):  # type: ignore[no-untyped-def]
+    j = await factories.job(svc)
+    return (
+        {"job": j},
+        ("bid", (FREELANCER, j.id, 120), 0),
+        ("bid", (FREELANCER, j.id, 130), 0),
+    )
+
+
+async def check_two_bids(svc: Services, ctx: dict[str, Any], ra: Result, rb: Result) -> str:
+    """One freelancer bids twice at once (two taps, two instances): one bid is placed and
+    the other updates it, never a second live bid or a unique-key error."""
+    no_errors(ra, rb)
+    assert sorted([ra[1], rb[1]]) == ["created", "updated"], (ra, rb)
+    async with svc.read() as tx:
+        live = await tx.bids.for_job(ctx["job"].id, ["active"])
+    assert len(live) == 1, live
+    winner = "a" if ra[1] == "updated" else "b"  # the later one's terms stand
+    assert live[0].amount == (120 if winner == "a" else 130)
+    told = [
+        r["key"] for r in await factories.outbox(svc) if r["params"].get("job") == ctx["job"].id
+    ]
+    assert sorted(k for k in told if k.startswith("notify.bid_")) == [
+        "notify.bid_new",
+        "notify.bid_updated",
+    ], told
+    return winner
+
+
+async def setup_bid_vs_close(svc: Services):  # type: ignore[no-untyped-def]
+    j = await factories.job(svc)
+    return ({"job": j}, ("bid", (FREELANCER2, j.id, 140), 0), ("close_job", (CLIENT, j.id), 0))
+
+
+async def check_bid_vs_close(svc: Services, ctx: dict[str, Any], ra: Result, rb: Result) -> str:
+    """A bid placed as the client closes the job: either it came first (and the closing
+    declined it, telling the freelancer) or it is refused; never a live bid on a closed job."""
+    no_errors(ra, rb)
+    assert rb[0] == "ok", rb
+    async with svc.read() as tx:
+        job = await tx.jobs.get(ctx["job"].id)
+        live = await tx.bids.for_job(ctx["job"].id, ["active", "accepted"])
+        all_bids = await tx.bids.for_job(ctx["job"].id)
+    assert job is not None and job.state == "closed" and live == [], (job, live)
+    if ra[0] == "ok":
+        assert [b.state for b in all_bids] == ["declined"]
+        closed = await factories.outbox(svc, "notify.job_closed_bidder")
+        assert [r["chat_id"] for r in closed if r["params"]["job"] == ctx["job"].id] == [
+            FREELANCER2
+        ]
+        return "a"
+    assert ra[:3] == ("refused", "Conflict", "job.not_open") and all_bids == [], ra
+    return "b"
+
+
+async def setup_new_accounts(svc: Services):  # type: ignore[no-untyped-def]
+    """Two deals of a freelancer who never had money: each release opens their account."""
+    who = 5000 + len(await factories.outbox(svc, "notify.released_freelancer"))
+    await factories.people(svc, who)
+    d1 = await factories.delivered_deal(svc, freelancer=who)
+    d2 = await factories.delivered_deal(svc, freelancer=who)
+    return (
+        {"deals": (d1, d2), "who": who},
+        ("release", (CLIENT, d1.id), 0),
+        ("release", (CLIENT, d2.id), 0),
+    )
+
+
+async def check_new_accounts(svc: Services, ctx: dict[str, Any], ra: Result, rb: Result) -> str:
+    """Both releases open the same new ledger account at once: one account, both credits."""
+    no_errors(ra, rb)
+    assert ra[0] == rb[0] == "ok", (ra, rb)
+    async with svc.read() as tx:
+        rows = await tx.fetchall(
+            "SELECT balance FROM ledger_accounts WHERE kind = 'user' AND owner_id = ?",
+            (ctx["who"],),
+        )
+    fee = svc.settings.platform_fee_percent
+    want = sum(d.amount - d.amount * fee // 100 for d in ctx["deals"])
+    assert [r["balance"] for r in rows] == [want], rows
+    return "a"
+
+
+async def setup_two_extends(svc: Services):  # type: ignore[no-untyped-def]
+    d = await factories.funded_deal(svc)
+    return ({"deal": d}, ("extend", (CLIENT, d.id, "1w"), 0), ("extend", (CLIENT, d.id, "2d"), 0))
+
+
+async def check_two_extends(svc: Services, ctx: dict[str, Any], ra: Result, rb: Result) -> str:
+    """Two extensions at once both count (no lost update of the due time), and each of the
+    deal's deadlines is set once (the upsert: never two pending rows of one kind)."""
+    d = ctx["deal"]
+    no_errors(ra, rb)
+    assert ra[0] == rb[0] == "ok", (ra, rb)
+    deal = await factories.get_deal(svc, d.id)
+    assert deal is not None and deal.due_at == d.due_at + 9 * DAY, (deal.due_at, d.due_at)
+    async with svc.read() as tx:
+        rows = await tx.deadlines.pending(d.id)
+    kinds = Counter(r["kind"] for r in rows)
+    assert all(n == 1 for n in kinds.values()), kinds
+    timers_left = await factories.pending(svc, d.id)
+    assert timers_left["delivery_refund"] == deal.due_at + svc.settings.delivery_grace
+    return "a"
+
+
+async def setup_both_rate(svc: Services):  # type: ignore[no-untyped-def]
+    d = await factories.delivered_deal(svc)
+    await deals.release(svc, CLIENT, d.id)
+    return ({"deal": d}, ("rate", (CLIENT, d.id), 0), ("rate", (FREELANCER, d.id), 0))
+
+
+async def check_both_rate(svc: Services, ctx: dict[str, Any], ra: Result, rb: Result) -> str:
+    """Both sides rate at once: the second to commit completes the pair and both are told
+    the ratings are revealed (each one's own read of the other's rating, locked)."""
+    d = ctx["deal"]
+    no_errors(ra, rb)
+    assert sorted([ra[1], rb[1]]) == [False, True], (ra, rb)
+    revealed = [
+        r["chat_id"]
+        for r in await factories.outbox(svc, "notify.feedback_revealed")
+        if r["params"]["deal"] == d.id
+    ]
+    assert sorted(revealed) == [CLIENT, FREELANCER], revealed
+    return "a" if ra[1] else "b"
+
+
+async def setup_release_vs_cancel(svc: Services):  # type: ignore[no-untyped-def]
+    d = await factories.funded_deal(svc)
+    return ({"deal": d}, ("release", (CLIENT, d.id), 0), ("cancel", (FREELANCER, d.id), 0))
+
+
+async def check_release_vs_cancel(
+    svc: Services, ctx: dict[str, Any], ra: Result, rb: Result
+) -> str:
+    """The client releases as the freelancer cancels (a refund): one of them, once."""
+    d = ctx["deal"]
+    win = one_winner(ra, rb)
+    assert await deal_state(svc, d.id) == ("released" if win == "a" else "refunded")
+    want = {"fund": 1, "release" if win == "a" else "refund": 1}
+    assert await txn_kinds(svc, d.id) == Counter(want)
+    assert await escrow_of(svc, d.id) == 0
+    return win
+
+
 RACES = [
     Race("resolve_release_vs_refund", setup_resolve, check_resolve),
     Race("release_vs_dispute", setup_release_vs_dispute, check_release_vs_dispute),
@@ -601,18 +754,24 @@ RACES = [
     Race("payout_all_twice", setup_two_payouts, check_two_payouts),
     Race("pay_vs_funding_expiry", setup_pay_vs_funding_expiry, check_pay_vs_funding_expiry),
     Race("extend_vs_auto_refund", setup_extend_vs_auto_refund, check_extend_vs_auto_refund),
+    Race("two_bids_one_freelancer", setup_two_bids, check_two_bids),
+    Race("bid_vs_close_job", setup_bid_vs_close, check_bid_vs_close),
+    Race("new_account_twice", setup_new_accounts, check_new_accounts),
+    Race("two_extends", setup_two_extends, check_two_extends),
+    Race("both_rate_at_once", setup_both_rate, check_both_rate),
+    Race("release_vs_freelancer_cancel", setup_release_vs_cancel, check_release_vs_cancel),
     Race("two_schedulers", setup_two_schedulers, check_two_schedulers),  # moves the clock: last
 ]
 IDS = [r.name for r in RACES]
 
 
-async def open_services(path: Path) -> Services:
-    db = await Database(path).connect()
+async def open_services(url: str) -> Services:
+    db = await open_database(url).connect()
     return Services(db=db, settings=race_settings(), clock=FixedClock())
 
 
-async def prepare(path: Path) -> None:
-    svc = await open_services(path)
+async def prepare(url: str) -> None:
+    svc = await open_services(url)
     try:
         await factories.people(svc, CLIENT, FREELANCER, FREELANCER2, MOD_A, MOD_B)
     finally:
@@ -624,15 +783,14 @@ async def prepare(path: Path) -> None:
 
 @pytest.mark.parametrize("shared", [False, True], ids=["two_connections", "one_connection"])
 @pytest.mark.parametrize("race", RACES, ids=IDS)
-async def test_race_in_one_process(tmp_path: Path, race: Race, shared: bool) -> None:
-    path = tmp_path / "race.db"
-    await prepare(path)
-    main = await open_services(path)
-    if shared:  # one Database (connection and lock), each side with its own clock
+async def test_race_in_one_process(db_url: str, race: Race, shared: bool) -> None:
+    await prepare(db_url)
+    main = await open_services(db_url)
+    if shared:  # one Database (connection and lock, or pool), each side with its own clock
         a = Services(db=main.db, settings=main.settings, clock=FixedClock())
         b = Services(db=main.db, settings=main.settings, clock=FixedClock())
     else:
-        a, b = await open_services(path), await open_services(path)
+        a, b = await open_services(db_url), await open_services(db_url)
     rng = random.Random(race.name)
     wins: Counter[str] = Counter()
     try:
@@ -653,13 +811,13 @@ async def test_race_in_one_process(tmp_path: Path, race: Race, shared: bool) -> 
 # --- two OS processes --------------------------------------------------------------------------
 
 
-def _race_worker(db_path: str, inbox: Any, outbox: Any, barrier: Any, seed: int) -> None:
+def _race_worker(db_url: str, inbox: Any, outbox: Any, barrier: Any, seed: int) -> None:
     """A separate process with its own connection: runs each action it is sent at the same
     moment as its twin (the barrier), reports the result."""
     rng = random.Random(seed)
     loop = asyncio.new_event_loop()
     svc = Services(
-        db=loop.run_until_complete(Database(db_path).connect(migrate=False)),
+        db=loop.run_until_complete(open_database(db_url).connect(migrate=False)),
         settings=race_settings(),
         clock=FixedClock(),
     )
@@ -682,7 +840,7 @@ def _race_worker(db_path: str, inbox: Any, outbox: Any, barrier: Any, seed: int)
 
 
 class WorkerPair:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_url: str) -> None:
         ctx = mp.get_context("spawn")
         self.barrier = ctx.Barrier(2)
         self.inboxes = [ctx.Queue(), ctx.Queue()]
@@ -690,7 +848,7 @@ class WorkerPair:
         self.procs = [
             ctx.Process(
                 target=_race_worker,
-                args=(str(db_path), self.inboxes[i], self.outboxes[i], self.barrier, i),
+                args=(db_url, self.inboxes[i], self.outboxes[i], self.barrier, i),
                 daemon=True,
             )
             for i in range(2)
@@ -718,19 +876,24 @@ class WorkerPair:
                 p.join()
 
 
-@pytest.fixture(scope="module")
-def worker_pair(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    path = tmp_path_factory.mktemp("race-procs") / "race.db"
-    asyncio.run(prepare(path))
-    pair = WorkerPair(path)
-    yield path, pair
+@pytest.fixture(scope="module", params=ENGINES)
+def worker_pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        url, release = f"sqlite:///{tmp_path_factory.mktemp('race-procs') / 'race.db'}", None
+    else:
+        url, release = fresh_postgres_url()
+    asyncio.run(prepare(url))
+    pair = WorkerPair(url)
+    yield url, pair
     pair.close()
+    if release is not None:
+        release()
 
 
 @pytest.mark.parametrize("race", RACES, ids=IDS)
-async def test_race_two_processes(worker_pair: tuple[Path, WorkerPair], race: Race) -> None:
-    path, pair = worker_pair
-    main = await open_services(path)
+async def test_race_two_processes(worker_pair: tuple[str, WorkerPair], race: Race) -> None:
+    url, pair = worker_pair
+    main = await open_services(url)
     wins: Counter[str] = Counter()
     try:
         for _ in range(ROUNDS):
@@ -738,9 +901,10 @@ async def test_race_two_processes(worker_pair: tuple[Path, WorkerPair], race: Ra
             ra, rb = await asyncio.to_thread(pair.race, act_a, act_b)
             wins[await race.check(main, ctx, ra, rb)] += 1
             await assert_books(main)
-        async with main.read() as tx:
-            integrity = await tx.fetchone("PRAGMA integrity_check")
-        assert integrity[0] == "ok"
+        if url.startswith("sqlite"):
+            async with main.read() as tx:
+                integrity = await tx.fetchone("PRAGMA integrity_check")
+            assert integrity[0] == "ok"
     finally:
         await main.db.close()
     assert sum(wins.values()) == ROUNDS

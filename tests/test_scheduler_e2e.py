@@ -18,7 +18,10 @@ from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import Market
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on SQLite and on PostgreSQL
+]
 
 GROUP = -100500  # MODERATOR_CHAT_ID of tests.conftest.make_settings
 MOD = 4001  # a member of the moderator group
@@ -488,7 +491,7 @@ async def test_a_backlog_is_worked_off_without_waiting_for_the_next_tick(tmp_pat
         slow = DeadlineScheduler(m.app, m.app.bot_data["rt"], interval=600)
         slow.start()
         try:
-            for _ in range(200):
+            for _ in range(600):  # (a tick is 600 s away: all of it runs now, or none)
                 async with m.svc.read() as tx:
                     left = len(await tx.deadlines.pending())
                 if not left:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.domain.states import DealState
 from bot.services import bids, deals, feedback, jobs, messages, moderation, payouts, profiles
 from bot.services.base import as_admin
+from bot.storage.db import committed_here, forget_commits
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
 
@@ -298,6 +301,32 @@ async def test_ask_and_reply(svc) -> None:
     assert [r["chat_id"] for r in await f.outbox(svc, "notify.message")] == [FREELANCER, CLIENT]
 
 
+async def test_a_reply_to_a_message_whose_mark_is_being_written_finds_it(svc) -> None:
+    """The person replies to a relayed question the moment it arrives, while the dispatcher
+    (maybe another instance) is still committing the row's message id: the reply waits for
+    that mark instead of being taken for a message the bot never sent."""
+    job = await f.job(svc)
+    question = await messages.ask(svc, FREELANCER, job.id, "Which Python version?")
+    [row] = await f.outbox(svc, "notify.question")
+    async with svc.tx() as tx:  # the rows before it in its stream went out
+        for other in await tx.outbox.claim("dispatcher-1", 10):
+            await tx.outbox.mark_sent(other["id"], None, claimer="dispatcher-1")
+    async with svc.tx() as tx:
+        claimed = await tx.outbox.claim("dispatcher-1", 10)
+    assert [r["id"] for r in claimed] == [row["id"]]
+
+    async def mark_later() -> None:
+        await asyncio.sleep(0.2)
+        async with svc.tx() as tx:
+            assert await tx.outbox.mark_sent(row["id"], 777, claimer="dispatcher-1")
+
+    marking = asyncio.create_task(mark_later())
+    assert await messages.thread_of_reply(svc, CLIENT, 777) == question
+    await marking
+    # Nothing in flight, nothing found: no waiting.
+    assert await messages.thread_of_reply(svc, CLIENT, 778) is None
+
+
 async def test_ask_refusals(svc) -> None:
     job = await f.job(svc)
     await f.refused(svc, messages.ask(svc, CLIENT, job.id, "Hello?"), "ask.own_job", Forbidden)
@@ -421,9 +450,9 @@ async def test_hired_before(svc) -> None:
 async def test_touch_user_creates_refreshes_and_otherwise_only_reads(svc) -> None:
     new = await profiles.touch_user(svc, 7001, "zed", "Zed", "en")
     assert (new.username, new.first_name, new.language) == ("zed", "Zed", "en")
-    writes = svc.db.raw.total_changes
+    forget_commits()
     same = await profiles.touch_user(svc, 7001, "zed", "Zed", "en")
-    assert same == new and svc.db.raw.total_changes == writes  # a read, no write
+    assert same == new and not committed_here()  # a read, no write
     renamed = await profiles.touch_user(svc, 7001, "zed_new", "Zed Z", "ru")
     assert (renamed.username, renamed.first_name, renamed.language) == ("zed_new", "Zed Z", "ru")
     async with svc.tx() as tx:

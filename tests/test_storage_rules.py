@@ -5,6 +5,7 @@ meets another connection's lock waits for it instead of failing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.services.profiles import touch_user
+from bot.storage import open_database
 from bot.storage.db import Database, NestedTransaction
 from tests.factories import CLIENT
 
@@ -38,9 +40,11 @@ async def test_a_service_called_inside_another_transaction_raises_at_once(svc) -
     [("tx", "tx"), ("tx", "read"), ("read", "tx"), ("read", "read"), ("thread", "thread")],
 )
 async def test_every_nesting_that_would_deadlock_raises(
-    tmp_path: Path, outer: str, inner: str
+    db_url: str, outer: str, inner: str
 ) -> None:
-    db = await Database(tmp_path / "m.db").connect()
+    """On PostgreSQL a nested transaction would take a second connection of the pool and
+    could wait for the first's locks forever: refused the same way."""
+    db = await open_database(db_url).connect()
 
     def open_(kind: str):
         if kind == "tx":
@@ -61,10 +65,10 @@ async def test_every_nesting_that_would_deadlock_raises(
         await db.close()
 
 
-async def test_what_does_not_deadlock_is_not_refused(tmp_path: Path) -> None:
+async def test_what_does_not_deadlock_is_not_refused(db_url: str) -> None:
     """Another task simply waits its turn, even one started inside the transaction (it
     inherits the context); a long read in the thread has a connection of its own."""
-    db = await Database(tmp_path / "m.db").connect()
+    db = await open_database(db_url).connect()
     try:
 
         async def other(n: int) -> None:
@@ -87,24 +91,27 @@ async def test_what_does_not_deadlock_is_not_refused(tmp_path: Path) -> None:
 
 
 async def test_a_slow_statement_is_logged_with_its_sql_and_time(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db_url: str, engine: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db = await Database(tmp_path / "m.db").connect()
+    db = await open_database(db_url).connect()
     # Counting to three million in a recursive CTE takes hundreds of milliseconds here,
-    # far beyond the 20 ms threshold on any machine.
+    # far beyond the 20 ms threshold on any machine; PostgreSQL sleeps for 60 ms.
     slow = (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)"
         " SELECT COUNT(*) AS c FROM n"
+        if engine == "sqlite"
+        else "WITH RECURSIVE n(i) AS (SELECT 1) SELECT COUNT(*) AS c, pg_sleep(0.06) FROM n"
     )
+    where = "on the event loop" if engine == "sqlite" else "on PostgreSQL"
     try:
         with caplog.at_level(logging.WARNING, logger="bot.storage.db"):
             async with db.read(0) as tx:
                 await tx.fetchone("SELECT COUNT(*) FROM outbox")
-                assert (await tx.fetchone(slow))["c"] == 3_000_000
+                assert (await tx.fetchone(slow))["c"] == (3_000_000 if engine == "sqlite" else 1)
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1, [r.getMessage() for r in warnings]
         message = warnings[0].getMessage()
-        assert message.startswith("slow statement on the event loop: ")
+        assert message.startswith(f"slow statement {where}: ")
         assert "ms (over 20 ms): WITH RECURSIVE n(i) AS" in message
         took = float(message.split(": ")[1].split(" ms")[0])
         assert took > 20
@@ -229,5 +236,36 @@ async def test_a_caller_cancelled_while_its_commit_syncs_leaves_the_connection_s
             await tx.outbox.add(2, "notify.test")
         async with db.read(0) as tx:
             assert await tx.outbox.pending_count() == 2  # the cancelled one committed too
+    finally:
+        await db.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_caller_cancelled_anywhere_in_a_transaction_leaves_the_pool_sound(
+    db_url: str,
+) -> None:
+    """PostgreSQL: a transaction cancelled at any point (a statement in flight, the COMMIT
+    on its way) either committed or changed nothing, and the pool's connections are sound
+    for the next (a connection left mid-statement would fail the next transaction)."""
+    db = await open_database(db_url, pool_size=2).connect()
+    try:
+
+        async def write(n: int) -> None:
+            async with db.transaction(0) as tx:
+                await tx.outbox.add(n, "notify.test")
+                await tx.outbox.add(n, "notify.test2")
+
+        for step in range(40):
+            writing = asyncio.create_task(write(100 + step))
+            await asyncio.sleep(step * 0.0002)
+            writing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writing
+        async with db.transaction(0) as tx:
+            await tx.outbox.add(1, "notify.test")
+        async with db.read(0) as tx:
+            rows = await tx.fetchall("SELECT chat_id, COUNT(*) AS n FROM outbox GROUP BY chat_id")
+        assert all(r["n"] == 2 for r in rows if r["chat_id"] != 1), "half a transaction"
+        assert any(r["chat_id"] == 1 for r in rows)
     finally:
         await db.close()

@@ -35,6 +35,8 @@ from tests.harness import (
     webhook_settings,
 )
 
+pytestmark = pytest.mark.usefixtures("market_engine")  # on both engines
+
 # -- configuration ------------------------------------------------------------------------------
 
 
@@ -280,7 +282,7 @@ async def test_a_flow_passes_between_two_instances_update_by_update(tmp_path: Pa
         base = {
             "bot_token": TOKEN,
             "bot_api_base_url": server.base_url,
-            "database_url": f"sqlite:///{tmp_path / 'market.db'}",
+            "database_url": Market.default_url or f"sqlite:///{tmp_path / 'market.db'}",
         }
         first = await start_app(make_settings(**base, **webhook_settings()), clock)
         second = await start_app(make_settings(**base, **webhook_settings()), clock)

@@ -40,7 +40,7 @@ async def place_bid(
     cover = rules.cover_letter(cover)
     async with svc.tx() as tx:
         await active_user(tx, actor)
-        job = await job_or_404(tx, job_id)
+        job = await job_or_404(tx, job_id, lock=True)
         if isinstance(amount, str):
             amount = parse_amount(amount, job.currency)
         amount = check_amount(amount, job.currency)
@@ -75,7 +75,7 @@ async def place_bid(
 
 async def withdraw_bid(svc: Services, actor: int, bid_id: int) -> Bid:
     async with svc.tx() as tx:
-        bid = await bid_or_404(tx, bid_id)
+        bid = await bid_or_404(tx, bid_id, lock=True)
         if bid.freelancer_id != actor:
             raise Forbidden("bid.not_owner", bid=bid_id)
         if bid.state != BidState.ACTIVE:
@@ -105,9 +105,9 @@ async def withdraw_for_leaving(tx: Tx, bid_id: int, freelancer: int) -> None:
         )
 
 
-async def _client_bid(tx: Tx, actor: int, bid_id: int) -> tuple[Bid, Job]:
-    """A bid on one of the actor's jobs."""
-    bid = await bid_or_404(tx, bid_id)
+async def _client_bid(tx: Tx, actor: int, bid_id: int, lock: bool = False) -> tuple[Bid, Job]:
+    """A bid on one of the actor's jobs (`lock`: its job's lock taken first)."""
+    bid = await bid_or_404(tx, bid_id, lock=lock)
     job = await job_or_404(tx, bid.job_id)
     if job.client_id != actor:
         raise Forbidden("job.not_client", job=job.id)
@@ -117,7 +117,7 @@ async def _client_bid(tx: Tx, actor: int, bid_id: int) -> tuple[Bid, Job]:
 async def decline_bid(svc: Services, actor: int, bid_id: int, reason: str = "") -> Bid:
     reason = rules.clean_text(reason)[: rules.REASON_MAX]
     async with svc.tx() as tx:
-        bid, job = await _client_bid(tx, actor, bid_id)
+        bid, job = await _client_bid(tx, actor, bid_id, lock=True)
         if bid.state != BidState.ACTIVE:
             raise Conflict("bid.not_active", bid=bid_id)
         if not await tx.bids.set_state(bid.id, BidState.DECLINED, [BidState.ACTIVE], reason):
@@ -138,7 +138,7 @@ async def shortlist_bid(svc: Services, actor: int, bid_id: int) -> tuple[Bid, Jo
     just that (a job without a brief). Returns the bid and its job (the client's answer says
     which of the three happened)."""
     async with svc.tx() as tx:
-        bid, job = await _client_bid(tx, actor, bid_id)
+        bid, job = await _client_bid(tx, actor, bid_id, lock=True)
         if bid.state != BidState.ACTIVE:
             raise Conflict("bid.not_active", bid=bid_id)
         if not await tx.bids.set_shortlisted(bid.id):
@@ -156,7 +156,7 @@ async def answer_nda(svc: Services, actor: int, bid_id: int, accept: bool) -> tu
     freelancer's answer shows the brief after an acceptance (it is theirs to see from now).
     The first answer is the one that counts: a decline is final for this bid."""
     async with svc.tx() as tx:
-        bid = await bid_or_404(tx, bid_id)
+        bid = await bid_or_404(tx, bid_id, lock=True)
         if bid.freelancer_id != actor:
             raise Forbidden("bid.not_owner", bid=bid_id)
         job = await job_or_404(tx, bid.job_id)
@@ -185,9 +185,12 @@ async def brief_for(svc: Services, actor: int, bid_id: int) -> tuple[Job, str | 
         raise Forbidden("brief.nda_first", job=job.id)
 
 
-async def may_request_trial(tx: Tx, svc: Services, actor: int, bid_id: int) -> tuple[Bid, Job]:
-    """A trial is asked of a shortlisted, active bid with no trial open."""
-    bid, job = await _client_bid(tx, actor, bid_id)
+async def may_request_trial(
+    tx: Tx, svc: Services, actor: int, bid_id: int, lock: bool = False
+) -> tuple[Bid, Job]:
+    """A trial is asked of a shortlisted, active bid with no trial open (`lock`: see
+    bot/services/base.py)."""
+    bid, job = await _client_bid(tx, actor, bid_id, lock=lock)
     if bid.state != BidState.ACTIVE:
         raise Conflict("bid.not_active", bid=bid_id)
     if bid.shortlisted_at is None:
@@ -200,7 +203,7 @@ async def may_request_trial(tx: Tx, svc: Services, actor: int, bid_id: int) -> t
 async def request_trial(svc: Services, actor: int, bid_id: int, task: str) -> int:
     task = rules.text_in_range(task, 5, rules.BRIEF_MAX, "trial.task_length")
     async with svc.tx() as tx:
-        bid, job = await may_request_trial(tx, svc, actor, bid_id)
+        bid, job = await may_request_trial(tx, svc, actor, bid_id, lock=True)
         trial_id = await tx.trials.create(bid.id, task)
         await tx.keyboards.refresh(*_refs(bid))
         await tx.outbox.add(
@@ -214,7 +217,7 @@ async def request_trial(svc: Services, actor: int, bid_id: int, task: str) -> in
 
 async def answer_trial(svc: Services, actor: int, trial_id: int, accept: bool) -> None:
     async with svc.tx() as tx:
-        _trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
+        _trial, bid, job = await _freelancer_trial(tx, actor, trial_id, lock=True)
         new = "accepted" if accept else "declined"
         if not await tx.trials.set_state(trial_id, new, "requested"):
             raise Conflict("trial.not_open", trial=trial_id)
@@ -237,7 +240,7 @@ async def submit_trial(
     if len(files or []) > TRIAL_FILES_MAX:
         raise InvalidInput("trial.too_many_files", max=TRIAL_FILES_MAX)
     async with svc.tx() as tx:
-        _trial, bid, job = await _freelancer_trial(tx, actor, trial_id)
+        _trial, bid, job = await _freelancer_trial(tx, actor, trial_id, lock=True)
         if not await tx.trials.set_state(trial_id, "submitted", "accepted", result, files or []):
             raise Conflict("trial.not_accepted", trial=trial_id)
         await tx.keyboards.refresh(*_refs(bid))
@@ -248,9 +251,13 @@ async def submit_trial(
         )
 
 
-async def _freelancer_trial(tx: Tx, actor: int, trial_id: int) -> tuple[dict, Bid, Job]:
+async def _freelancer_trial(
+    tx: Tx, actor: int, trial_id: int, lock: bool = False
+) -> tuple[dict, Bid, Job]:
     from bot.domain.errors import NotFound
 
+    if lock:
+        await tx.jobs.lock_of_trial(trial_id)
     trial = await tx.trials.get(trial_id)
     if trial is None:
         raise NotFound("trial.not_found", trial=trial_id)

@@ -69,7 +69,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
     The deal is in its job's currency, which must be payable with today's configuration."""
     async with svc.tx() as tx:
         await active_user(tx, actor)
-        bid = await bid_or_404(tx, bid_id)
+        bid = await bid_or_404(tx, bid_id, lock=True)
         job = await job_or_404(tx, bid.job_id)
         if job.client_id != actor:
             raise Forbidden("bid.not_client", job=job.id)
@@ -171,6 +171,8 @@ async def apply_payment(
         raise InvalidInput("payment.unknown")
     deal_id = parse_payload(payload)
     async with svc.tx() as tx:
+        if deal_id is not None:
+            await tx.jobs.lock_of_deal(deal_id)
         if await tx.payments.get(charge_id) is not None:
             return Payment("duplicate", await tx.deals.get(deal_id) if deal_id else None)
         deal = await tx.deals.get(deal_id) if deal_id is not None else None
@@ -185,7 +187,7 @@ async def apply_payment(
             and deal.client_id == payer
         )
         outcome = "funded" if fits else "refunded"
-        await tx.payments.record(
+        recorded = await tx.payments.record(
             charge_id=charge_id,
             provider_charge_id=provider_charge_id,
             deal_id=deal.id,
@@ -194,6 +196,8 @@ async def apply_payment(
             currency=currency,
             outcome=outcome,
         )
+        if not recorded:  # the same charge, recorded meanwhile (a payload naming no deal)
+            return "duplicate"
         if not fits:
             back = await escrow.refund_stray_payment(
                 tx, payer, amount, currency, charge_id, deal.id
@@ -262,9 +266,10 @@ async def _unfunded_cancel(
 ) -> None:
     await move_deal(tx, deal, action, ended_at=tx.now)
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+    reopened = await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING])
     await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
     await tx.keyboards.refresh(f"job:{deal.job_id}", f"bids:{deal.job_id}", f"bid:{deal.bid_id}")
-    if await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING]):
+    if reopened:
         job = await job_or_404(tx, deal.job_id)
         # Bidding goes on: at least one more nudge period if the window ran out meanwhile.
         lead = svc.settings.nudge_lead
@@ -278,18 +283,22 @@ async def _unfunded_cancel(
 # --- work ------------------------------------------------------------------------------------
 
 
-async def may_deliver(tx: Tx, svc: Services, actor: int, deal_id: int) -> Deal:
+async def may_deliver(
+    tx: Tx, svc: Services, actor: int, deal_id: int, *, lock: bool = False
+) -> Deal:
     """The freelancer delivers a funded deal."""
-    deal = await party_deal(tx, deal_id, actor)
+    deal = await party_deal(tx, deal_id, actor, lock=lock)
     if actor != deal.freelancer_id:
         raise Forbidden("deal.only_freelancer", deal=deal_id)
     next_deal_state(deal.state, DealAction.DELIVER, deal.id)
     return deal
 
 
-async def may_revise(tx: Tx, svc: Services, actor: int, deal_id: int) -> Deal:
+async def may_revise(
+    tx: Tx, svc: Services, actor: int, deal_id: int, *, lock: bool = False
+) -> Deal:
     """The client asks for changes to a delivery, at most MAX_REVISIONS times."""
-    deal = await party_deal(tx, deal_id, actor)
+    deal = await party_deal(tx, deal_id, actor, lock=lock)
     if actor != deal.client_id:
         raise Forbidden("deal.only_client", deal=deal_id)
     next_deal_state(deal.state, DealAction.REVISE, deal.id)
@@ -306,7 +315,7 @@ async def deliver(
         raise InvalidInput("deliver.note_too_long", max=rules.NOTE_MAX, length=len(note))
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await may_deliver(tx, svc, actor, deal_id)
+        deal = await may_deliver(tx, svc, actor, deal_id, lock=True)
         ends = tx.now + s.review_window
         # A delivery answers a pending client cancel request: it cannot be confirmed later.
         await move_deal(
@@ -336,7 +345,7 @@ async def deliver(
 async def attach_files(svc: Services, actor: int, deal_id: int, files: list[dict]) -> None:
     """Files sent right after /deliver join the latest delivery."""
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if actor != deal.freelancer_id or deal.state != DealState.DELIVERED:
             raise Conflict("deliver.no_open_delivery", deal=deal_id)
         event = await tx.deals.add_event(deal.id, actor, "delivery_file", "", files)
@@ -352,7 +361,7 @@ async def revise(svc: Services, actor: int, deal_id: int, what: str) -> Deal:
     what = rules.text_in_range(what, 1, rules.NOTE_MAX, "revise.text_required")
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await may_revise(tx, svc, actor, deal_id)
+        deal = await may_revise(tx, svc, actor, deal_id, lock=True)
         due = max(deal.due_at or tx.now, tx.now + REVISION_MIN_SECONDS)
         await move_deal(
             tx,
@@ -378,7 +387,7 @@ async def revise(svc: Services, actor: int, deal_id: int, what: str) -> Deal:
 async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal:
     seconds = parse_extension(duration)
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         next_deal_state(deal.state, DealAction.EXTEND, deal.id)
@@ -402,7 +411,7 @@ async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: st
     minutes = rules.hours_to_minutes(hours)
     note = rules.clean_text(note)[: rules.NOTE_MAX]
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if deal.state not in (DealState.FUNDED, DealState.DELIVERED, DealState.DISPUTED):
             raise Conflict("log.not_running", deal=deal_id)
         return await tx.deals.log_time(deal.id, actor, minutes, note)
@@ -413,7 +422,7 @@ async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: st
 
 async def release(svc: Services, actor: int, deal_id: int) -> Deal:
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client_release", deal=deal_id)
         await _release(tx, svc, deal, DealAction.RELEASE)
@@ -454,7 +463,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
     refunds at once; the client's asks the freelancer. Returns "cancelled", "refunded" or
     "requested"."""
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if deal.state == DealState.AWAITING_FUNDING:
             bid_state = BidState.WITHDRAWN if actor == deal.freelancer_id else BidState.ACTIVE
             await _unfunded_cancel(tx, svc, deal, DealAction.CANCEL_UNFUNDED, bid_state)
@@ -487,7 +496,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
 async def answer_cancel(svc: Services, actor: int, deal_id: int, agree: bool) -> str:
     """The freelancer confirms (refund) or refuses (both pointed to /dispute) a client cancel."""
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if actor != deal.freelancer_id:
             raise Forbidden("deal.only_freelancer", deal=deal_id)
         if deal.state != DealState.FUNDED or deal.cancel_requested_at is None:
@@ -507,7 +516,7 @@ async def refund_overdue(svc: Services, actor: int, deal_id: int) -> tuple[Deal,
     """The client's "Refund now" once delivery is overdue and nothing was delivered: the
     deal, and how the money comes back (which the client's answer says)."""
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         if deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:

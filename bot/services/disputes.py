@@ -31,16 +31,20 @@ OUTCOMES = {
 }
 
 
-async def may_dispute(tx: Tx, svc: Services, actor: int, deal_id: int) -> Deal:
+async def may_dispute(
+    tx: Tx, svc: Services, actor: int, deal_id: int, *, lock: bool = False
+) -> Deal:
     """Either party disputes a funded or delivered deal."""
-    deal = await party_deal(tx, deal_id, actor)
+    deal = await party_deal(tx, deal_id, actor, lock=lock)
     next_deal_state(deal.state, DealAction.DISPUTE, deal.id)
     return deal
 
 
-async def may_add_evidence(tx: Tx, svc: Services, actor: int, deal_id: int) -> tuple[Deal, Dispute]:
+async def may_add_evidence(
+    tx: Tx, svc: Services, actor: int, deal_id: int, *, lock: bool = False
+) -> tuple[Deal, Dispute]:
     """Either party adds to a dispute while it is open."""
-    deal = await party_deal(tx, deal_id, actor)
+    deal = await party_deal(tx, deal_id, actor, lock=lock)
     dispute = await tx.disputes.open_for(deal.id)
     if dispute is None:
         raise Conflict("dispute.none_open", deal=deal_id)
@@ -51,7 +55,7 @@ async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> 
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "dispute.reason_required")
     s = svc.settings
     async with svc.tx() as tx:
-        deal = await may_dispute(tx, svc, actor, deal_id)
+        deal = await may_dispute(tx, svc, actor, deal_id, lock=True)
         from_state = deal.state
         await move_deal(tx, deal, DealAction.DISPUTE, cancel_requested_at=None)
         dispute = await tx.disputes.open(
@@ -91,7 +95,7 @@ async def add_evidence(
         raise InvalidInput("dispute.evidence_too_long", max=rules.NOTE_MAX, length=len(text))
     s = svc.settings
     async with svc.tx() as tx:
-        deal, dispute = await may_add_evidence(tx, svc, actor, deal_id)
+        deal, dispute = await may_add_evidence(tx, svc, actor, deal_id, lock=True)
         await tx.deals.add_event(deal.id, actor, "evidence", text, files or [])
         if s.moderator_chat_id:
             await tx.outbox.add(
@@ -128,7 +132,7 @@ async def resolve(
     note = rules.clean_text(note)[: rules.REASON_MAX]
     fee_pct = svc.settings.platform_fee_percent
     async with svc.tx() as tx:
-        deal = await deal_or_404(tx, deal_id)
+        deal = await deal_or_404(tx, deal_id, lock=True)
         action = OUTCOMES[outcome]
         next_deal_state(deal.state, action, deal.id)
         dispute = await tx.disputes.open_for(deal.id)

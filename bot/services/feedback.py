@@ -27,7 +27,7 @@ async def rate(svc: Services, actor: int, deal_id: int, stars: int, comment: str
     stars = rules.stars(stars)
     comment = rules.clean_text(comment)[: rules.COMMENT_MAX]
     async with svc.tx() as tx:
-        deal = await party_deal(tx, deal_id, actor)
+        deal = await party_deal(tx, deal_id, actor, lock=True)
         if deal.state not in RATEABLE:
             raise Conflict("rate.not_finished", deal=deal_id)
         other = deal.other(actor)

@@ -106,7 +106,7 @@ async def _end_bidding(
 async def close_job(svc: Services, actor: int, job_id: int) -> Job:
     """The client closes a job for new bids; a running deal is not touched."""
     async with svc.tx() as tx:
-        job = await job_or_404(tx, job_id)
+        job = await job_or_404(tx, job_id, lock=True)
         if job.client_id != actor:
             raise Forbidden("job.not_client", job=job_id)
         if job.state != JobState.OPEN:
@@ -137,10 +137,11 @@ async def remove_job(svc: Services, mod: Moderator, job_id: int, reason: str) ->
     """A moderator takes a job down; bidders are told. Funded deals go on."""
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "reason.required")
     async with svc.tx() as tx:
-        job = await job_or_404(tx, job_id)
+        job = await job_or_404(tx, job_id, lock=True)
         if job.state == JobState.REMOVED:
             raise Conflict("job.already_removed", job=job_id)
-        await tx.jobs.set_state(job.id, JobState.REMOVED, [job.state])
+        if not await tx.jobs.set_state(job.id, JobState.REMOVED, [job.state]):
+            raise Conflict("job.already_removed", job=job_id)
         await tx.trail.add(
             mod.user_id,
             "remove_job",

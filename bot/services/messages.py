@@ -30,10 +30,10 @@ async def _relay(
     return message_id
 
 
-async def may_ask(tx: Tx, svc: Services, actor: int, job_id: int) -> Job:
+async def may_ask(tx: Tx, svc: Services, actor: int, job_id: int, *, lock: bool = False) -> Job:
     """Who may ask about a job, and when (checked again with the question)."""
     await active_user(tx, actor)
-    job = await job_or_404(tx, job_id)
+    job = await job_or_404(tx, job_id, lock=lock)
     if job.client_id == actor:
         raise Forbidden("ask.own_job", job=job_id)
     if job.state not in (JobState.OPEN, JobState.HIRING):
@@ -41,10 +41,12 @@ async def may_ask(tx: Tx, svc: Services, actor: int, job_id: int) -> Job:
     return job
 
 
-async def may_message(tx: Tx, svc: Services, actor: int, bid_id: int) -> tuple[Bid, Job]:
+async def may_message(
+    tx: Tx, svc: Services, actor: int, bid_id: int, *, lock: bool = False
+) -> tuple[Bid, Job]:
     """The two sides of a live bid may write to each other."""
     await active_user(tx, actor)
-    bid = await bid_or_404(tx, bid_id)
+    bid = await bid_or_404(tx, bid_id, lock=lock)
     job = await job_or_404(tx, bid.job_id)
     if actor not in (job.client_id, bid.freelancer_id):
         raise Forbidden("msg.not_party", bid=bid_id)
@@ -57,7 +59,7 @@ async def ask(svc: Services, actor: int, job_id: int, question: str) -> int:
     """A would-be bidder asks the client about a job."""
     question = rules.text_in_range(question, 1, rules.MESSAGE_MAX, "message.length")
     async with svc.tx() as tx:
-        job = await may_ask(tx, svc, actor, job_id)
+        job = await may_ask(tx, svc, actor, job_id, lock=True)
         bid = await tx.bids.live_for(job_id, actor)
         return await _relay(
             tx, job.id, bid.id if bid else None, actor, job.client_id, question, "notify.question"
@@ -68,7 +70,7 @@ async def message_bid(svc: Services, actor: int, bid_id: int, text: str) -> int:
     """/msg: a private thread between the client and one bidder."""
     text = rules.text_in_range(text, 1, rules.MESSAGE_MAX, "message.length")
     async with svc.tx() as tx:
-        bid, job = await may_message(tx, svc, actor, bid_id)
+        bid, job = await may_message(tx, svc, actor, bid_id, lock=True)
         recipient = bid.freelancer_id if actor == job.client_id else job.client_id
         return await _relay(tx, job.id, bid.id, actor, recipient, text, "notify.message")
 

@@ -58,8 +58,10 @@ async def balances(svc: Services, actor: int) -> list[Balance]:
 
 
 async def _held(tx: Tx, actor: int) -> dict[str, int]:
-    """{currency: available} for the currencies the person can withdraw now."""
-    return {c: v for c, v in (await tx.ledger.balances_of("user", actor)).items() if v > 0}
+    """{currency: available} for the currencies the person can withdraw now; the accounts
+    stay locked until the payout takes the money (two /payout at once: one gets it)."""
+    held = await tx.ledger.balances_of("user", actor, lock=True)
+    return {c: v for c, v in held.items() if v > 0}
 
 
 def _currency_for(svc: Services, held: dict[str, int], currency_text: str | None) -> str:

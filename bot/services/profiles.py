@@ -175,7 +175,7 @@ async def invite(svc: Services, actor: int, ref: str, job_id: int) -> User:
     """Invite a freelancer (a favourite, a past hire, anyone known) to bid on an open job."""
     async with svc.tx() as tx:
         await active_user(tx, actor)
-        job = await job_or_404(tx, job_id)
+        job = await job_or_404(tx, job_id, lock=True)
         if job.client_id != actor:
             raise Forbidden("job.not_client", job=job_id)
         if job.state != JobState.OPEN:

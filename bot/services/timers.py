@@ -23,6 +23,7 @@ from bot import logs
 from bot.services import alerts, deals, disputes, feedback, jobs
 from bot.services.base import Services
 from bot.storage.db import Tx
+from bot.storage.engine import LOCKS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,20 @@ ACTIONS: dict[str, Action] = {
 async def run_deadline(svc: Services, deadline_id: int) -> bool:
     """Run one deadline if it is still pending and due; returns whether its action acted."""
     async with svc.tx() as tx:
+        # Another scheduler (another instance) running this one now will complete it or
+        # record its failure: skip it rather than wait (PostgreSQL; always free on SQLite).
+        if not await tx.try_lock(LOCK_DEADLINE, deadline_id):
+            return False
+        row = await tx.deadlines.get(deadline_id)
+        if row is None or row["state"] != "pending":
+            return False
+        # The subject's job first (the lock of its family, bot/services/base.py), then the
+        # deadline row: the order every service that changes a deadline takes them in. Read
+        # again once it is held: a service may have moved the deadline meanwhile (/extend).
+        if row["kind"] in JOB_KINDS:
+            await tx.jobs.lock(int(row["subject_id"]))
+        elif row["kind"] in ACTIONS:
+            await tx.jobs.lock_of_deal(int(row["subject_id"]))
         row = await tx.deadlines.get(deadline_id)
         if row is None or row["state"] != "pending" or max(row["due_at"], row["retry_at"]) > tx.now:
             return False  # done, moved on, or backing off since the caller read it
@@ -63,6 +78,10 @@ async def run_deadline(svc: Services, deadline_id: int) -> bool:
             log.error("unknown deadline kind %s (id %s)", row["kind"], deadline_id)
             return False
         return await action(tx, svc, int(row["subject_id"]))
+
+
+JOB_KINDS = ("job_nudge", "job_expire")  # the others' subject is a deal
+LOCK_DEADLINE = LOCKS["deadline"]
 
 
 def backoff(attempts: int) -> int:
@@ -97,11 +116,13 @@ async def alert_given_up(svc: Services) -> bool:
     if first is None:
         return False
     async with svc.tx() as tx:
+        # The rows first, locked (PostgreSQL): a second scheduler alerting at the same
+        # moment waits, then finds them alerted.
+        first, count = await tx.deadlines.unalerted(lock=True)
+        if first is None:
+            return False
         last = await tx.deadlines.last_alert_at()
         if last is not None and tx.now - last < ALERT_EVERY_S:
-            return False
-        first, count = await tx.deadlines.unalerted()
-        if first is None:
             return False
         await tx.outbox.add(
             group,

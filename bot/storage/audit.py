@@ -13,12 +13,13 @@ async def ledger_problems(tx: Tx) -> list[str]:
     problems: list[str] = []
     for row in await tx.fetchall(
         "SELECT transaction_id, SUM(amount) AS s, COUNT(*) AS n FROM ledger_entries"
-        " GROUP BY transaction_id HAVING s <> 0 OR n < 2"
+        " GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2"
     ):
         problems.append(f"transaction {row['transaction_id']} sums to {row['s']} ({row['n']} legs)")
     for row in await tx.fetchall(
         "SELECT a.code, a.balance, COALESCE(SUM(e.amount), 0) AS s FROM ledger_accounts a"
-        " LEFT JOIN ledger_entries e ON e.account_id = a.id GROUP BY a.id HAVING a.balance <> s"
+        " LEFT JOIN ledger_entries e ON e.account_id = a.id GROUP BY a.id"
+        " HAVING a.balance <> COALESCE(SUM(e.amount), 0)"
     ):
         problems.append(f"account {row['code']} caches {row['balance']} but entries sum {row['s']}")
     for row in await tx.fetchall(
@@ -41,16 +42,20 @@ async def ledger_problems(tx: Tx) -> list[str]:
     for row in await tx.fetchall(
         "SELECT currency, SUM(CASE WHEN kind = 'world_in' THEN -balance ELSE 0 END) AS money_in,"
         " SUM(CASE WHEN kind <> 'world_in' THEN balance ELSE 0 END) AS held"
-        " FROM ledger_accounts GROUP BY currency HAVING money_in <> held"
+        " FROM ledger_accounts GROUP BY currency HAVING"
+        " SUM(CASE WHEN kind = 'world_in' THEN -balance ELSE 0 END)"
+        " <> SUM(CASE WHEN kind <> 'world_in' THEN balance ELSE 0 END)"
     ):
         problems.append(
             f"{row['currency']}: money in {row['money_in']} but escrow+balances+fees+payable"
             f"+refunds pending+money out {row['held']}"
         )
     for row in await tx.fetchall(
-        "SELECT a.currency, a.balance, COALESCE((SELECT SUM(r.amount) FROM refunds r"
+        "SELECT currency, balance, owed FROM (SELECT a.currency, a.balance,"
+        " COALESCE((SELECT SUM(r.amount) FROM refunds r"
         " WHERE r.state = 'pending' AND r.currency = a.currency), 0) AS owed"
-        " FROM ledger_accounts a WHERE a.kind = 'refund_pending' AND a.balance <> owed"
+        " FROM ledger_accounts a WHERE a.kind = 'refund_pending') AS pending"
+        " WHERE balance <> owed"
         " UNION ALL SELECT r.currency, 0, SUM(r.amount) FROM refunds r WHERE r.state = 'pending'"
         " AND NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.kind = 'refund_pending'"
         " AND a.currency = r.currency) GROUP BY r.currency"
@@ -71,7 +76,7 @@ async def ledger_problems(tx: Tx) -> list[str]:
         )
     twice = await tx.fetchone(
         "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"
-        " GROUP BY memo HAVING n > 1 LIMIT 1"
+        " GROUP BY memo HAVING COUNT(*) > 1 LIMIT 1"
     )
     if twice is not None:
         problems.append("a charge id was applied more than once")

@@ -30,134 +30,75 @@ Two rules make running SQL on the loop safe, and both are checked here:
    and is logged as a WARNING with its SQL and time; what may take long (whole-table counts)
    reads with `read(in_thread=True)`.
 
-The repositories keep an async interface, so another backend (PostgreSQL with asyncpg) fits
-behind them unchanged.
+The repositories keep an async interface and one SQL text for both engines; PostgreSQL
+(bot/storage/pg.py) sits behind the same `Tx` (bot/storage/engine.py).
 
-The update being handled (bot/updates.py) rides along in a ContextVar (`set_write_hook`):
-the first write transaction of its handling that counts (not `commits_not_counted`) marks it
-handled in the inbox, in that same transaction, just before COMMIT; a backend's
-`transaction()` calls the hook the same way.
+The update being handled (bot/updates.py) rides along in a ContextVar (`set_write_hook`,
+bot/storage/engine.py): the first write transaction of its handling that counts (not
+`commits_not_counted`) marks it handled in the inbox, in that same transaction, just before
+COMMIT; both engines' `transaction()` call the hook the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
-from functools import cached_property
-from importlib import resources
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosqlite
 
-from bot.storage.buttons import Keyboards, PendingInputs
-from bot.storage.conversations import Conversations
-from bot.storage.deadlines import Deadlines
-from bot.storage.inbox import Inbox
-from bot.storage.ledger import Ledger
-from bot.storage.marks import SyncMarks
-from bot.storage.outbox import Outbox
-from bot.storage.people import PeopleRepo
-from bot.storage.records import RecordsRepo
-from bot.storage.refunds import RefundsRepo
-from bot.storage.repositories import (
-    BidsRepo,
-    DealsRepo,
-    DisputesRepo,
-    FeedbackRepo,
-    JobsRepo,
-    MiscRepo,
-    PaymentsRepo,
-    PayoutsRepo,
-    TrialsRepo,
-    UsersRepo,
+from bot.storage.engine import (
+    NESTED_MESSAGE,
+    SLOW_STATEMENT_S,
+    SQLITE,
+    NestedTransaction,
+    Tx,
+    WriteHook,
+    clock,
+    commits_not_counted,
+    committed_here,
+    count_commit,
+    forget_commits,
+    migration_files,
+    set_write_hook,
+    timed,
+    write_hook,
 )
-from bot.storage.trail import AuditTrail
+
+__all__ = [
+    "SLOW_STATEMENT_S",
+    "Database",
+    "NestedTransaction",
+    "SqliteTx",
+    "ThreadTx",
+    "Tx",
+    "WriteHook",
+    "commits_not_counted",
+    "committed_here",
+    "forget_commits",
+    "set_write_hook",
+]
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
 CHECKPOINT_EVERY = 200  # commits between passive WAL checkpoints (about 1-2 MB of WAL)
-SLOW_STATEMENT_S = 0.020  # a statement on the loop slower than this is logged
 # The first read of a read transaction: it takes the read lock (the snapshot) at once.
 READ_START = "SELECT 1 FROM sqlite_master LIMIT 1"
 
 
-class NestedTransaction(RuntimeError):
-    """A transaction or read was opened by the task that already holds the connection."""
-
-
-# Commits made by the task (and so the update) running now: an update is handled in a task of
-# its own, and its error handler runs in that task too, so the handler's failure after a
-# commit can be told apart from one before any (bot.handlers.base.on_error).
-_commits: ContextVar[int] = ContextVar("commits", default=0)
-
-
-def committed_here() -> bool:
-    """Did the current task commit a write transaction (since `forget_commits`)?"""
-    return _commits.get() > 0
-
-
-def forget_commits() -> None:
-    """Start counting afresh (a new update)."""
-    _commits.set(0)
-
-
-# Inside `commits_not_counted`: the write hook is not called either.
-_uncounted: ContextVar[bool] = ContextVar("uncounted", default=False)
-
-
-@contextmanager
-def commits_not_counted() -> Iterator[None]:
-    """Commits in the block are bookkeeping, not what the person asked for (their own user
-    record, refreshed when an update arrives): not counted, and they do not mark the update
-    being handled."""
-    before = _commits.get()
-    token = _uncounted.set(True)
-    try:
-        yield
-    finally:
-        _uncounted.reset(token)
-        _commits.set(before)
-
-
-class WriteHook(Protocol):
-    """Called by every counted write transaction of the task (the update being handled)."""
-
-    async def before_commit(self, tx: Tx) -> None:
-        """Write what belongs with the transaction's effects (the inbox mark); raising rolls
-        the whole transaction back."""
-
-    def committed(self) -> None:
-        """The transaction committed."""
-
-
-_write_hook: ContextVar[WriteHook | None] = ContextVar("write_hook", default=None)
-
-
-def set_write_hook(hook: WriteHook | None) -> None:
-    """Attach `hook` to the current task's (the update's) write transactions."""
-    _write_hook.set(hook)
-
-
 def _migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) of every file in bot/storage/migrations, in order."""
-    out = []
-    folder = resources.files("bot.storage") / "migrations"
-    for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            out.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
-    return sorted(out)
+    """(number, name, sql) of every SQLite migration in bot/storage/migrations, in order."""
+    return migration_files("sqlite")
 
 
 class Database:
+    dialect = SQLITE
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
@@ -319,12 +260,7 @@ class Database:
         task = asyncio.current_task()
         holder = self._reader_owner if reader else self._owner
         if task is not None and holder is task:
-            raise NestedTransaction(
-                "nested transaction: this task already holds the database connection in an"
-                " open transaction, and waiting for it would wait forever; a service must not"
-                " be called inside another's transaction (pass the open Tx down, or run it"
-                " after the outer transaction ends)"
-            )
+            raise NestedTransaction(NESTED_MESSAGE)
         return task
 
     def _committed(self) -> None:
@@ -355,14 +291,14 @@ class Database:
     async def transaction(self, now: int) -> AsyncIterator[Tx]:
         """A write transaction: commits on success, rolls back on any exception."""
         task = self._claim()
-        hook = None if _uncounted.get() else _write_hook.get()
+        hook = write_hook()
         async with self._lock:
             self._owner = task
             try:
                 await self._begin("BEGIN IMMEDIATE")
                 raw = self.raw
                 try:
-                    tx = Tx(raw, now)
+                    tx = SqliteTx(raw, now)
                     yield tx
                     if hook is not None:
                         await hook.before_commit(tx)
@@ -373,7 +309,7 @@ class Database:
                     if raw.in_transaction:
                         raw.execute("ROLLBACK")
                     raise
-                _commits.set(_commits.get() + 1)
+                count_commit()
                 self._committed()
             finally:
                 self._owner = None
@@ -410,7 +346,7 @@ class Database:
                 await self._begin("BEGIN", READ_START)
                 raw = self.raw
                 try:
-                    yield Tx(raw, now)
+                    yield SqliteTx(raw, now)
                 finally:
                     if raw.in_transaction:
                         raw.execute("ROLLBACK")
@@ -436,180 +372,51 @@ def _split_sql(sql: str) -> list[str]:
     return statements
 
 
-class _GcTime:
-    """Time spent in the garbage collector (in any thread: it holds the GIL). A collection
-    that happens to run inside a statement (while its rows are built) is not the
-    statement's time, and must not name that statement as slow."""
-
-    spent = 0.0
-    began = 0.0
-
-    @classmethod
-    def callback(cls, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            cls.began = time.perf_counter()
-        else:
-            cls.spent += time.perf_counter() - cls.began
-
-
-gc.callbacks.append(_GcTime.callback)
-
-
-def _clock() -> float:
-    """Seconds, standing still while the garbage collector runs."""
-    return time.perf_counter() - _GcTime.spent
-
-
-def _timed(sql: str, start: float) -> None:
-    """Log a statement that held the loop longer than SLOW_STATEMENT_S (rule 2 of the
-    module's docstring), naming it, so that it can be made fast or moved off the loop."""
-    took = _clock() - start
-    if took > SLOW_STATEMENT_S:
-        log.warning(
-            "slow statement on the event loop: %.1f ms (over %.0f ms): %s",
-            took * 1000,
-            SLOW_STATEMENT_S * 1000,
-            " ".join(sql.split()),
-        )
-
-
-class Tx:
-    """One open transaction: the repositories services use, and the transaction's clock.
-
-    The methods are coroutines so that repositories read the same over any backend; with
-    SQLite they complete without suspending (see the module's docstring)."""
+class SqliteTx(Tx):
+    """A transaction on the shared SQLite connection; statements run on the loop and
+    complete without suspending (see the module's docstring)."""
 
     def __init__(self, conn: sqlite3.Connection, now: int) -> None:
         self.conn = conn
         self.now = now
 
     async def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        start = _clock()
+        start = clock()
         cur = self.conn.execute(sql, params)
-        _timed(sql, start)
+        timed(sql, start)
         return cur
 
     async def executemany(self, sql: str, rows: Any) -> None:
-        start = _clock()
+        start = clock()
         self.conn.executemany(sql, rows)
-        _timed(sql, start)
+        timed(sql, start)
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        start = _clock()
+        start = clock()
         row = self.conn.execute(sql, params).fetchone()
-        _timed(sql, start)
+        timed(sql, start)
         return row
 
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        start = _clock()
+        start = clock()
         rows = self.conn.execute(sql, params).fetchall()
-        _timed(sql, start)
+        timed(sql, start)
         return rows
 
     async def insert(self, sql: str, params: Any = ()) -> int:
-        start = _clock()
+        start = clock()
         row_id = int(self.conn.execute(sql, params).lastrowid or 0)
-        _timed(sql, start)
+        timed(sql, start)
         return row_id
 
     async def update(self, sql: str, params: Any = ()) -> int:
-        """Run a write and return how many rows it changed (0 = the condition did not hold)."""
-        start = _clock()
+        start = clock()
         changed = self.conn.execute(sql, params).rowcount
-        _timed(sql, start)
+        timed(sql, start)
         return changed
 
-    # Repositories, built on first use.
-    @cached_property
-    def users(self) -> UsersRepo:
-        return UsersRepo(self)
 
-    @cached_property
-    def jobs(self) -> JobsRepo:
-        return JobsRepo(self)
-
-    @cached_property
-    def bids(self) -> BidsRepo:
-        return BidsRepo(self)
-
-    @cached_property
-    def deals(self) -> DealsRepo:
-        return DealsRepo(self)
-
-    @cached_property
-    def disputes(self) -> DisputesRepo:
-        return DisputesRepo(self)
-
-    @cached_property
-    def feedback(self) -> FeedbackRepo:
-        return FeedbackRepo(self)
-
-    @cached_property
-    def payments(self) -> PaymentsRepo:
-        return PaymentsRepo(self)
-
-    @cached_property
-    def payouts(self) -> PayoutsRepo:
-        return PayoutsRepo(self)
-
-    @cached_property
-    def refunds(self) -> RefundsRepo:
-        return RefundsRepo(self)
-
-    @cached_property
-    def trials(self) -> TrialsRepo:
-        return TrialsRepo(self)
-
-    @cached_property
-    def records(self) -> RecordsRepo:
-        return RecordsRepo(self)
-
-    @cached_property
-    def misc(self) -> MiscRepo:
-        return MiscRepo(self)
-
-    @cached_property
-    def ledger(self) -> Ledger:
-        return Ledger(self)
-
-    @cached_property
-    def outbox(self) -> Outbox:
-        return Outbox(self)
-
-    @cached_property
-    def deadlines(self) -> Deadlines:
-        return Deadlines(self)
-
-    @cached_property
-    def marks(self) -> SyncMarks:
-        return SyncMarks(self)
-
-    @cached_property
-    def trail(self) -> AuditTrail:
-        return AuditTrail(self)
-
-    @cached_property
-    def people(self) -> PeopleRepo:
-        return PeopleRepo(self)
-
-    @cached_property
-    def inputs(self) -> PendingInputs:
-        return PendingInputs(self)
-
-    @cached_property
-    def keyboards(self) -> Keyboards:
-        return Keyboards(self)
-
-    @cached_property
-    def inbox(self) -> Inbox:
-        return Inbox(self)
-
-    @cached_property
-    def conversations(self) -> Conversations:
-        return Conversations(self)
-
-
-class ThreadTx(Tx):
+class ThreadTx(SqliteTx):
     """A read-only transaction whose statements run in aiosqlite's thread (see
     `Database.read(in_thread=True)`); the repositories work over it unchanged."""
 

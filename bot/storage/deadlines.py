@@ -12,20 +12,19 @@ if TYPE_CHECKING:
 class Deadlines:
     def __init__(self, tx: Tx) -> None:
         self.tx = tx
+        self._by = tx.dialect.indexed_by
 
     async def set(self, kind: str, subject_id: int, due_at: int) -> None:
         """Schedule (or move) the one pending deadline of this kind for this subject; a
         moved one starts over (its failed attempts were about the old schedule)."""
-        changed = await self.tx.update(
-            "UPDATE deadlines SET due_at = ?, attempts = 0, retry_at = 0, last_error = NULL"
-            " WHERE kind = ? AND subject_id = ? AND state = 'pending'",
-            (due_at, kind, subject_id),
+        # One statement (an upsert on the partial unique index deadlines_one_pending), so
+        # that two transactions setting the same deadline at once never both insert.
+        await self.tx.execute(
+            "INSERT INTO deadlines (kind, subject_id, due_at, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (kind, subject_id) WHERE state = 'pending' DO UPDATE SET"
+            " due_at = excluded.due_at, attempts = 0, retry_at = 0, last_error = NULL",
+            (kind, subject_id, due_at, self.tx.now),
         )
-        if not changed:
-            await self.tx.insert(
-                "INSERT INTO deadlines (kind, subject_id, due_at, created_at) VALUES (?, ?, ?, ?)",
-                (kind, subject_id, due_at, self.tx.now),
-            )
 
     async def cancel(self, subject_id: int, *kinds: str) -> None:
         marks = ",".join("?" * len(kinds))
@@ -75,7 +74,8 @@ class Deadlines:
         """Pending deadlines due now, oldest first, except those backing off after a failure
         (so that rows which keep failing never fill the batch)."""
         rows = await self.tx.fetchall(
-            "SELECT * FROM deadlines INDEXED BY deadlines_due"
+            "SELECT * FROM deadlines"
+            f"{self._by('deadlines_due')}"
             " WHERE state = 'pending' AND due_at <= ? AND retry_at <= ?"
             " ORDER BY due_at, id LIMIT ?",
             (now, now, limit),
@@ -86,11 +86,13 @@ class Deadlines:
         """When the next pending deadline may run: the earliest due time of one that never
         failed, or the end of a backoff (whichever comes first)."""
         first = await self.tx.fetchone(
-            "SELECT due_at FROM deadlines INDEXED BY deadlines_due"
+            "SELECT due_at FROM deadlines"
+            f"{self._by('deadlines_due')}"
             " WHERE state = 'pending' AND retry_at = 0 ORDER BY due_at LIMIT 1"
         )
         retry = await self.tx.fetchone(
-            "SELECT MIN(MAX(due_at, retry_at)) AS t FROM deadlines INDEXED BY deadlines_backed_off"
+            "SELECT MIN(CASE WHEN due_at > retry_at THEN due_at ELSE retry_at END) AS t"
+            f" FROM deadlines{self._by('deadlines_backed_off')}"
             " WHERE state = 'pending' AND retry_at > 0"
         )
         times = [r[0] for r in (first, retry) if r is not None and r[0] is not None]
@@ -116,17 +118,24 @@ class Deadlines:
             )
         )
 
-    async def unalerted(self) -> tuple[dict[str, Any] | None, int]:
+    async def unalerted(self, *, lock: bool = False) -> tuple[dict[str, Any] | None, int]:
         """The oldest given-up deadline the moderators were not told about, and how many
-        such there are."""
+        such there are (`lock`: the rows stay locked until the commit)."""
+        if lock and self.tx.locks_rows:
+            await self.tx.fetchall(
+                "SELECT id FROM deadlines WHERE state = 'failed' AND alerted_at IS NULL"
+                " ORDER BY id FOR UPDATE"
+            )
         row = await self.tx.fetchone(
-            "SELECT * FROM deadlines INDEXED BY deadlines_failed"
+            "SELECT * FROM deadlines"
+            f"{self._by('deadlines_failed')}"
             " WHERE state = 'failed' AND alerted_at IS NULL ORDER BY id LIMIT 1"
         )
         if row is None:
             return None, 0
         count = await self.tx.fetchone(
-            "SELECT COUNT(*) FROM deadlines INDEXED BY deadlines_failed"
+            "SELECT COUNT(*) FROM deadlines"
+            f"{self._by('deadlines_failed')}"
             " WHERE state = 'failed' AND alerted_at IS NULL"
         )
         assert count is not None
@@ -134,7 +143,8 @@ class Deadlines:
 
     async def last_alert_at(self) -> int | None:
         row = await self.tx.fetchone(
-            "SELECT MAX(alerted_at) FROM deadlines INDEXED BY deadlines_failed"
+            "SELECT MAX(alerted_at) FROM deadlines"
+            f"{self._by('deadlines_failed')}"
             " WHERE state = 'failed'"
         )
         return None if row is None or row[0] is None else int(row[0])
@@ -149,6 +159,7 @@ class Deadlines:
     async def failed(self) -> list[dict[str, Any]]:
         """Every deadline given up (for the audit)."""
         rows = await self.tx.fetchall(
-            "SELECT * FROM deadlines INDEXED BY deadlines_failed WHERE state = 'failed' ORDER BY id"
+            f"SELECT * FROM deadlines{self._by('deadlines_failed')}"
+            " WHERE state = 'failed' ORDER BY id"
         )
         return [dict(r) for r in rows]

@@ -11,7 +11,13 @@ from here exactly once, one person at a time.
   first, one at a time. A turn is taken only when free or when its lease has ended, renewed
   while its holder lives (`renew_turns`), and given back only when the person has nothing
   unhandled left (`release_turn` checks in the same statement), so an update stored while
-  its person's turn is being given back is never left without a holder.
+  its person's turn is being given back is never left without a holder. On PostgreSQL
+  (READ COMMITTED, concurrent writers) that check alone could miss an update another
+  instance is storing at that moment: `store` and `release_turn` both lock the person's
+  `inbox_turns` row first (`lock_turns`), so one waits for the other and the release's
+  check, a statement after the lock, sees what the store committed (or the store, after
+  the release, finds the turn free and takes it). On SQLite a write transaction already
+  excludes every other, and the lock is nothing.
 
 Every statement is an index lookup or a range bounded by a LIMIT; the SQL is portable (upserts
 with `ON CONFLICT`, partial indexes).
@@ -19,7 +25,8 @@ with `ON CONFLICT`, partial indexes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,7 +52,8 @@ class Inbox:
 
     async def store(self, rows: Sequence[tuple[int, int, str]]) -> None:
         """Keep (update_id, person_id, payload JSON) rows; ones already there are left as
-        they are."""
+        they are. The people's turns are locked first (see the module's docstring)."""
+        await self.lock_turns(p for _u, p, _payload in rows)
         await self.tx.executemany(
             "INSERT INTO inbox (update_id, person_id, payload, received_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (update_id) DO NOTHING",
@@ -117,8 +125,25 @@ class Inbox:
         )
         return changed > 0
 
+    async def lock_turns(self, persons: Iterable[int]) -> None:
+        """Lock these people's turn rows until the transaction ends (PostgreSQL; in id
+        order, so two transactions locking several never wait for each other in a circle).
+        Nothing on SQLite, whose write transaction holds the whole database."""
+        if not self.tx.locks_rows:
+            return
+        ids = sorted({int(p) for p in persons})
+        if not ids:
+            return
+        await self.tx.fetchall(
+            f"SELECT person_id FROM inbox_turns WHERE person_id IN ({self.tx.dialect.id_list()})"
+            f" ORDER BY person_id{self.tx.for_update}",
+            (json.dumps(ids),),
+        )
+
     async def release_turn(self, person_id: int, holder: str) -> bool:
-        """Give the turn back, only if the person has nothing unhandled left."""
+        """Give the turn back, only if the person has nothing unhandled left (checked once
+        the turn is locked: an update being stored meanwhile is seen)."""
+        await self.lock_turns((person_id,))
         changed = await self.tx.update(
             "DELETE FROM inbox_turns WHERE person_id = ? AND holder = ? AND NOT EXISTS"
             " (SELECT 1 FROM inbox WHERE person_id = ? AND handled_at IS NULL)",
@@ -132,7 +157,18 @@ class Inbox:
         )
         return row is not None
 
+    async def _lock_holders_turns(self, holder: str) -> None:
+        """PostgreSQL: `holder`'s turn rows locked in id order, as `lock_turns` locks them (an
+        UPDATE locks in the order it finds them, and could wait in a circle with intake)."""
+        if self.tx.locks_rows:
+            await self.tx.fetchall(
+                "SELECT person_id FROM inbox_turns WHERE holder = ? ORDER BY person_id"
+                + self.tx.for_update,
+                (holder,),
+            )
+
     async def renew_turns(self, holder: str, lease: int = LEASE) -> int:
+        await self._lock_holders_turns(holder)
         return await self.tx.update(
             "UPDATE inbox_turns SET lease_until = ? WHERE holder = ?",
             (self.tx.now + lease, holder),
@@ -140,6 +176,7 @@ class Inbox:
 
     async def drop_turns(self, holder: str) -> int:
         """Every turn of `holder` (it stops, or its process is gone): free at once."""
+        await self._lock_holders_turns(holder)
         return await self.tx.update("DELETE FROM inbox_turns WHERE holder = ?", (holder,))
 
     async def holders(self) -> list[str]:

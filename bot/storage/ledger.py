@@ -34,11 +34,16 @@ class Ledger:
         row = await self.tx.fetchone("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
         if row:
             return int(row["id"])
-        return await self.tx.insert(
+        # Two transactions may open the same account at once (PostgreSQL): the second waits
+        # for the first's row, does nothing, and reads it.
+        row = await self.tx.fetchone(
             "INSERT INTO ledger_accounts (code, kind, currency, owner_id, may_go_negative)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING id",
             (code, kind, currency, owner_id, int(kind in NEGATIVE_OK)),
         )
+        if row is None:
+            row = await self.tx.fetchone("SELECT id FROM ledger_accounts WHERE code = ?", (code,))
+        return int(row["id"])
 
     async def balance(self, kind: str, currency: str, owner_id: int | None = None) -> int:
         code = f"{kind}:{owner_id}:{currency}" if owner_id is not None else f"{kind}:{currency}"
@@ -72,9 +77,11 @@ class Ledger:
             " VALUES (?, ?, ?, ?)",
             [(txn_id, acc, amt, currency) for acc, amt in legs],
         )
-        for acc, amt in legs:
+        for acc, amt in sorted(legs):
             # The CHECK constraint refuses a balance below zero on accounts that may not go
-            # negative; that aborts the whole transaction.
+            # negative; that aborts the whole transaction. In the order of the accounts' ids:
+            # on PostgreSQL each UPDATE locks its account until the commit, and transactions
+            # that lock shared accounts (fees, world_in) in one order never wait in a circle.
             await self.tx.execute(
                 "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?", (amt, acc)
             )
@@ -102,11 +109,13 @@ class Ledger:
             memo=memo,
         )
 
-    async def balances_of(self, kind: str, owner_id: int) -> dict[str, int]:
-        """{currency: balance} of one owner's accounts of `kind` (a person's money in each)."""
+    async def balances_of(self, kind: str, owner_id: int, *, lock: bool = False) -> dict[str, int]:
+        """{currency: balance} of one owner's accounts of `kind` (a person's money in each).
+        `lock`: in a write transaction, the accounts stay locked until the commit, so that
+        what is taken out of them is what was read (a payout of the whole balance)."""
         rows = await self.tx.fetchall(
             "SELECT currency, balance FROM ledger_accounts WHERE owner_id = ? AND kind = ?"
-            " ORDER BY currency",
+            " ORDER BY currency" + (self.tx.for_update if lock else ""),
             (owner_id, kind),
         )
         return {r["currency"]: int(r["balance"]) for r in rows}

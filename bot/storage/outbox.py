@@ -140,27 +140,38 @@ class Outbox:
         await self.wake(now)
         if limit <= 0:
             return []
+        first, chosen = self.tx.dialect.pick(
+            "SELECT id FROM outbox WHERE stage = 'ready' AND lane <= ?3 ORDER BY lane, id LIMIT ?4"
+        )
         rows = await self.tx.fetchall(
-            "UPDATE outbox SET stage = 'claimed', claimed_by = ?, lease_until = ?"
-            " WHERE id IN (SELECT id FROM outbox WHERE stage = 'ready' AND lane <= ?"
-            " ORDER BY lane, id LIMIT ?) AND stage = 'ready' RETURNING *",
+            f"{first}UPDATE outbox SET stage = 'claimed', claimed_by = ?1, lease_until = ?2"
+            f" WHERE id IN ({chosen}) AND stage = 'ready' RETURNING *",
             (claimer, now + lease, max_lane, limit),
         )
         return sorted((_row(r) for r in rows), key=lambda r: (r["lane"], r["id"]))
 
     async def wake(self, now: int) -> None:
-        """Waiting heads whose time has come, and rows whose lease ended, become ready."""
+        """Waiting heads whose time has come, and rows whose lease ended, become ready.
+        (On PostgreSQL rows another dispatcher is moving are skipped, not waited for; the
+        outer conditions hold when the row was changed meanwhile.)"""
+        pick = self.tx.dialect.pick
         for lane in LANES:
+            first, chosen = pick(
+                "SELECT id FROM outbox WHERE stage = 'waiting' AND lane = ? AND"
+                " next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"
+            )
             await self.tx.execute(
-                "UPDATE outbox SET stage = 'ready' WHERE id IN (SELECT id FROM outbox"
-                " WHERE stage = 'waiting' AND lane = ? AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at LIMIT ?)",
+                f"{first}UPDATE outbox SET stage = 'ready' WHERE id IN ({chosen})"
+                " AND stage = 'waiting'",
                 (lane, now, PROMOTE_BATCH),
             )
+        first, chosen = pick(
+            "SELECT id FROM outbox WHERE stage = 'claimed' AND lease_until <= ?1"
+            " ORDER BY lease_until LIMIT ?2"
+        )
         await self.tx.execute(
-            "UPDATE outbox SET stage = 'ready', claimed_by = NULL, lease_until = NULL"
-            " WHERE id IN (SELECT id FROM outbox WHERE stage = 'claimed' AND lease_until <= ?"
-            " ORDER BY lease_until LIMIT ?)",
+            f"{first}UPDATE outbox SET stage = 'ready', claimed_by = NULL, lease_until = NULL"
+            f" WHERE id IN ({chosen}) AND stage = 'claimed' AND lease_until <= ?1",
             (now, PROMOTE_BATCH),
         )
 
@@ -192,7 +203,7 @@ class Outbox:
     async def claimers(self) -> list[str]:
         """Who holds claims now (a handful of rows: the ones in flight)."""
         rows = await self.tx.fetchall(
-            "SELECT DISTINCT claimed_by FROM outbox INDEXED BY outbox_leased"
+            f"SELECT DISTINCT claimed_by FROM outbox{self.tx.dialect.indexed_by('outbox_leased')}"
             " WHERE stage = 'claimed'"
         )
         return [r["claimed_by"] for r in rows if r["claimed_by"]]
@@ -267,13 +278,21 @@ class Outbox:
         the dispatcher claims with `claim`."""
         rows = await self.tx.fetchall(
             "SELECT * FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
-            " AND COALESCE((SELECT h.stage = 'waiting' AND h.next_attempt_at > ? FROM outbox h"
+            " AND NOT EXISTS (SELECT 1 FROM (SELECT h.stage, h.next_attempt_at FROM outbox h"
             "   WHERE h.state = 'pending' AND h.chat_id = o.chat_id AND h.lane = o.lane"
-            "   ORDER BY h.id LIMIT 1), 0) = 0"
+            "   ORDER BY h.id LIMIT 1) AS head"
+            "   WHERE head.stage = 'waiting' AND head.next_attempt_at > ?)"
             " ORDER BY o.lane, o.id LIMIT ?",
             (now, now, limit),
         )
         return [_row(r) for r in rows]
+
+    async def in_flight(self, chat_id: int) -> bool:
+        """Whether a row of this chat is claimed: being sent now, its mark not yet written."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND stage = 'claimed' LIMIT 1", (chat_id,)
+        )
+        return row is not None
 
     async def pending_count(self) -> int:
         row = await self.tx.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
@@ -353,8 +372,8 @@ class Outbox:
             if r["state"] == "sent" and r["message_id"] is not None
         ]
         await self.tx.executemany(
-            "INSERT OR IGNORE INTO outbox_sent (id, chat_id, message_id, key, ref, params,"
-            " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox_sent (id, chat_id, message_id, key, ref, params, sent_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             kept,
         )
         await self.tx.executemany(

@@ -137,7 +137,7 @@ class PeopleRepo:
                     await tx.fetchall(
                         "SELECT id, deal_id, opened_by, reason, opened_at, respond_by,"
                         " resolved_at, outcome, percent, note FROM disputes"
-                        " WHERE deal_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                        f" WHERE deal_id IN ({tx.dialect.id_list()}) ORDER BY id",
                         (deal_ids,),
                     )
                 )
@@ -255,9 +255,10 @@ class PeopleRepo:
             (DELETED_TEXT, new),
         )
         await tx.execute(
-            "UPDATE ledger_accounts SET owner_id = ?, code = 'user:' || ? || ':' || currency"
+            "UPDATE ledger_accounts SET owner_id = ?,"
+            " code = 'user:' || CAST(? AS TEXT) || ':' || currency"
             " WHERE owner_id = ? AND kind = 'user'",
-            (new, new, old),
+            (new, str(new), old),
         )
         await tx.execute(
             "DELETE FROM favourites WHERE client_id = ? OR freelancer_id = ?", (old, old)

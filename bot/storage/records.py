@@ -26,38 +26,39 @@ def _ids(values: Iterable[int]) -> str:
 class RecordsRepo(Repo):
     async def users(self, user_ids: Iterable[int]) -> dict[int, User]:
         rows = await self.tx.fetchall(
-            "SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))", (_ids(user_ids),)
+            f"SELECT * FROM users WHERE id IN ({self.tx.dialect.id_list()})", (_ids(user_ids),)
         )
         return {int(r["id"]): User.model_validate(_decode(r)) for r in rows}
 
     async def completed(self, user_ids: Iterable[int]) -> dict[int, int]:
         """Deals each person completed (released or split), on either side."""
-        ids = _ids(user_ids)
+        ids, ids1 = _ids(user_ids), self.tx.dialect.id_list("?1")
         rows = await self.tx.fetchall(
             "SELECT uid, COUNT(*) AS n FROM ("
             f" SELECT client_id AS uid FROM deals WHERE state IN {_DONE}"
-            "  AND client_id IN (SELECT value FROM json_each(?1))"
+            f"  AND client_id IN ({ids1})"
             " UNION ALL"
             f" SELECT freelancer_id FROM deals WHERE state IN {_DONE}"
-            "  AND freelancer_id IN (SELECT value FROM json_each(?1))"
-            ") GROUP BY uid",
+            f"  AND freelancer_id IN ({ids1})"
+            ") AS done GROUP BY uid",
             (ids,),
         )
         return {int(r["uid"]): int(r["n"]) for r in rows}
 
     async def disputes(self, user_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         """(disputes each person was party to, disputes they lost)."""
-        ids = _ids(user_ids)
+        ids, ids1 = _ids(user_ids), self.tx.dialect.id_list("?1")
         rows = await self.tx.fetchall(
             "SELECT uid, COUNT(*) AS n, SUM(lost) AS lost FROM ("
-            " SELECT deals.client_id AS uid, d.outcome = 'release' AS lost"
+            " SELECT deals.client_id AS uid,"
+            "  CASE WHEN d.outcome = 'release' THEN 1 ELSE 0 END AS lost"
             " FROM deals JOIN disputes d ON d.deal_id = deals.id"
-            " WHERE deals.client_id IN (SELECT value FROM json_each(?1))"
+            f" WHERE deals.client_id IN ({ids1})"
             " UNION ALL"
-            " SELECT deals.freelancer_id, d.outcome = 'refund'"
+            " SELECT deals.freelancer_id, CASE WHEN d.outcome = 'refund' THEN 1 ELSE 0 END"
             " FROM deals JOIN disputes d ON d.deal_id = deals.id"
-            " WHERE deals.freelancer_id IN (SELECT value FROM json_each(?1))"
-            ") GROUP BY uid",
+            f" WHERE deals.freelancer_id IN ({ids1})"
+            ") AS held GROUP BY uid",
             (ids,),
         )
         return {int(r["uid"]): (int(r["n"] or 0), int(r["lost"] or 0)) for r in rows}
@@ -69,7 +70,7 @@ class RecordsRepo(Repo):
         first (as FeedbackRepo.visible_for)."""
         rows = await self.tx.fetchall(
             "SELECT f.* FROM feedback f JOIN deals d ON d.id = f.deal_id"
-            " WHERE f.ratee_id IN (SELECT value FROM json_each(?))"
+            f" WHERE f.ratee_id IN ({self.tx.dialect.id_list()})"
             " AND ((SELECT COUNT(*) FROM feedback g WHERE g.deal_id = f.deal_id) = 2"
             "      OR d.ended_at + ? <= ?)"
             " ORDER BY f.created_at DESC, f.deal_id DESC",
@@ -84,7 +85,7 @@ class RecordsRepo(Repo):
         """Which of the freelancers the client hired before (a deal that was funded)."""
         rows = await self.tx.fetchall(
             "SELECT DISTINCT freelancer_id FROM deals WHERE client_id = ?"
-            f" AND state IN {_WORKED} AND freelancer_id IN (SELECT value FROM json_each(?))",
+            f" AND state IN {_WORKED} AND freelancer_id IN ({self.tx.dialect.id_list()})",
             (client_id, _ids(freelancer_ids)),
         )
         return {int(r["freelancer_id"]) for r in rows}
@@ -93,7 +94,7 @@ class RecordsRepo(Repo):
         """Each bid's latest trial (bids without one are absent)."""
         rows = await self.tx.fetchall(
             "SELECT * FROM trials WHERE id IN (SELECT MAX(id) FROM trials"
-            " WHERE bid_id IN (SELECT value FROM json_each(?)) GROUP BY bid_id)",
+            f" WHERE bid_id IN ({self.tx.dialect.id_list()}) GROUP BY bid_id)",
             (_ids(bid_ids),),
         )
         return {int(r["bid_id"]): _decode(r) for r in rows}

@@ -131,9 +131,45 @@ class JobsRepo(Repo):
         assert job is not None
         return job
 
-    async def get(self, job_id: int) -> Job | None:
-        row = await self.tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    async def get(self, job_id: int, *, lock: bool = False) -> Job | None:
+        """The job; `lock`: and its family's lock (see `lock`)."""
+        row = await self.tx.fetchone(
+            "SELECT * FROM jobs WHERE id = ?" + (self.tx.for_update if lock else ""), (job_id,)
+        )
         return None if row is None else Job.model_validate(_decode(row))
+
+    # The job row is the lock of its family: its bids, trials and messages, its deal, the
+    # deal's dispute and feedback, and their deadlines. On PostgreSQL a write transaction
+    # that decides from any of them takes it first (SELECT ... FOR UPDATE, held until the
+    # commit), so that two such transactions run one after the other, as every write does on
+    # SQLite, where these are no-ops. Shared rows (ledger accounts, deadlines, outbox
+    # streams) are always locked after it.
+
+    async def lock(self, job_id: int) -> None:
+        if self.tx.locks_rows:
+            await self.tx.fetchone("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
+
+    async def lock_of_deal(self, deal_id: int) -> None:
+        if self.tx.locks_rows:
+            await self.tx.fetchone(
+                "SELECT id FROM jobs WHERE id = (SELECT job_id FROM deals WHERE id = ?) FOR UPDATE",
+                (deal_id,),
+            )
+
+    async def lock_of_bid(self, bid_id: int) -> None:
+        if self.tx.locks_rows:
+            await self.tx.fetchone(
+                "SELECT id FROM jobs WHERE id = (SELECT job_id FROM bids WHERE id = ?) FOR UPDATE",
+                (bid_id,),
+            )
+
+    async def lock_of_trial(self, trial_id: int) -> None:
+        if self.tx.locks_rows:
+            await self.tx.fetchone(
+                "SELECT id FROM jobs WHERE id = (SELECT b.job_id FROM trials t"
+                " JOIN bids b ON b.id = t.bid_id WHERE t.id = ?) FOR UPDATE",
+                (trial_id,),
+            )
 
     async def set_state(self, job_id: int, new: str, expect: Iterable[str]) -> bool:
         marks, vals = _states(expect)
@@ -170,10 +206,10 @@ class JobsRepo(Repo):
         """Open jobs of `category` (an id) whose title or description has every word,
         newest first.
 
-        Words go through the full-text index of migration 0003 (FTS5 over the open jobs): a
-        word matches a job with a word *starting* with it, in any case and with or without
-        accents, in any script (`logo` finds "Logos", `прог` finds "Программист", `cafe`
-        finds "Café").
+        Words go through the full-text index of migration 0003 (FTS5 over the open jobs on
+        SQLite, a tsvector's partial GIN index on PostgreSQL): a word matches a job with a
+        word *starting* with it, in any case and with or without accents, in any script
+        (`logo` finds "Logos", `прог` finds "Программист", `cafe` finds "Café").
         Unlike the substring scan this replaced, a word no longer matches the middle of
         another (`gram` does not find "programming"). A word without a single letter or
         digit (`$$$`, an emoji) has nothing to index and is still matched as a substring.
@@ -183,27 +219,24 @@ class JobsRepo(Repo):
         substrings: list[str] = []
         for word in words or []:
             if _has_token(word):
-                terms.append('"' + word.replace('"', '""') + '"*')
+                terms.append(word)
             elif word.strip():
                 substrings.append(word.lower())
         params: list[Any] = []
         if terms:
             # The index hands out matches newest first; the join checks state and category
             # until the page is full, so a common word costs no more than a rare one.
-            sql = (
-                "SELECT j.* FROM jobs_fts JOIN jobs j ON j.id = jobs_fts.rowid"
-                " WHERE jobs_fts MATCH ? AND j.state = 'open'"
-            )
-            params.append(" ".join(terms))
-            order = "jobs_fts.rowid DESC"
+            where, params, order = self.tx.dialect.open_jobs_matching(terms)
+            sql = "SELECT j.* " + where
         else:
             sql = "SELECT j.* FROM jobs j WHERE j.state = 'open'"
             order = "j.id DESC"
         if category:
             sql += " AND j.category = ?"
             params.append(category)
+        contains = self.tx.dialect.contains
         for word in substrings:
-            sql += " AND (instr(lower(j.title), ?) > 0 OR instr(lower(j.description), ?) > 0)"
+            sql += f" AND ({contains('lower(j.title)')} OR {contains('lower(j.description)')})"
             params += [word, word]
         sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
         params += [limit, offset]
@@ -474,8 +507,9 @@ class PaymentsRepo(Repo):
     async def stars_recorded(self) -> int:
         """About how many Stars payments are recorded (the rowid of the newest: rows are
         never deleted), found without counting them."""
+        rowid = self.tx.dialect.rowid
         row = await self.tx.fetchone(
-            "SELECT rowid FROM payments WHERE currency = 'XTR' ORDER BY rowid DESC LIMIT 1"
+            f"SELECT {rowid} FROM payments WHERE currency = 'XTR' ORDER BY {rowid} DESC LIMIT 1"
         )
         return 0 if row is None else int(row[0])
 

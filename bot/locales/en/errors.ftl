@@ -100,6 +100,7 @@ err-trial-too-many-files = A trial's result can have at most { $max } files.
 err-deal-not-found = There is no Deal #{ $deal }.
 err-deal-not-party = Deal #{ $deal } is not one of yours.
 err-deal-changed = Deal #{ $deal } changed in the meantime; look at it again with /deal { $deal }.
+err-storage-busy = Someone changed the same thing at the same moment, so nothing was done; please try again.
 err-deal-bad-state = Deal #{ $deal } is { deal-state }, so this can't be done now.
 err-deal-only-client = Only the client of Deal #{ $deal } can do this.
 err-deal-only-client-release = Only the client of Deal #{ $deal } can release the money.

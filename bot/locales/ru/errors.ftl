@@ -144,6 +144,7 @@ err-trial-too-many-files = К результату теста можно при�
 err-deal-not-found = Сделки #{ $deal } нет.
 err-deal-not-party = Сделка #{ $deal } не ваша.
 err-deal-changed = Сделка #{ $deal } тем временем изменилась; посмотрите её снова: /deal { $deal }.
+err-storage-busy = Кто-то изменил то же самое в тот же момент, поэтому ничего не сделано; попробуйте ещё раз.
 err-deal-bad-state = Сделка #{ $deal } сейчас в состоянии «{ deal-state }», поэтому это сделать нельзя.
 err-deal-only-client = Это может сделать только заказчик сделки #{ $deal }.
 err-deal-only-client-release = Передать деньги по сделке #{ $deal } может только заказчик.
