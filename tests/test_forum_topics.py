@@ -16,7 +16,10 @@ from tests.factories import CLIENT
 from tests.harness import Market
 from tests.test_moderation import GROUP, MOD, People, events, people
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 
 async def dispute(

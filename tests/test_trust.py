@@ -14,7 +14,10 @@ from bot.services.profiles import stats_of_many
 from tests import factories as f
 from tests.harness import Market
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+]
 
 CLIENT, FRED, ADMIN = 1001, 2001, 9001
 DAY = 86400

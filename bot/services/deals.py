@@ -197,7 +197,7 @@ async def apply_payment(
             outcome=outcome,
         )
         if not recorded:  # the same charge, recorded meanwhile (a payload naming no deal)
-            return "duplicate"
+            return Payment("duplicate", deal)
         if not fits:
             back = await escrow.refund_stray_payment(
                 tx, payer, amount, currency, charge_id, deal.id

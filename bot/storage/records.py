@@ -104,7 +104,7 @@ class RecordsRepo(Repo):
         for the whole list; people with no record are absent. `recent_since`: disputes lost
         as a freelancer resolved at or after it are `lost_recently`."""
         rows = await self.tx.fetchall(
-            "WITH ids AS (SELECT value AS uid FROM json_each(?1)),"
+            f"WITH ids AS (SELECT value AS uid FROM ({self.tx.dialect.id_list('?1')}) AS v),"
             " f AS (SELECT freelancer_id AS uid,"
             "  SUM(CASE WHEN funded_at IS NOT NULL AND state IN ('released','split','refunded')"
             "   THEN 1 ELSE 0 END) AS funded_ended,"
