@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi import SimChat, SimMessage, SimUser, _Params
+    from sandbox.botapi import SimChat, SimMessage, SimUser, _Params
 
 MAX_RESULTS = 50
 MAX_RESULT_ID_BYTES = 64
@@ -152,7 +152,7 @@ class InlineServer:
         return answer
 
     def _choose_inline(self, user: SimUser, answer: InlineAnswer, result_id: str) -> SimMessage:
-        from bot.sandbox.botapi import SandboxEvent
+        from sandbox.botapi import SandboxEvent
 
         server: Any = self
         result = answer.result(result_id)
@@ -201,7 +201,7 @@ class InlineServer:
 
     # -- the bot's side ---------------------------------------------------------------
     def _m_answer_inline_query(self, p: _Params) -> bool:
-        from bot.sandbox.botapi import (
+        from sandbox.botapi import (
             MAX_TEXT_LENGTH,
             MSG_QUERY_TOO_OLD,
             ApiError,

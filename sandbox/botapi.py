@@ -19,7 +19,7 @@ Telegram behaviours reproduced on purpose (bots commonly get these wrong):
 * flood control (429 + ``retry_after``) and injectable faults (429, 5xx, dropped connections);
 * Telegram Stars invoices, pre-checkout queries, successful payments and refunds;
 * webhooks (setWebhook: updates POSTed to the bot, per chat in order, retried; while one is
-  set getUpdates is refused with 409), see :mod:`bot.sandbox.webhooks`.
+  set getUpdates is refused with 409), see :mod:`sandbox.webhooks`.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.forum import ForumServer
-from bot.sandbox.inline import InlineServer, InlineUser
-from bot.sandbox.webhooks import WebhookDelivery
+from sandbox.forum import ForumServer
+from sandbox.inline import InlineServer, InlineUser
+from sandbox.webhooks import WebhookDelivery
 
 __all__ = [
     "ApiError",
@@ -1158,7 +1158,7 @@ class SimChat:
     messages: dict[int, SimMessage] = field(default_factory=dict, repr=False)
     next_message_id: int = 1
     menu_button: dict | None = None
-    is_forum: bool = False  # a supergroup with topics (bot/sandbox/forum.py)
+    is_forum: bool = False  # a supergroup with topics (sandbox/forum.py)
 
     def api(self) -> dict:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -1299,7 +1299,7 @@ Matcher = str | re.Pattern | Callable[[SimMessage], Any] | None
 
 class SimUser(InlineUser):
     """A simulated Telegram user talking to the bot (create with ``server.add_user``).
-    Inline mode (``inline_query``, ``choose_inline``, ``open_link``): bot/sandbox/inline.py."""
+    Inline mode (``inline_query``, ``choose_inline``, ``open_link``): sandbox/inline.py."""
 
     def __init__(
         self,
@@ -1732,8 +1732,8 @@ def _member_api(status: str, user: dict) -> dict:
 
 class BotApiServer(InlineServer, ForumServer):
     """In-memory Telegram Bot API served over HTTP on 127.0.0.1. Inline mode (off until
-    ``inline_placeholder`` is set, as with @BotFather's /setinline): bot/sandbox/inline.py;
-    forum topics (``make_forum``): bot/sandbox/forum.py.
+    ``inline_placeholder`` is set, as with @BotFather's /setinline): sandbox/inline.py;
+    forum topics (``make_forum``): sandbox/forum.py.
 
     Point PTB at it with ``.base_url(server.base_url).base_file_url(server.base_file_url)``.
     """
