@@ -129,7 +129,7 @@ def _run() -> int:
 
 
 def _sandbox(port: int) -> int:
-    from bot.sandbox.run import run_sandbox
+    from sandbox.run import run_sandbox
 
     run_sandbox(port)
     return 0

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.sandbox.botapi import BotApiServer, CallRecord, SimMessage, SimUser
+from sandbox.botapi import BotApiServer, CallRecord, SimMessage, SimUser
 
 TOKEN = "424242:BENCH"
 Predicate = Callable[[SimMessage], bool]

@@ -1,6 +1,6 @@
 """End to end: the bot as in production against a Bot API server in another process.
 
-- The loopback Bot API server (bot.sandbox.botapi, instrumented in bench/botsim.py) runs in a
+- The loopback Bot API server (sandbox.botapi, instrumented in bench/botsim.py) runs in a
   process of its own, with the simulated people inside it; the bot runs in this process:
   `build_application(settings)` and long polling, exactly as `python main.py run` does.
 - Setup (not measured): the people exist and each client has jobs posted through the

@@ -27,9 +27,9 @@ from telegram.ext import Application
 from bot.app import build_application, start_receiving, stop_receiving
 from bot.config import Settings
 from bot.domain.errors import DomainError
-from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
 from bot.services.base import Clock, Services
 from bot.storage.conversations import encode
+from sandbox.botapi import BotApiServer, SimMessage, SimUser
 from tests.conftest import make_settings
 
 TOKEN = "123456:TEST-TOKEN"

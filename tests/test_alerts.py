@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.alerts import DAY, next_digest_at
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import alerts, moderation
 from bot.services.base import Moderator
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
 from tests.harness import Market, labels, step

@@ -17,7 +17,6 @@ from bot.handlers.base import build_keyboard
 from bot.handlers.buttons import ButtonCodec
 from bot.i18n import SUPPORTED, I18n
 from bot.runtime import Runtime
-from bot.sandbox.botapi import parse_html
 from bot.services import alerts, jobs, moderation, timers
 from bot.services.base import Moderator, Services
 from bot.services.profiles import touch_user
@@ -26,6 +25,7 @@ from bot.storage.alerts import AlertsRepo
 from bot.storage.db import Database
 from bot.views import alerts as _views  # noqa: F401  (registers the renderers)
 from bot.views.registry import render_row
+from sandbox.botapi import parse_html
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 

@@ -41,7 +41,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox.botapi import (
+from bot.transport import AiohttpRequest
+from sandbox.botapi import (
     BotApiServer,
     SandboxEvent,
     SimMessage,
@@ -49,7 +50,6 @@ from bot.sandbox.botapi import (
     parse_html,
     parse_markdown_v2,
 )
-from bot.transport import AiohttpRequest
 
 TOKEN = "123456:TEST-sandbox-token"
 GROUP_ID = -1001234567890

@@ -10,9 +10,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.domain.errors import Conflict
-from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
 from bot.services import deals
 from bot.services.profiles import touch_user
+from sandbox.botapi import BotApiServer, SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import TOKEN, Market, labels

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain import rules
-from bot.sandbox.botapi import SimUser
 from bot.services import deals
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, STRANGER
 from tests.harness import Market, labels

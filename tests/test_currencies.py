@@ -13,9 +13,9 @@ import asyncio
 import pytest
 
 from bot.domain.errors import Conflict
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services.profiles import touch_user
 from bot.storage.audit import ledger_problems
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.harness import Market, step, visible
 

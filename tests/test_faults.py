@@ -36,11 +36,11 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.botapi import BotApiServer, SimMessage, SimUser
 from bot.services import deals
 from bot.services.base import Clock, Services
 from bot.storage.audit import ledger_problems
 from bot.storage.db import Database
+from sandbox.botapi import BotApiServer, SimMessage, SimUser
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.harness import Market
@@ -534,7 +534,7 @@ async def test_a_file_that_fails_is_retried_without_sending_the_text_again(
 async def test_a_refund_survives_dropped_connections(tmp_path: Path) -> None:
     """A payment for a deal that no longer waits for it is returned (refundStarPayment)
     exactly once, though the first tries never reach Telegram."""
-    from bot.sandbox.botapi import Charge
+    from sandbox.botapi import Charge
 
     async with Market(tmp_path) as m:
         await market_people(m, CLIENT, F1)
@@ -1045,8 +1045,8 @@ async def test_profile_takes_any_text(fz: Fuzz, field: str, data: st.DataObject)
 
 
 async def fresh_deal(fz: Fuzz, state: str = "funded") -> Any:
-    from bot.sandbox.botapi import Charge
     from bot.services import disputes
+    from sandbox.botapi import Charge
 
     svc = fz.svc
     job = await f.job(svc, CLIENT, title="A deal to type about")

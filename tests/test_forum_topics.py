@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage
-from bot.sandbox.forum import thread_of
 from bot.services import deals
+from sandbox.botapi import SimMessage
+from sandbox.forum import thread_of
 from tests import factories as f
 from tests.factories import CLIENT
 from tests.harness import Market
@@ -135,8 +135,8 @@ async def test_the_servers_forum_rules_are_telegrams() -> None:
     from telegram import Bot
     from telegram.error import BadRequest
 
-    from bot.sandbox.botapi import BotApiServer
     from bot.transport import AiohttpRequest
+    from sandbox.botapi import BotApiServer
 
     async with BotApiServer(token="42:FORUM") as server:
         ann = server.add_user(7, "Ann")

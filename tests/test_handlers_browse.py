@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import bids, jobs
 from bot.services.base import Services
 from bot.services.jobs import JobDraft
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
 from tests.harness import Market, labels

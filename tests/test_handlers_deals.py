@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import deals
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.harness import Market, step
 

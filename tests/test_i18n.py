@@ -18,7 +18,6 @@ from bot.handlers.buttons import ButtonCodec
 from bot.i18n import SUPPORTED, I18n, fluent_id, ftl_files
 from bot.notify import Outgoing
 from bot.runtime import Runtime
-from bot.sandbox.botapi import parse_html
 from bot.services import (
     bids,
     deals,
@@ -36,6 +35,7 @@ from bot.services.base import Clock, Moderator, Services
 from bot.storage.db import Database
 from bot.text import MESSAGE_LIMIT, cut_html
 from bot.views.registry import RENDERERS, render_row
+from sandbox.botapi import parse_html
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER

@@ -29,11 +29,11 @@ from pathlib import Path
 import pytest
 
 from bot.domain.models import Deal
-from bot.sandbox.botapi import BotApiServer
 from bot.services import deals
 from bot.services.base import Clock, Services
 from bot.storage import open_database
 from bot.storage.audit import ledger_problems
+from sandbox.botapi import BotApiServer
 from tests import factories
 from tests.bot_worker import TOKEN
 from tests.conftest import make_settings

@@ -18,9 +18,9 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.handlers.inline import CACHE_SECONDS, PAGE
-from bot.sandbox.botapi import BotApiServer
 from bot.services.profiles import touch_user
 from bot.transport import AiohttpRequest
+from sandbox.botapi import BotApiServer
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import Market, labels

@@ -50,6 +50,7 @@ def tree(tmp: Path, files: dict[str, str]) -> Path:
         "bot/views/__init__.py": "",
         "bot/flows/__init__.py": "",
         "bot/notify.py": "import telegram\n",
+        "sandbox/__init__.py": "from bot.services import base\n",
         "telegram/__init__.py": "",
         "aiosqlite/__init__.py": "",
         "aiohttp/__init__.py": "",
@@ -78,6 +79,7 @@ def test_a_clean_throwaway_tree_passes(tmp_path) -> None:
         ("bot/handlers/bad.py", "import sqlite3\n", "Handlers, views and flows"),
         ("bot/handlers/bad.py", "import aiosqlite\n", "Handlers, views and flows"),
         ("bot/views/bad.py", "import aiosqlite\n", "Handlers, views and flows"),
+        ("bot/app.py", "def f():\n    import sandbox\n", "bot does not import sandbox"),
     ],
 )
 def test_a_deliberate_violation_breaks_its_contract(tmp_path, path, source, contract) -> None:

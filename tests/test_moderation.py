@@ -12,9 +12,9 @@ from collections import Counter
 import pytest
 from telegram import BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import deals, disputes, payouts, timers
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, STRANGER
 from tests.harness import Market

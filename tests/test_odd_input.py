@@ -10,7 +10,7 @@ import pytest
 from bot.domain import numbers, rules
 from bot.domain.errors import InvalidInput
 from bot.domain.money import parse_amount
-from bot.sandbox.botapi import SimUser
+from sandbox.botapi import SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market

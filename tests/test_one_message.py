@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import deals
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import Market

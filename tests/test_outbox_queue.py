@@ -20,7 +20,6 @@ from bot.i18n import I18n
 from bot.notify import HOST, Dispatcher, Outgoing
 from bot.pacing import Pacer
 from bot.runtime import Runtime
-from bot.sandbox.botapi import BotApiServer
 from bot.services import bids
 from bot.services.base import Clock, Services
 from bot.storage import open_database
@@ -29,6 +28,7 @@ from bot.storage.outbox import ANSWER, BULK, EFFECTS, LANES, LEASE, TRANSACTIONA
 from bot.transport import AiohttpRequest
 from bot.views import notifications
 from bot.views.registry import RENDERERS, render_row
+from sandbox.botapi import BotApiServer
 from tests import factories as f
 from tests.conftest import make_settings
 

@@ -1,4 +1,5 @@
-"""The built wheel is the whole bot: its translations and migrations are inside the package.
+"""The built wheel is the whole bot: its translations and migrations are inside the package, and
+the sandbox (a top-level package of its own, with its chat page) is in the wheel too.
 
 A wheel of the project is built (`pip wheel . --no-deps`), installed into a fresh virtual
 environment in a temporary folder, and run from outside the source tree: it must answer
@@ -15,6 +16,7 @@ import site
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,9 +51,10 @@ def _source_copy(dest: Path) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(
-        ROOT / "bot", src / "bot", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    for package in ("bot", "sandbox"):
+        shutil.copytree(
+            ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
     return src
 
 
@@ -68,6 +71,11 @@ def test_an_installed_wheel_speaks_both_languages_and_migrates(tmp_path) -> None
     wheels = tmp_path / "wheels"
     _run(sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", wheels, cwd=src)
     [wheel] = wheels.glob("tg_marketplace-*.whl")
+    # The sandbox is its own top-level package (outside bot), with its chat page.
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+    assert {"sandbox/botapi/__init__.py", "sandbox/run.py", "sandbox/static/index.html"} <= names
+    assert not any(name.startswith("bot/sandbox/") for name in names)
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)

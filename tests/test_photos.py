@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage
 from bot.services import bids, disputes
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimMessage
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, png
 from tests.harness import Market, step

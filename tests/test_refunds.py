@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import deals, timers
 from bot.services.profiles import touch_user
 from bot.storage import db as db_module
 from bot.storage.audit import ledger_problems
 from bot.storage.db import Database
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market

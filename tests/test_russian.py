@@ -9,7 +9,7 @@ import re
 import pytest
 from telegram import BotCommandScopeAllPrivateChats
 
-from bot.sandbox.botapi import SimMessage, SimUser
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market, step

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.run import Sandbox
+from sandbox.run import Sandbox
 from tests import factories as f
 from tests.factories import png
 
@@ -506,8 +506,8 @@ SANITIZER_CASES = [
 @pytest.fixture
 async def bare_page(browser_ready: None):
     """The page in front of a Bot API server with no bot: enough for the renderer."""
-    from bot.sandbox.botapi import BotApiServer
-    from bot.sandbox.web import Persona, SandboxWeb
+    from sandbox.botapi import BotApiServer
+    from sandbox.web import Persona, SandboxWeb
 
     server = await BotApiServer(token="1:X", bot_username="bare_bot").start()
     server.add_user(7, "Solo", "solo", "en", started=True)

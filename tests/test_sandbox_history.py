@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.sandbox.run import Sandbox
+from sandbox.run import Sandbox
 from tests import factories as f
 from tests.factories import png
 

@@ -1,11 +1,11 @@
-"""HTTP tests of the sandbox chat page's API (bot/sandbox/web.py).
+"""HTTP tests of the sandbox chat page's API (sandbox/web.py).
 
 Two layers:
 
 * the web app in front of the loopback Bot API server with a tiny PTB bot of our own, so
   every endpoint (send, reply, upload, press, pay, clock, events, guards) is checked
   against exactly known answers;
-* the whole sandbox (bot/sandbox/run.py) with the real marketplace bot, over real HTTP.
+* the whole sandbox (sandbox/run.py) with the real marketplace bot, over real HTTP.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.web import Persona, SandboxWeb
 from bot.services.base import Clock
+from sandbox.botapi import BotApiServer
+from sandbox.web import Persona, SandboxWeb
 
 TOKEN = "424242:WEB-TEST"
 GROUP = -1009000000001
@@ -412,7 +412,7 @@ async def test_the_page_and_its_assets_are_served(env: Env) -> None:
 
 
 async def test_the_sandbox_with_the_real_bot(tmp_path: Path) -> None:
-    from bot.sandbox.run import MODERATOR_CHAT_ID, Sandbox
+    from sandbox.run import MODERATOR_CHAT_ID, Sandbox
 
     async with (
         Sandbox(port=0, database=tmp_path / "sandbox.db", persist_clock=False) as sb,
@@ -496,7 +496,7 @@ async def test_command_menu_follows_telegram_scopes(env: Env) -> None:
 async def test_fast_forward_from_the_page_fires_the_bots_deadlines(tmp_path: Path) -> None:
     """The sandbox's short windows and the clock control: a job with a bid, no hire, and
     +1 hour from the page (bidding window 30m) expires it; the bidder is told."""
-    from bot.sandbox.run import Sandbox
+    from sandbox.run import Sandbox
 
     def button(msg: Any, part: str) -> str:
         label = next((b.text for b in msg.buttons if part.lower() in b.text.lower()), None)

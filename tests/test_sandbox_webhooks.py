@@ -1,5 +1,5 @@
 """The loopback Bot API server delivers updates by webhook as Telegram does
-(bot/sandbox/webhooks.py): the secret header, a chat's updates one at a time and in order,
+(sandbox/webhooks.py): the secret header, a chat's updates one at a time and in order,
 different chats concurrently, retries on non-2xx and timeouts, getUpdates refused meanwhile."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.webhooks import SECRET_HEADER
+from sandbox.botapi import BotApiServer
+from sandbox.webhooks import SECRET_HEADER
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sandbox.botapi import Charge, SimMessage, SimUser
 from bot.services import deals, disputes, feedback
 from bot.services.base import Moderator
 from bot.services.profiles import touch_user
+from sandbox.botapi import Charge, SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2
 from tests.harness import Market

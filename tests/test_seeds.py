@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.errors import Conflict
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import bids, deals
 from bot.views.deal_card import week_of
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.harness import Market
 

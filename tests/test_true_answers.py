@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.botapi import SimUser
+from sandbox.botapi import SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import Market

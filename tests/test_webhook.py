@@ -18,9 +18,9 @@ from telegram.error import Conflict
 
 from bot.config import ConfigError, load_settings
 from bot.intake import SECRET_HEADER
-from bot.sandbox.botapi import BotApiServer
 from bot.services.base import Clock
 from bot.storage.audit import ledger_problems
+from sandbox.botapi import BotApiServer
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER
 from tests.harness import (

@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sandbox.botapi import SimMessage, SimUser
 from bot.services import deals, disputes
 from bot.services.base import as_admin
 from bot.services.profiles import touch_user
+from sandbox.botapi import SimMessage, SimUser
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, FREELANCER2, png
 from tests.harness import Market, labels, step

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi import BotApiServer
+    from sandbox.botapi import BotApiServer
 
 _LOG = logging.getLogger(__name__)
 

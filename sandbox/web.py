@@ -1,6 +1,6 @@
 """The sandbox's chat page: an aiohttp app in front of the loopback Bot API server.
 
-The page (``bot/sandbox/static``) lists the personas and the group chats, shows one chat at a
+The page (``sandbox/static``) lists the personas and the group chats, shows one chat at a
 time and acts as the chosen persona through the server's simulation API (``SimUser.send``,
 ``press``, ``pay``, ``send_document``).  Everything the bot does reaches the page live over
 Server-Sent Events fed by ``BotApiServer.subscribe()``.
@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.botapi import BotApiServer, SandboxEvent, SimMessage, SimUser
+from sandbox.botapi import BotApiServer, SandboxEvent, SimMessage, SimUser
 
 __all__ = ["Persona", "SandboxWeb", "message_json"]
 

@@ -2,16 +2,16 @@
 
 Starts, in one process and one event loop:
 
-* the loopback Bot API server (:mod:`bot.sandbox.botapi`) on a free 127.0.0.1 port;
+* the loopback Bot API server (:mod:`sandbox.botapi`) on a free 127.0.0.1 port;
 * the unmodified bot (:func:`bot.app.build_application`) long-polling it: the production code
   path, only ``BOT_API_BASE_URL`` differs;
-* the chat page (:mod:`bot.sandbox.web`) at ``http://127.0.0.1:8080``.
+* the chat page (:mod:`sandbox.web`) at ``http://127.0.0.1:8080``.
 
 Five personas (two clients, two freelancers, a moderator) have started the bot; the moderator
 is also in the moderator group.  Windows are minutes instead of days so that reminders and
 auto-release can be seen, and the page can fast-forward the shared clock by an hour or a day.
 
-The chats survive a restart (:mod:`bot.sandbox.history`, next to the database), and the page's
+The chats survive a restart (:mod:`sandbox.history`, next to the database), and the page's
 Reset starts over: a fresh database, empty chats, the clock at real time, the bot restarted.
 
 Tests drive the same thing with ``async with Sandbox(port=0, database=tmp_path / "s.db")``.
@@ -28,10 +28,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox.botapi import BotApiServer, SimUser
-from bot.sandbox.history import ChatHistory
-from bot.sandbox.web import Persona, SandboxWeb
 from bot.services.base import Clock
+from sandbox.botapi import BotApiServer, SimUser
+from sandbox.history import ChatHistory
+from sandbox.web import Persona, SandboxWeb
 
 __all__ = [
     "CHANNEL_ID",

@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi import SimChat, SimMessage, SimUser, _Params
+    from sandbox.botapi.model import SimChat, SimMessage
+    from sandbox.botapi.people import SimUser
+    from sandbox.botapi.server import _Params
 
 MAX_RESULTS = 50
 MAX_RESULT_ID_BYTES = 64
@@ -152,7 +154,7 @@ class InlineServer:
         return answer
 
     def _choose_inline(self, user: SimUser, answer: InlineAnswer, result_id: str) -> SimMessage:
-        from bot.sandbox.botapi import SandboxEvent
+        from sandbox.botapi.model import SandboxEvent
 
         server: Any = self
         result = answer.result(result_id)
@@ -201,14 +203,8 @@ class InlineServer:
 
     # -- the bot's side ---------------------------------------------------------------
     def _m_answer_inline_query(self, p: _Params) -> bool:
-        from bot.sandbox.botapi import (
-            MAX_TEXT_LENGTH,
-            MSG_QUERY_TOO_OLD,
-            ApiError,
-            _bad,
-            _parse_reply_markup,
-            _strip_formatted,
-        )
+        from sandbox.botapi.errors import MAX_TEXT_LENGTH, MSG_QUERY_TOO_OLD, ApiError, _bad
+        from sandbox.botapi.parsing import _parse_reply_markup, _strip_formatted
 
         server: Any = self
         answer = self._inline.get(p.str("inline_query_id") or "")

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.sandbox.botapi import SimChat, SimMessage, SimUser, _Params
+    from sandbox.botapi.model import SimChat, SimMessage
+    from sandbox.botapi.people import SimUser
+    from sandbox.botapi.server import _Params
 
 TOPIC_NAME_MAX = 128
 ICON_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
@@ -77,7 +79,7 @@ class ForumServer:
     # -- placing messages -------------------------------------------------------------
     def _thread_for_send(self, p: _Params, chat: SimChat) -> int | None:
         """The topic a bot's message goes to (checked before the message exists)."""
-        from bot.sandbox.botapi import _bad
+        from sandbox.botapi.errors import _bad
 
         thread = p.int("message_thread_id")
         if thread is None:
@@ -108,7 +110,7 @@ class ForumServer:
 
     # -- the methods ------------------------------------------------------------------
     def _forum_of(self, p: _Params) -> SimChat:
-        from bot.sandbox.botapi import _bad
+        from sandbox.botapi.errors import _bad
 
         server: Any = self
         chat = server._resolve_chat(p.chat_id())
@@ -120,7 +122,7 @@ class ForumServer:
         return chat
 
     def _topic_of(self, p: _Params, chat: SimChat) -> Topic:
-        from bot.sandbox.botapi import _bad
+        from sandbox.botapi.errors import _bad
 
         topic = self.topics.get(chat.id, {}).get(p.int("message_thread_id") or 0)
         if topic is None:
@@ -129,7 +131,7 @@ class ForumServer:
 
     @staticmethod
     def _name(p: _Params, required: bool) -> str | None:
-        from bot.sandbox.botapi import _bad
+        from sandbox.botapi.errors import _bad
 
         name = p.str("name")
         if name is None and not required:
@@ -151,7 +153,7 @@ class ForumServer:
         return msg
 
     def _m_create_forum_topic(self, p: _Params) -> dict:
-        from bot.sandbox.botapi import _bad
+        from sandbox.botapi.errors import _bad
 
         chat = self._forum_of(p)
         name = self._name(p, required=True)
@@ -165,7 +167,7 @@ class ForumServer:
         return {"message_thread_id": topic.thread_id, "name": name, "icon_color": color}
 
     def _m_edit_forum_topic(self, p: _Params) -> bool:
-        from bot.sandbox.botapi import ApiError
+        from sandbox.botapi.errors import ApiError
 
         chat = self._forum_of(p)
         topic = self._topic_of(p, chat)
@@ -178,7 +180,7 @@ class ForumServer:
 
     def _topic_closer(self, close: bool) -> Any:
         def toggle(p: _Params) -> bool:
-            from bot.sandbox.botapi import ApiError
+            from sandbox.botapi.errors import ApiError
 
             chat = self._forum_of(p)
             topic = self._topic_of(p, chat)

@@ -28,7 +28,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox.botapi import BotApiServer, Charge, SandboxEvent, SimMessage, StoredFile
+from sandbox.botapi import BotApiServer, Charge, SandboxEvent, SimMessage, StoredFile
 
 __all__ = ["ChatHistory"]
 
