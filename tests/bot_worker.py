@@ -86,7 +86,7 @@ def arrange(kill: str, report_path: str) -> None:
 
         async def process_then_die(self: Application, update: object) -> None:
             await process(self, update)
-            if db._write_hook.get() is not None and db.committed_here():
+            if engine._write_hook.get() is not None and db.committed_here():
                 report(report_path, "dying after the commit")
                 os.kill(os.getpid(), signal.SIGKILL)
 

@@ -97,7 +97,7 @@ async def test_repost_an_expired_job_keeps_every_answer(tmp_path) -> None:
         kept += ("currency", "brief", "nda_required", "nda_text", "files")
         assert {k: getattr(new, k) for k in kept} == {k: getattr(old, k) for k in kept}
         assert new.deadline_at == moved
-        assert new.bidding_ends_at == svc.clock.now() + svc.settings.bidding_window
+        assert new.bidding_ends_at == new.created_at + svc.settings.bidding_window
         assert (await f.get_job(svc, old.id)).state == "expired"  # the old one as it was
         # The new job takes bids.
         await bob.send(f"/bid {new.id} 150 3 Happy to")

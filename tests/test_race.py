@@ -708,17 +708,20 @@ async def setup_both_rate(svc: Services):  # type: ignore[no-untyped-def]
 
 async def check_both_rate(svc: Services, ctx: dict[str, Any], ra: Result, rb: Result) -> str:
     """Both sides rate at once: the second to commit completes the pair and both are told
-    the ratings are revealed (each one's own read of the other's rating, locked)."""
+    the ratings are revealed: the first by a message, the second by the answer to their
+    rating (each one's own read of the other's rating, locked)."""
     d = ctx["deal"]
     no_errors(ra, rb)
-    assert sorted([ra[1], rb[1]]) == [False, True], (ra, rb)
+    assert sorted([ra[1].both, rb[1].both]) == [False, True], (ra, rb)
+    second = CLIENT if ra[1].both else FREELANCER
+    assert (ra[1] if ra[1].both else rb[1]).received is not None  # what the answer shows
     revealed = [
         r["chat_id"]
         for r in await factories.outbox(svc, "notify.feedback_revealed")
         if r["params"]["deal"] == d.id
     ]
-    assert sorted(revealed) == [CLIENT, FREELANCER], revealed
-    return "a" if ra[1] else "b"
+    assert revealed == [CLIENT + FREELANCER - second], revealed
+    return "a" if ra[1].both else "b"
 
 
 async def setup_release_vs_cancel(svc: Services):  # type: ignore[no-untyped-def]
