@@ -40,7 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from telegram import Update  # noqa: E402
 
 from bench.botsim import CommandSpec, ServerProcess  # noqa: E402
 from bench.common import (  # noqa: E402
@@ -53,7 +52,7 @@ from bench.common import (  # noqa: E402
     write_rows,
 )
 from bench.outbox import LagMeter, settings_for  # noqa: E402
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, start_receiving, stop_receiving  # noqa: E402
 from bot.domain import alerts as rules  # noqa: E402
 from bot.domain.models import Job  # noqa: E402
 from bot.services import alerts  # noqa: E402
@@ -394,11 +393,8 @@ async def fanout_part(args: argparse.Namespace, tmp: Path) -> list[Row]:
         await app.initialize()
         assert app.post_init is not None
         await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
         await app.start()
+        await start_receiving(app, poll_timeout=10)
         svc: Services = app.bot_data["rt"].svc
         try:
             await asyncio.sleep(1.0)
@@ -447,7 +443,7 @@ async def fanout_part(args: argparse.Namespace, tmp: Path) -> list[Row]:
                 )
             sent_alerts, queued_alerts = int(row[0] or 0), int(row[1] or 0)
         finally:
-            await app.updater.stop()
+            await stop_receiving(app)
             await app.stop()
             await app.shutdown()
             if app.post_shutdown is not None:
