@@ -37,8 +37,6 @@ import contextlib
 import itertools
 import logging
 import math
-import os
-import socket
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from telegram import Bot, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import forum, logs
+from bot.holders import is_gone, new_name
 from bot.pacing import GROUP_PER_MINUTE, GROUP_WINDOW, PACED, RATE, Pacer
 from bot.runtime import Runtime
 from bot.services import refunds
@@ -73,8 +72,6 @@ LEASE_MARGIN = 30  # seconds a call may take: a claim ending sooner is renewed b
 PRUNE_EVERY = 3600.0  # seconds between pruning runs
 PRUNE_BATCH = 500  # rows a pruning transaction deletes
 
-HOST = socket.gethostname()
-_numbers = itertools.count(1)
 _live: weakref.WeakSet[Dispatcher] = weakref.WeakSet()  # running in this process
 
 
@@ -147,7 +144,7 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self.pacer = pacer or Pacer()
         # host:pid:n, so that a restarted process can tell its dead predecessor's claims.
-        self.name = name or f"{HOST}:{os.getpid()}:{next(_numbers)}"
+        self.name = name or new_name()
         self.capacity = max(1, capacity)
         self.reserve = min(ANSWER_RESERVE, self.capacity - 1)
         self.lease = lease
@@ -200,7 +197,11 @@ class Dispatcher:
         """Hand back the claims of dispatchers of this host whose process is gone."""
         async with self.rt.svc.read() as tx:
             claimers = await tx.outbox.claimers()
-        dead = {c.split("/", 1)[0] for c in claimers if _is_dead(c.split("/", 1)[0])}
+        dead = {
+            c.split("/", 1)[0]
+            for c in claimers
+            if is_gone(c.split("/", 1)[0], (d.name for d in _live))
+        }
         released = 0
         for name in dead:
             async with self.rt.svc.tx() as tx:
@@ -600,22 +601,3 @@ class Dispatcher:
             except Exception:
                 log.exception("pruning the outbox failed")
             await asyncio.sleep(PRUNE_EVERY)
-
-
-def _is_dead(name: str) -> bool:
-    """Whether the dispatcher `name` (host:pid:n) is gone: of this host, and its process no
-    longer runs (or it is this process's and not running here). Other hosts' and names of
-    another shape: unknown, left to their lease."""
-    parts = name.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
-        return False
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return all(d.name != name for d in _live)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -32,11 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
-import os
-import socket
 import time
 import weakref
 from collections.abc import Iterable
@@ -47,6 +44,7 @@ from telegram import Update
 from telegram.ext import Application, ConversationHandler
 
 from bot import logs
+from bot.holders import is_gone, new_name
 from bot.metrics import Metrics
 from bot.services.base import Services
 from bot.storage.conversations import decode, encode, key_text
@@ -55,11 +53,9 @@ from bot.storage.inbox import LEASE, AlreadyHandled
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()
 NOBODY = -(1 << 62)  # an update of no user and no chat takes a turn of its own
 CONCURRENCY = 64
 PRUNE_EVERY = 600.0
-_numbers = itertools.count(1)
 _live: weakref.WeakSet[InboxRunner] = weakref.WeakSet()
 
 
@@ -155,7 +151,7 @@ class InboxRunner:
         self.lease = lease
         self.poll = poll
         self.grace = grace
-        self.name = name or f"{HOST}:{os.getpid()}:{next(_numbers)}"
+        self.name = name or new_name()
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._serving: dict[int, asyncio.Task[None]] = {}
         self._news: set[int] = set()  # people notified while their drain was running
@@ -210,7 +206,7 @@ class InboxRunner:
             holders = await tx.inbox.holders()
         freed = 0
         for holder in holders:
-            if _is_gone(holder):
+            if is_gone(holder, (r.name for r in _live)):
                 async with self.svc.tx() as tx:
                     freed += await tx.inbox.drop_turns(holder)
         if freed:
@@ -482,21 +478,3 @@ def _flow_key(h: ConversationHandler, update: Update) -> tuple[Any, ...] | None:
     if update.callback_query and h.per_chat and not update.callback_query.message:
         return None
     return h._get_key(update)
-
-
-def _is_gone(name: str) -> bool:
-    """Whether the runner `name` (host:pid:n) is gone: of this host, and its process no
-    longer runs (or it is this process's and not running). Other hosts': their lease."""
-    parts = name.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
-        return False
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return all(r.name != name for r in _live)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -16,8 +16,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
 from bot.handlers.buttons import ButtonCodec
+from bot.holders import HOST
 from bot.i18n import I18n
-from bot.notify import HOST, Dispatcher, Outgoing
+from bot.notify import Dispatcher, Outgoing
 from bot.pacing import Pacer
 from bot.runtime import Runtime
 from bot.services import bids
