@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain.states import BidState, DealState, JobState
+from bot.domain.states import BidState, ContractKind, DealState, JobState
 from bot.domain.trust import Trust
 
 # What is left of an erased account (bot.storage.people): marks that the translator shows in
@@ -105,6 +105,7 @@ class Deal(Model):
     ended_at: int | None = None
     cancel_requested_at: int | None = None
     charge_id: str | None = None
+    kind: ContractKind = ContractKind.FIXED
 
     def party(self, user_id: int) -> str | None:
         if user_id == self.client_id:

@@ -34,6 +34,14 @@ BID_LIVE = (BidState.ACTIVE, BidState.ACCEPTED)
 BID_PLACED = (BidState.ACTIVE, BidState.ACCEPTED, BidState.DECLINED)
 
 
+class ContractKind(StrEnum):
+    """How a deal is paid (migration 0015): at once, in milestones, or by the week."""
+
+    FIXED = "fixed"
+    MILESTONES = "milestones"
+    HOURLY = "hourly"
+
+
 class DealState(StrEnum):
     AWAITING_FUNDING = "awaiting_funding"
     FUNDED = "funded"
