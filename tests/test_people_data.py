@@ -242,3 +242,17 @@ async def test_refusals_and_what_a_deletion_closes(svc) -> None:
     assert (await f.get_job(svc, second.id)).client_id == new
     told = await f.outbox(svc, "notify.job_closed_bidder")
     assert {r["chat_id"] for r in told} == {FREELANCER, FREELANCER2}
+
+
+async def test_erasures_at_once_take_ids_of_their_own(svc) -> None:
+    """Several /deleteaccount at the same moment (on PostgreSQL truly concurrent): each is
+    done, each erased account gets an id of its own above DELETED_BASE."""
+    import asyncio
+
+    ids = (CLIENT, FREELANCER, FREELANCER2, STRANGER)
+    await f.people(svc, *ids)
+    new = await asyncio.gather(*(privacy.delete_account(svc, uid) for uid in ids))
+    assert len(set(new)) == len(ids) and min(new) >= DELETED_BASE
+    async with svc.read() as tx:
+        for erased in new:
+            assert (await tx.users.get(erased)).deleted

@@ -217,16 +217,24 @@ class PeopleRepo:
         """Detach the person from their Telegram id (see the module's docstring); returns
         the id their rows now carry."""
         tx, old = self.tx, user_id
-        row = await tx.fetchone("SELECT MAX(id) AS top FROM users WHERE id >= ?", (DELETED_BASE,))
-        new = max(DELETED_BASE, int(row["top"] or 0) + 1) if row else DELETED_BASE
         user = await tx.fetchone("SELECT * FROM users WHERE id = ?", (old,))
         if user is None:
             raise LookupError(f"no user {old}")
-        await tx.execute(
-            "INSERT INTO users (id, username, first_name, created_at, unreachable, deleted_at)"
-            " VALUES (?, NULL, '', ?, 1, ?)",
-            (new, user["created_at"], tx.now),
-        )
+        # The next free id above DELETED_BASE, taken by a conditional insert: two erasures at
+        # once on PostgreSQL compute the same id; the second waits for the first's commit,
+        # inserts nothing, and takes the id after it (each statement reads afresh).
+        for _attempt in range(100):
+            row = await tx.fetchone(
+                "INSERT INTO users (id, username, first_name, created_at, unreachable, deleted_at)"
+                " SELECT COALESCE(MAX(id) + 1, ?), NULL, '', ?, 1, ? FROM users WHERE id >= ?"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                (DELETED_BASE, user["created_at"], tx.now, DELETED_BASE),
+            )
+            if row is not None:
+                new = int(row["id"])
+                break
+        else:
+            raise RuntimeError("no free id for an erased account")
         moves = (
             ("jobs", "client_id"),
             ("bids", "freelancer_id"),
