@@ -82,6 +82,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if getattr(terminalreporter.config.option, "numprocesses", None):
+        return  # the xdist controller runs no test: its workers' servers are their own
     srv = test_pg._server
     if srv is not None and srv.usable:
         terminalreporter.write_line(
