@@ -67,7 +67,15 @@ def worker_main(argv: list[str]) -> None:
         webhook_secret=SECRET,
     )
     app = bot_app.build_application(settings, outbox_rate=0.0, freeze_heap=True)
-    asyncio.run(bot_app.serve(app))
+    profile = os.environ.get("BENCH_PROFILE")  # a directory: a cProfile of each process there
+    if not profile:
+        asyncio.run(bot_app.serve(app))
+        return
+    import cProfile
+
+    with cProfile.Profile(timer=time.process_time) as prof:
+        asyncio.run(bot_app.serve(app))
+    prof.dump_stats(str(Path(profile) / f"worker-{port}-{os.getpid()}.prof"))
 
 
 # --- the instances -------------------------------------------------------------------------
