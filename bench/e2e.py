@@ -486,7 +486,11 @@ async def run_instances(
     cpu = Cpu(server, pg, database)
     xacts = await pg.transactions(database) if pg is not None and database else 0
     print(f"running:   {label}: starting {count} bot process(es) ...", flush=True)
-    await instances.start()
+    try:
+        await instances.start()
+    except BaseException:
+        await instances.stop()
+        raise
     pids = instances.pids
     out: dict[str, dict[str, Any]] = {}
     clients = list(bidders)

@@ -122,27 +122,35 @@ class Instances:
     workers: list[Worker] = field(default_factory=list)
 
     async def start(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
-        before = await self.server.call("calls", "setWebhook")
-        for n in range(self.count):
-            port = free_port()
-            log = self.logdir / f"worker-{port}.log"
-            args = [sys.executable, str(HERE), "worker"]
-            args += [self.url, self.server.base_url, str(port), str(self.pool)]
-            self.workers.append(Worker(port, spawn(args, log), log))
-            if n == 0:  # the first migrates (if it must) before the others connect
-                await self._until_webhooks(before + 1, timeout)
-        await self._until_webhooks(before + self.count, timeout)
+        """One after another (the first migrates, if it must, before the others connect),
+        each until its setWebhook; a port taken meanwhile by someone else: another port."""
+        for _ in range(self.count):
+            for attempt in range(3):
+                calls = await self.server.call("calls", "setWebhook")
+                port = free_port()
+                log = self.logdir / f"worker-{port}.log"
+                args = [sys.executable, str(HERE), "worker"]
+                args += [self.url, self.server.base_url, str(port), str(self.pool)]
+                worker = Worker(port, spawn(args, log), log)
+                self.workers.append(worker)
+                try:
+                    await self._until_webhook(worker, calls + 1, timeout)
+                    break
+                except RuntimeError:
+                    self.workers.remove(worker)
+                    if "address already in use" not in worker.tail() or attempt == 2:
+                        raise
         urls = [f"http://127.0.0.1:{w.port}/telegram" for w in self.workers]
         await self.server.call("balance", urls)
 
-    async def _until_webhooks(self, calls: int, timeout: float) -> None:  # noqa: ASYNC109
+    async def _until_webhook(self, w: Worker, calls: int, timeout: float) -> None:  # noqa: ASYNC109
         end = time.monotonic() + timeout
         while await self.server.call("calls", "setWebhook") < calls:
-            for w in self.workers:
-                if w.proc.poll() is not None:
-                    raise RuntimeError(f"a bot process exited at start:\n{w.tail()}")
+            if w.proc.poll() is not None:
+                raise RuntimeError(f"a bot process exited at start:\n{w.tail()}")
             if time.monotonic() > end:
-                raise RuntimeError("the bot processes did not set their webhooks in time")
+                w.proc.kill()
+                raise RuntimeError("a bot process did not set its webhook in time")
             await asyncio.sleep(0.1)
 
     @property
