@@ -29,9 +29,20 @@
   paid broadcasts; one more paced run shows the production defaults (27/s for answers and
   notifications).
 
+- `--database postgresql --instances N` (bench/instances.py): the marketplace alone, in
+  processes of its own by webhook (`python main.py run` as it runs: bot.app.serve), the
+  server delivering to them in turn; SQLite x1, then PostgreSQL x1 .. xN, each on a fresh
+  copy of one setup (the PostgreSQL databases made on the server `--database-url` names and
+  dropped after). Throughput as fast as answered, p99 paced at `--rate`, the CPU each
+  update costs in the bot processes, in PostgreSQL's backends and in the server, and the
+  goals: PostgreSQL x1 at least GOAL_PG_RATIO of SQLite x1, x3 at least GOAL_SCALE of x1.
+  `--rounds R` runs them all R times in turn and keeps each one's best (a shared machine).
+
     python bench/e2e.py [--clients 200] [--freelancers 1000] [--lifecycles 400]
                         [--rate 100] [--paced-seconds 20] [--no-production-limiter]
-                        [--bots echo echo-aiohttp marketplace]
+                        [--bots echo echo-aiohttp marketplace] [--quick]
+    python bench/e2e.py --database postgresql [--instances 3] [--rounds 1]
+                        [--database-url postgresql://user:pass@host/postgres] [--pool-size 10]
 """
 
 from __future__ import annotations
