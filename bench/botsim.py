@@ -2,19 +2,23 @@
 
 The benchmark process starts `ServerProcess` (multiprocessing, spawn) and talks to it over a
 pipe; the bot, in the benchmark process, long-polls the server over HTTP on 127.0.0.1 like a
-bot polls Telegram. Commands (each answered with one reply):
+bot polls Telegram (or, bench/instances.py, runs in processes of its own that the server
+posts updates to by webhook). Commands (each answered with one reply):
 
     ("users", clients, freelancers)  register the people (they have started the bot)
     ("chats", [(chat_id, type), ...])  groups and channels the bot is in
     ("load", LoadSpec as dict)        run the load; answers the measurements
     ("commands", CommandSpec as dict) people typing one command at a steady rate
     ("stats", since)                  the server's counters (calls, 429s, send times)
+    ("calls", method)                 how many calls of `method` were answered 200
+    ("balance", urls)                 deliver webhooks to these URLs in turn (bench/instances.py)
     ("stop",)                         end the process
 
-Latency is measured here, in the server: from the moment getUpdates hands an update out
-(and, separately, from the moment the update was created) to the first bot message in that
-chat that answers it (a predicate per update tells the reply from notifications that land in
-the same chat), or to answerPreCheckoutQuery for a pre-checkout query.
+Latency is measured here, in the server: from the moment getUpdates hands an update out (by
+webhook: its POST starts), and separately from the moment the update was created, to the
+first bot message in that chat that answers it (a predicate per update tells the reply from
+notifications that land in the same chat), or to answerPreCheckoutQuery for a pre-checkout
+query.
 """
 
 from __future__ import annotations
@@ -77,7 +81,16 @@ class BenchServer(BotApiServer):
         self.waiters: dict[int, list[Waiter]] = {}
         self.status_counts: dict[int, int] = {}
         self.send_times: list[float] = []
+        self.method_counts: dict[str, int] = {}
         self.keep_records = True
+        # By webhook (bench/instances.py), an update is handed out when its POST starts.
+        deliver = self.webhooks._deliver
+
+        async def handed_out(update: dict) -> None:
+            self.handed.setdefault(update["update_id"], time.perf_counter())
+            await deliver(update)
+
+        self.webhooks._deliver = handed_out  # type: ignore[method-assign]
 
     # -- updates in and out --------------------------------------------------------------
     def push_update(self, kind: str, obj: dict) -> int:
@@ -135,6 +148,8 @@ class BenchServer(BotApiServer):
 
     def _add_record(self, record: CallRecord) -> None:
         self.status_counts[record.status] = self.status_counts.get(record.status, 0) + 1
+        if record.status == 200:
+            self.method_counts[record.method] = self.method_counts.get(record.method, 0) + 1
         if record.status == 200 and record.method in SEND_METHODS:
             self.send_times.append(time.monotonic())
         if self.keep_records and record.method != "getUpdates":
@@ -417,6 +432,11 @@ async def _main(conn: Any, flood_control: bool, keep_records: bool) -> None:
                     server.add_user(uid, f"Client {uid}", username=f"c{uid}", started=True)
                 for uid in args[1]:
                     server.add_user(uid, f"Freelancer {uid}", username=f"f{uid}", started=True)
+                conn.send(("ok",))
+            elif cmd == "calls":
+                conn.send(("ok", server.method_counts.get(args[0], 0)))
+            elif cmd == "balance":
+                server.webhooks.balance(args[0])
                 conn.send(("ok",))
             elif cmd == "chats":
                 for chat_id, kind in args[0]:

@@ -29,9 +29,20 @@
   paid broadcasts; one more paced run shows the production defaults (27/s for answers and
   notifications).
 
+- `--database postgresql --instances N` (bench/instances.py): the marketplace alone, in
+  processes of its own by webhook (`python main.py run` as it runs: bot.app.serve), the
+  server delivering to them in turn; SQLite x1, then PostgreSQL x1 .. xN, each on a fresh
+  copy of one setup (the PostgreSQL databases made on the server `--database-url` names and
+  dropped after). Throughput as fast as answered, p99 paced at `--rate`, the CPU each
+  update costs in the bot processes, in PostgreSQL's backends and in the server, and the
+  goals: PostgreSQL x1 at least GOAL_PG_RATIO of SQLite x1, x3 at least GOAL_SCALE of x1.
+  `--rounds R` runs them all R times in turn and keeps each one's best (a shared machine).
+
     python bench/e2e.py [--clients 200] [--freelancers 1000] [--lifecycles 400]
                         [--rate 100] [--paced-seconds 20] [--no-production-limiter]
-                        [--bots echo echo-aiohttp marketplace]
+                        [--bots echo echo-aiohttp marketplace] [--quick]
+    python bench/e2e.py --database postgresql [--instances 3] [--rounds 1]
+                        [--database-url postgresql://user:pass@host/postgres] [--pool-size 10]
 """
 
 from __future__ import annotations
@@ -41,12 +52,15 @@ import asyncio
 import html
 import logging
 import math
+import os
+import shutil
 import sys
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -73,13 +87,16 @@ from bench.common import (  # noqa: E402
     summary,
     write_rows,
 )
+from bench.instances import TICKS, Cpu, Instances, PgServer  # noqa: E402
 from bot.app import build_application, start_receiving, stop_receiving  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.services import jobs as jobs_service  # noqa: E402
 from bot.services.base import Clock, Services  # noqa: E402
 from bot.services.jobs import JobDraft  # noqa: E402
 from bot.services.profiles import touch_user  # noqa: E402
-from bot.storage.db import Database  # noqa: E402
+from bot.storage import open_database  # noqa: E402
+from bot.storage.audit import ledger_problems  # noqa: E402
+from bot.storage.pg import safe_url  # noqa: E402
 from bot.transport import AiohttpRequest  # noqa: E402
 
 CLIENT_BASE, FREELANCER_BASE = 100_000, 200_000
@@ -92,12 +109,14 @@ BOTS = {"echo": "httpx", "echo-aiohttp": "aiohttp"}
 log = logging.getLogger("bench.e2e")
 
 
-def settings_for(base_url: str, db_path: Path) -> Settings:
+def settings_for(base_url: str, db: Path | str) -> Settings:
+    """The bench's settings: `db` an SQLite file, or a DATABASE_URL."""
+    url = db if isinstance(db, str) and "://" in db else f"sqlite:///{db}"
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         bot_token=TOKEN,
         bot_api_base_url=base_url,
-        database_url=f"sqlite:///{db_path}",
+        database_url=url,
     )
 
 
@@ -195,11 +214,12 @@ def draft(n: int) -> JobDraft:
 
 
 async def setup(
-    db_path: Path, clients: list[int], freelancers: list[int], jobs_per_client: int
+    url: str, clients: list[int], freelancers: list[int], jobs_per_client: int
 ) -> dict[int, list[int]]:
-    """People and jobs through the services; returns each client's job ids."""
-    settings = settings_for("http://127.0.0.1:1/bot", db_path)
-    db = await Database(db_path).connect()
+    """People and jobs through the services, into DATABASE_URL `url` (migrated first);
+    returns each client's job ids."""
+    settings = settings_for("http://127.0.0.1:1/bot", url)
+    db = await open_database(url).connect()
     svc = Services(db=db, settings=settings, clock=Clock())
     try:
         for uid in clients:
@@ -265,7 +285,8 @@ def report(lines: list[dict[str, Any]]) -> None:
             print(f"  {x['bot']} {x['load']}: {failure}")
 
 
-async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
+def people(args: argparse.Namespace) -> tuple[list[int], list[int], dict[int, list[int]]]:
+    """The clients, the freelancers, and each client's pool of bidders."""
     clients = [CLIENT_BASE + i for i in range(args.clients)]
     freelancers = [FREELANCER_BASE + i for i in range(args.freelancers)]
     pool = max(args.bids, len(freelancers) // len(clients))
@@ -273,6 +294,11 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
         c: [freelancers[(i * pool + j) % len(freelancers)] for j in range(pool)]
         for i, c in enumerate(clients)
     }
+    return clients, freelancers, bidders
+
+
+async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
+    clients, freelancers, bidders = people(args)
     per_lifecycle = 2 * args.bids + 5
     paced = max(1, math.ceil(args.rate * args.paced_seconds / per_lifecycle))
     prod = max(1, math.ceil(args.rate * args.production_seconds / per_lifecycle))
@@ -289,7 +315,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
     print(*machine_lines(), sep="\n")
     db_path = tmp / "market.db"
     t0 = time.perf_counter()
-    posted = await setup(db_path, clients, freelancers, need)
+    posted = await setup(f"sqlite:///{db_path}", clients, freelancers, need)
     took = time.perf_counter() - t0
     print(f"setup:     {sum(map(len, posted.values()))} jobs posted in {took:.1f} s")
 
@@ -401,6 +427,307 @@ async def bench(args: argparse.Namespace, tmp: Path) -> list[Row]:
     return rows
 
 
+# --- several instances (--database postgresql --instances N) -------------------------------
+
+GOAL_PG_RATIO = 0.5  # PostgreSQL x1 / SQLite x1, throughput
+GOAL_SCALE = 1.3  # PostgreSQL x3 / PostgreSQL x1, throughput
+
+
+def admin_url(args: argparse.Namespace) -> str:
+    url = (
+        args.database_url
+        or os.environ.get("BENCH_POSTGRES_URL", "")
+        or os.environ.get("TEST_POSTGRES_URL", "")
+    )
+    if not url:
+        raise SystemExit(
+            "--database postgresql needs a server: --database-url (or BENCH_POSTGRES_URL /"
+            " TEST_POSTGRES_URL), e.g. postgresql://market:market@127.0.0.1:5432/postgres"
+        )
+    return url
+
+
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has spent busy so far (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / TICKS
+
+
+async def after_run(url: str, pids: list[int]) -> dict[str, Any]:
+    """What the database says once the instances stopped: the books, the inbox."""
+    db = await open_database(url).connect(migrate=False)
+    try:
+        async with db.read(int(time.time())) as tx:
+            problems = await ledger_problems(tx)
+            row = await tx.fetchone("SELECT COUNT(*) AS n FROM inbox WHERE handled_at IS NULL")
+            by = await tx.fetchall(
+                "SELECT handled_by, COUNT(*) AS n FROM inbox GROUP BY handled_by"
+            )
+    finally:
+        await db.close()
+    per_pid: dict[int, int] = {}
+    for r in by:
+        parts = str(r["handled_by"] or "").rsplit(":", 2)
+        pid = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
+        per_pid[pid] = per_pid.get(pid, 0) + int(r["n"])
+    return {
+        "books": len(problems),
+        "unhandled": int(row["n"]) if row is not None else 0,
+        "handled": [per_pid.get(pid, 0) for pid in pids],
+    }
+
+
+async def run_instances(
+    args: argparse.Namespace,
+    server: ServerProcess,
+    label: str,
+    count: int,
+    url: str,
+    pg: PgServer | None,
+    posted: dict[int, list[int]],
+    bidders: dict[int, list[int]],
+    phases: list[tuple[str, int, float]],
+    tmp: Path,
+) -> dict[str, dict[str, Any]]:
+    """One configuration: `count` bot processes on `url`, each phase's load, the figures."""
+    database = urlsplit(url).path.lstrip("/") if pg is not None else None
+    instances = Instances(server, url, count, args.pool_size, tmp)
+    cpu = Cpu(server, pg, database)
+    xacts = await pg.transactions(database) if pg is not None and database else 0
+    print(f"running:   {label}: starting {count} bot process(es) ...", flush=True)
+    try:
+        await instances.start()
+    except BaseException:
+        await instances.stop()
+        raise
+    pids = instances.pids
+    out: dict[str, dict[str, Any]] = {}
+    clients = list(bidders)
+    try:
+        used = 0
+        for phase, lifecycles, rate in phases:
+            take = math.ceil(lifecycles / len(clients))
+            spec = LoadSpec(
+                script="market",
+                jobs={c: posted[c][used : used + take] for c in clients},
+                bidders=bidders,
+                lifecycles=lifecycles,
+                bids_per_job=args.bids,
+                rate=rate,
+                timeout=args.timeout,
+            )
+            used += take
+            load = "as fast as answered" if not rate else f"paced {rate:g}/s"
+            print(f"running:   {label}, {load}, {lifecycles} lifecycles ...", flush=True)
+            busy, before = machine_busy(), await cpu.sample(instances)
+            result = await server.call("load", asdict(spec))
+            after, busy = await cpu.sample(instances), machine_busy() - busy
+            row = describe(label, load, result)
+            row["cpu"] = Cpu.between(before, after)
+            row["cpu"]["machine"] = busy
+            out[phase] = row
+            await asyncio.sleep(0.5)  # the last notifications, before the next phase
+    finally:
+        problems = await instances.stop()
+    check = await after_run(url, pids)
+    updates = sum(x["updates"] for x in out.values())
+    if pg is not None and database:
+        xacts = await pg.transactions(database) - xacts
+    for x in out.values():
+        x.update(check, problems=problems, xacts=xacts / updates if updates and pg else math.nan)
+    return out
+
+
+def per_update_ms(row: dict[str, Any], what: str) -> float:
+    return row["cpu"][what] * 1e3 / row["updates"] if row["updates"] else math.nan
+
+
+def instances_report(results: dict[str, dict[str, dict[str, Any]]], rate: float) -> None:
+    head = (
+        f"{'config':<16}{'upd/s':>8}{'p50':>10}{'p99':>10}{'p99*':>10}"
+        f"{'bots':>8}{'PG':>8}{'PG srv':>8}{'sim':>8}{'others':>8}{'xact/u':>8}"
+        f"{'cores':>7}{'failed':>7}  handled by each"
+    )
+    print(
+        "as fast as answered: throughput; paced: latency at"
+        f" {rate:g} upd/s; CPU in ms per update (as fast as answered)"
+    )
+    print(head)
+    print("-" * len(head))
+    for label, phases in results.items():
+        sat, paced = phases["saturation"], phases["paced"]
+        c = sat["cpu"]
+        ours = c["bots"] + c["pg"] + c["pg_server"] + c["sim"]
+        others = max(0.0, c["machine"] - ours) * 1e3 / sat["updates"] if sat["updates"] else 0
+        failed = sat["failed"] + paced["failed"]
+        print(
+            f"{label:<16}{sat['rate']:>8.1f}{fmt_ms(paced['p50']):>10}{fmt_ms(paced['p99']):>10}"
+            f"{fmt_ms(paced['created_p99']):>10}{per_update_ms(sat, 'bots'):>8.2f}"
+            f"{per_update_ms(sat, 'pg'):>8.2f}{per_update_ms(sat, 'pg_server'):>8.2f}"
+            f"{per_update_ms(sat, 'sim'):>8.2f}{others:>8.2f}{sat['xacts']:>8.1f}"
+            f"{c['machine'] / c['wall']:>7.2f}{failed:>7}  {'/'.join(map(str, sat['handled']))}"
+        )
+    print(
+        "p99: from the webhook POST to the answer; p99*: from the update's creation."
+        " bots: the bot processes;\nPG: the database's backends; PG srv: the server's own"
+        " processes (WAL writer, ...: all databases);\nsim: the Bot API server with the people;"
+        " others: the rest of the machine (other users); xact/u: PostgreSQL\ntransactions"
+        " per update (the whole run); cores: the machine's busy cores meanwhile"
+    )
+    for label, phases in results.items():
+        rounds = phases["saturation"].get("rounds", [])
+        if len(rounds) > 1:
+            each = " / ".join(f"{rate:.1f}" for rate in rounds)
+            print(f"  {label}: upd/s as fast as answered in each round: {each} (best kept)")
+    for label, phases in results.items():
+        for x in phases.values():
+            for failure in x["failures"]:
+                print(f"  {label} {x['load']}: {failure}")
+        first = next(iter(phases.values()))
+        for problem in first["problems"]:
+            print(f"  {label}: {problem}")
+
+
+def instances_rows(
+    args: argparse.Namespace, results: dict[str, dict[str, dict[str, Any]]]
+) -> list[Row]:
+    rows: list[Row] = []
+    for label, phases in results.items():
+        sat, paced = phases["saturation"], phases["paced"]
+        rows += [
+            Row("e2e-pg", f"{label} throughput (as fast as answered)", f"{sat['rate']:.0f} upd/s"),
+            Row("e2e-pg", f"{label} p99 at {args.rate:g} upd/s", fmt_ms(paced["p99"])),
+        ]
+    rate = {label: phases["saturation"]["rate"] for label, phases in results.items()}
+    sqlite, pg1 = rate.get("SQLite x1", math.nan), rate.get("PostgreSQL x1", math.nan)
+    ratio = pg1 / sqlite
+    rows.append(
+        Row(
+            "e2e-pg",
+            "throughput PostgreSQL x1 / SQLite x1",
+            f"{ratio:.2f}",
+            f">= {GOAL_PG_RATIO}",
+            ratio >= GOAL_PG_RATIO,
+        )
+    )
+    if "PostgreSQL x3" in rate:
+        scale = rate["PostgreSQL x3"] / pg1
+        rows.append(
+            Row(
+                "e2e-pg",
+                "throughput PostgreSQL x3 / PostgreSQL x1",
+                f"{scale:.2f}",
+                f">= {GOAL_SCALE}",
+                scale >= GOAL_SCALE,
+            )
+        )
+    for label, phases in results.items():
+        sat = phases["saturation"]
+        rows.append(
+            Row(
+                "e2e-pg",
+                f"{label} CPU per update: bots / PG backends",
+                f"{per_update_ms(sat, 'bots'):.2f} / {per_update_ms(sat, 'pg'):.2f} ms",
+            )
+        )
+    failed = sum(x["failed"] for phases in results.values() for x in phases.values())
+    wrong = sum(
+        first["books"] + first["unhandled"] + len(first["problems"])
+        for first in (next(iter(p.values())) for p in results.values())
+    )
+    rows.append(Row("e2e-pg", "lifecycles that failed", str(failed), "0", failed == 0))
+    rows.append(
+        Row("e2e-pg", "books wrong, updates unhandled, bad exits", str(wrong), "0", wrong == 0)
+    )
+    return rows
+
+
+def copy_sqlite(seed: Path, to: Path) -> str:
+    """A copy of the seed database (its file and what its WAL still holds): a DATABASE_URL."""
+    for suffix in ("", "-wal"):
+        if Path(f"{seed}{suffix}").exists():
+            shutil.copyfile(f"{seed}{suffix}", f"{to}{suffix}")
+    return f"sqlite:///{to}"
+
+
+def best_of(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Of several rounds of one configuration: the highest throughput and the lowest p99
+    (the rounds that other users of the machine disturbed least), the failures and checks
+    of all of them."""
+    sat = dict(max(runs, key=lambda r: r["saturation"]["rate"])["saturation"])
+    paced = dict(min(runs, key=lambda r: r["paced"]["p99"])["paced"])
+    for key in ("books", "unhandled"):
+        sat[key] = paced[key] = sum(r["saturation"][key] for r in runs)
+    sat["problems"] = paced["problems"] = [p for r in runs for p in r["saturation"]["problems"]]
+    sat["failed"] = sum(r["saturation"]["failed"] for r in runs)
+    paced["failed"] = sum(r["paced"]["failed"] for r in runs)
+    sat["rounds"] = [r["saturation"]["rate"] for r in runs]
+    return {"saturation": sat, "paced": paced}
+
+
+async def bench_instances(args: argparse.Namespace, tmp: Path) -> list[Row]:
+    """SQLite x1, then PostgreSQL x1 .. xN, each on a fresh copy of the same setup; all of
+    it `--rounds` times, the best round of each kept."""
+    clients, freelancers, bidders = people(args)
+    per_lifecycle = 2 * args.bids + 5
+    paced = max(1, math.ceil(args.rate * args.paced_seconds / per_lifecycle))
+    phases = [("saturation", args.lifecycles, 0.0), ("paced", paced, args.rate)]
+    need = sum(math.ceil(n / len(clients)) for _, n, _ in phases)
+    print(
+        f"end-to-end benchmark, instances by webhook: {len(clients)} clients,"
+        f" {len(freelancers)} freelancers, {args.bids} bids a job ({per_lifecycle} updates a"
+        f" lifecycle); {args.pool_size} PostgreSQL connections an instance"
+    )
+    print(f"command:   {command_line()}")
+    print(*machine_lines(), sep="\n")
+    pg = await PgServer(admin_url(args)).open()
+    print(f"postgres:  {await pg.conn.fetchval('SHOW server_version')} at {safe_url(pg.url(''))}")
+    base = f"bench_e2e_{os.getpid()}"
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    try:
+        t0 = time.perf_counter()
+        sqlite_url = f"sqlite:///{tmp / 'market.db'}"
+        posted_sqlite = await setup(sqlite_url, clients, freelancers, need)
+        seed = await pg.create(base + "_seed")
+        posted_pg = await setup(seed, clients, freelancers, need)
+        took = time.perf_counter() - t0
+        jobs = sum(map(len, posted_pg.values()))
+        print(f"setup:     {jobs} jobs posted into each database in {took:.1f} s")
+        server = ServerProcess()
+        print(f"server:    {server.base_url} (pid {server.process.pid})")
+        runs: dict[str, list[dict[str, dict[str, Any]]]] = {}
+        try:
+            await server.call("users", clients, freelancers)
+            for r in range(args.rounds):
+                if args.rounds > 1:
+                    print(f"round {r + 1} of {args.rounds}")
+                url = copy_sqlite(tmp / "market.db", tmp / f"market-{r}.db")
+                runs.setdefault("SQLite x1", []).append(
+                    await run_instances(
+                        args, server, "SQLite x1", 1, url, None, posted_sqlite, bidders, phases, tmp
+                    )
+                )
+                for n in range(1, args.instances + 1):
+                    label, name = f"PostgreSQL x{n}", f"{base}_r{r}_x{n}"
+                    url = await pg.create(name, template=base + "_seed")
+                    runs.setdefault(label, []).append(
+                        await run_instances(
+                            args, server, label, n, url, pg, posted_pg, bidders, phases, tmp
+                        )
+                    )
+                    await pg.drop(name)
+        finally:
+            server.close()
+    finally:
+        await pg.close()
+    results = {label: best_of(each) for label, each in runs.items()}
+    print()
+    instances_report(results, args.rate)
+    return instances_rows(args, results)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
@@ -431,13 +758,54 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these bots (for profiling one of them; the ratios need both)",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="per awaited answer (120 s)")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: SQLite x1 and PostgreSQL x1 .. x--instances, bots by webhook",
+    )
+    parser.add_argument(
+        "--instances", type=int, default=3, help="with --database postgresql: up to this many (3)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server and a role that may create databases (default: env"
+        " BENCH_POSTGRES_URL, else TEST_POSTGRES_URL); the run's databases are made and"
+        " dropped there",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=Settings.model_fields["database_pool_size"].default,
+        help="DATABASE_POOL_SIZE of each instance (the bot's default)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --database postgresql: run every configuration this many times, in turn,"
+        " and keep the best throughput and p99 of each (a machine others use too)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, to see that it runs: 20 clients, 100 freelancers, 40 lifecycles,"
+        " 3 s paced (2 s production)",
+    )
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.clients, args.freelancers, args.lifecycles = 20, 100, 40
+        args.paced_seconds, args.production_seconds = 3.0, 2.0
     if args.clients < 1 or args.freelancers < args.bids or args.bids < 1:
         parser.error("need at least one client and --bids freelancers")
+    if args.instances < 1 or args.rounds < 1:
+        parser.error("--instances and --rounds: at least 1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    run = bench_instances if args.database == "postgresql" else bench
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
-        rows = asyncio.run(bench(args, Path(tmp)))
+        rows = asyncio.run(run(args, Path(tmp)))
     print()
     print_table("end-to-end figures", rows)
     write_rows(args.json, rows)

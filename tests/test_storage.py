@@ -307,6 +307,34 @@ async def _overlapping(db_url: str, first: Any, second: Any) -> tuple[Any, Any]:
 
 
 @pytest.mark.postgres_only
+async def test_a_pooled_connection_is_reset_only_after_uses_other_than_a_transaction(
+    db_url: str,
+) -> None:
+    """PostgreSQL: a connection back from one of the engine's transactions skips asyncpg's
+    reset query (a round trip on every release; nothing to reset), one used directly from
+    `pool` gets it. Shown with a session setting (which a Tx must never change)."""
+    from bot.storage.pg import PgDatabase
+
+    db = PgDatabase(db_url, pool_size=1)
+    await db.connect()
+    try:
+
+        async def name() -> str:
+            async with db.read(0) as tx:
+                row = await tx.fetchone("SELECT current_setting('application_name') AS v")
+            return str(row["v"])
+
+        async with db.pool.acquire() as conn:  # a use of its own: reset after it
+            await conn.execute("SET application_name = 'direct'")
+        assert await name() == "tg-marketplace"
+        async with db.transaction(0) as tx:  # what no Tx may do, to see that none reset it
+            await tx.execute("SELECT set_config('application_name', 'inside', false)")
+        assert await name() == "inside"
+    finally:
+        await db.close()
+
+
+@pytest.mark.postgres_only
 async def test_two_transactions_opening_one_account_get_the_same_one(db_url: str) -> None:
     """PostgreSQL: the second waits for the first's row and takes it (a read then an insert
     would fail on the unique code)."""
