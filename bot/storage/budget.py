@@ -17,18 +17,26 @@ if TYPE_CHECKING:
 
 BOT = "bot"  # every send of the bot (seeded by the migration)
 
-# ?1 the window, ?2 tokens wanted, ?3 the window's limit, ?4 the budget's name. SET reads the
-# row as it was before the statement (both engines), so `granted` and `used` agree.
+# ?1 the window, ?2 tokens wanted, ?3 the window's limit, ?4 the budget's name. One upsert:
+# a budget's first claim makes its row. SET reads the row as it was before the statement
+# (both engines), so `granted` and `used` agree; a row whose window is spent (or newer than
+# ?1) is left alone and nothing is returned.
+_W, _K, _L = "CAST(?1 AS BIGINT)", "CAST(?2 AS INTEGER)", "CAST(?3 AS INTEGER)"  # typed for PG
+_FIRST = f"CASE WHEN {_L} < {_K} THEN {_L} ELSE {_K} END"
 _GRANT = (
-    "CASE WHEN window_no = ?1"
-    " THEN (CASE WHEN ?3 - used < ?2 THEN ?3 - used ELSE CAST(?2 AS INTEGER) END)"
-    " ELSE (CASE WHEN ?3 < ?2 THEN CAST(?3 AS INTEGER) ELSE CAST(?2 AS INTEGER) END) END"
+    f"CASE WHEN send_budget.window_no = {_W} THEN (CASE WHEN {_L} - send_budget.used < {_K}"
+    f" THEN {_L} - send_budget.used ELSE {_K} END)"
+    f" ELSE {_FIRST} END"
 )
 _CLAIM = (
-    "UPDATE send_budget SET window_no = ?1,"
+    "INSERT INTO send_budget (name, window_no, used, granted)"
+    f" VALUES (?4, {_W}, {_FIRST}, {_FIRST})"
+    f" ON CONFLICT (name) DO UPDATE SET window_no = {_W},"
     f" granted = {_GRANT},"
-    f" used = CASE WHEN window_no = ?1 THEN used ELSE 0 END + {_GRANT}"
-    " WHERE name = ?4 AND (window_no < ?1 OR (window_no = ?1 AND used < ?3))"
+    f" used = CASE WHEN send_budget.window_no = {_W} THEN send_budget.used ELSE 0 END"
+    f" + {_GRANT}"
+    f" WHERE send_budget.window_no < {_W}"
+    f" OR (send_budget.window_no = {_W} AND send_budget.used < {_L})"
     " RETURNING granted"
 )
 
@@ -41,27 +49,16 @@ class SendBudget:
         """Tokens of window `window_no` handed to the caller (0 to `want`)."""
         if want <= 0 or limit <= 0:
             return 0
-        params = (window_no, want, limit, name)
-        row = await self.tx.fetchone(_CLAIM, params)
-        if row is None and not await self._exists(name):
-            await self.tx.execute(
-                "INSERT INTO send_budget (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,)
-            )
-            row = await self.tx.fetchone(_CLAIM, params)
+        row = await self.tx.fetchone(_CLAIM, (window_no, want, limit, name))
         return 0 if row is None else int(row[0])
 
     async def close(self, name: str, until_window: int, limit: int) -> None:
         """Nothing more of budget `name` before window `until_window` (whose tokens are
         spent too): for everyone claiming from it."""
         await self.tx.execute(
-            "INSERT INTO send_budget (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,)
+            "INSERT INTO send_budget (name, window_no, used) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET window_no = excluded.window_no,"
+            " used = excluded.used, granted = 0"
+            " WHERE send_budget.window_no < excluded.window_no",
+            (name, until_window, limit),
         )
-        await self.tx.execute(
-            "UPDATE send_budget SET window_no = ?, used = ?, granted = 0"
-            " WHERE name = ? AND window_no < ?",
-            (until_window, limit, name, until_window),
-        )
-
-    async def _exists(self, name: str) -> bool:
-        row = await self.tx.fetchone("SELECT 1 FROM send_budget WHERE name = ?", (name,))
-        return row is not None
