@@ -29,11 +29,8 @@ never more than 30 sends in any second, also after up to 0.2 s of jitter on the 
 second at most. Answers first across instances too: a claim for notifications alone may take
 only PER_WINDOW - 1 of a window, so an answer finds a token in the next window at the latest.
 A 429 on a private chat closes the shared budget for its `retry_after`, for every instance.
-A group's sends also take a token of the group's own shared budget ('group:<id>',
-GROUP_SHARED_PER_WINDOW in each GROUP_SHARED_WINDOW: at most 20 in any minute, cluster-wide;
-one claim a send, groups are few), besides this process's 19 in 61 s; a group's 429 closes
-that budget for everyone. With SQLite (one process owns the file) the budget is this
-process's alone, as it was: `build_application` shares it on PostgreSQL (SEND_BUDGET).
+Per-group windows stay per process. With SQLite (one process owns the file) the budget is
+this process's alone, as it was: `build_application` shares it on PostgreSQL (SEND_BUDGET).
 """
 
 from __future__ import annotations
@@ -65,8 +62,6 @@ WINDOW = 0.2  # seconds: the shared budget's windows
 PER_WINDOW = 5  # tokens a window: a second meets at most 1/WINDOW + 1 = 6 windows, 6 x 5 = 30
 CLAIM_RESERVE = 1  # of a window's tokens, left to answers by a claim for notifications alone
 FALLBACK_TOKENS = 1  # a window's tokens an instance takes alone while the database fails
-GROUP_SHARED_WINDOW = 15.0  # seconds: a group's shared windows
-GROUP_SHARED_PER_WINDOW = 4  # a minute meets at most 5 of them: 20 (Telegram's limit)
 
 log = logging.getLogger(__name__)
 
@@ -157,22 +152,18 @@ class Pacer:
         if self.budget is not None and self.interval:  # every instance waits as long
             self._tokens = 0
             until = window_of(time.time() + seconds, self.window)
-            self._spawn(self.budget.close("bot", until, self.per_window))
+            task = loop.create_task(
+                self._close(until), name="pacer-close", context=contextvars.Context()
+            )
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
-    def _spawn(self, closing: Coroutine[Any, Any, None]) -> None:
-        """Close a shared budget in the background (a 429 is answered at once)."""
-
-        async def close() -> None:
-            try:
-                await closing
-            except Exception:
-                log.exception("could not close the shared send budget")
-
-        task = asyncio.get_running_loop().create_task(
-            close(), name="pacer-close", context=contextvars.Context()
-        )
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+    async def _close(self, until: int) -> None:
+        assert self.budget is not None
+        try:
+            await self.budget.close("bot", until, self.per_window)
+        except Exception:
+            log.exception("could not close the shared send budget")
 
     def _take(self) -> bool:
         """A token of the current window, if this instance holds one (always, unshared)."""
@@ -240,33 +231,10 @@ class Pacer:
             ends = (window + 1) * round(self.window * 1000) / 1000
             await asyncio.sleep(max(0.001, ends - time.time()))
 
-    async def group_turn(self, chat_id: int | str) -> float:
-        """`group_wait`, and with a shared budget also a token of the group's shared window
-        (GROUP_SHARED_PER_WINDOW in each GROUP_SHARED_WINDOW, cluster-wide): 0 when the send
-        may go (counted in both), else the seconds to wait (counted in neither)."""
-        wait = self.group_wait(chat_id)
-        if wait > 0 or self.budget is None or self.group_limit <= 0 or _private(chat_id):
-            return wait
-        window = window_of(time.time(), GROUP_SHARED_WINDOW)
-        try:
-            got = await _detached(
-                self.budget.claim(_group(chat_id), window, 1, GROUP_SHARED_PER_WINDOW)
-            )
-        except Exception:
-            log.exception("the shared budget of group %s failed: its own window only", chat_id)
-            return 0.0
-        if got > 0:
-            return 0.0
-        sent = self._groups.get(chat_id)
-        if sent:
-            sent.pop()  # not sent after all
-        ends = (window + 1) * round(GROUP_SHARED_WINDOW * 1000) / 1000
-        return max(0.001, ends - time.time())
-
     def group_wait(self, chat_id: int | str) -> float:
         """0 when a send to group `chat_id` may go now (it is counted), else the seconds until
         its window allows one (nothing counted). Private chats (positive ids) never wait."""
-        if _private(chat_id) or self.group_limit <= 0:
+        if (isinstance(chat_id, int) and chat_id >= 0) or self.group_limit <= 0:
             return 0.0
         now = time.monotonic()
         sent = self._groups.setdefault(chat_id, deque())
@@ -283,32 +251,14 @@ class Pacer:
             return
         until = time.monotonic() + seconds - self.group_window
         self._groups[chat_id] = deque([until] * self.group_limit)
-        if self.budget is not None:  # and for every instance
-            shut = window_of(time.time() + seconds, GROUP_SHARED_WINDOW)
-            self._spawn(self.budget.close(_group(chat_id), shut, GROUP_SHARED_PER_WINDOW))
 
     async def wait_group(self, chat_id: int | str) -> None:
         """Sleep until the group's window allows a send (for a handler's answer in a group)."""
         for _ in itertools.count():
-            left = await self.group_turn(chat_id)
+            left = self.group_wait(chat_id)
             if left <= 0:
                 return
             await asyncio.sleep(left)
-
-
-def _private(chat_id: int | str) -> bool:
-    return isinstance(chat_id, int) and chat_id >= 0
-
-
-def _group(chat_id: int | str) -> str:
-    return f"group:{chat_id}"
-
-
-async def _detached(claim: Coroutine[Any, Any, int]) -> int:
-    """Run a budget's transaction in a task of its own: the caller may be an update's
-    handling (its transaction hook, its own open transaction), which this is not part of."""
-    task = asyncio.get_running_loop().create_task(claim, context=contextvars.Context())
-    return await task
 
 
 def is_send(endpoint: str) -> bool:

@@ -247,7 +247,9 @@ async def test_three_instances_one_killed_mid_burst(tmp_path: Path, pg_url: str)
         await run_out(svc, unfunded[UNFUNDED // 2 :])
         await asyncio.sleep(LEASE + 1)  # the others go on; its people's turns pass to them
         await victim.start()
+        restarted_at = time.time()
         done = await asyncio.wait_for(asyncio.gather(*pairs), timeout=300)
+        finished_at = time.time()
         end = time.monotonic() + WAIT
         while True:  # every notice out, every due deadline done
             left = await rows(
@@ -267,7 +269,12 @@ async def test_three_instances_one_killed_mid_burst(tmp_path: Path, pg_url: str)
         await check(svc, server, instances, done, unfunded, killed_at)
         sends = [r.at for r in server.call_records if is_send(r.method) and r.at >= burst_started]
         peak = max_per_second(sends)
-        print(f"\n{len(sends)} sends in {sends[-1] - sends[0]:.1f} s, at most {peak} in a second")
+        print(
+            f"\n{len(sends)} sends in {sends[-1] - sends[0]:.1f} s, at most {peak} in a second;"
+            f" killed at {killed_at - burst_started:.1f} s, restarted at"
+            f" {restarted_at - burst_started:.1f} s, deals done at"
+            f" {finished_at - burst_started:.1f} s"
+        )
         assert peak <= CLUSTER_LIMIT, peak
     finally:
         for task in pairs:

@@ -13,7 +13,6 @@ import pytest
 
 from bot.pacing import (
     ANSWER_LANE,
-    GROUP_SHARED_PER_WINDOW,
     PER_WINDOW,
     WINDOW,
     Pacer,
@@ -156,26 +155,6 @@ async def test_a_429_closes_the_budget_for_every_instance(dbs) -> None:
     assert await claim(b, window_of(time.time() + 1.0) + 1, 1) == 1  # until the pause ends
     loop = asyncio.get_running_loop()
     assert pacer._last > loop.time()  # and this one
-
-
-async def test_a_groups_window_is_shared_too(dbs) -> None:
-    """Two instances sending to one group: between them at most GROUP_SHARED_PER_WINDOW in
-    a shared window (each alone would allow 19); a refused send is not counted locally; a
-    429 of the group at one closes it for the other."""
-    grants: Counter[int] = Counter()
-    group = -100123
-    pacers = [Pacer(budget=Recorded(db, grants, f"group:{group}")) for db in dbs]
-    waits = [await pacers[n % 2].group_turn(group) for n in range(12)]
-    went = sum(1 for w in waits if w == 0)
-    assert 0 < went <= 2 * GROUP_SHARED_PER_WINDOW  # (a window may have ended meanwhile)
-    assert max(grants.values()) <= GROUP_SHARED_PER_WINDOW, grants
-    assert sum(len(p._groups[group]) for p in pacers) == went
-    assert await pacers[0].group_turn(4242) == 0  # a private chat: no claim
-    other = -100456
-    pacers[0].hold_group(other, 60)
-    await asyncio.gather(*pacers[0]._closing)
-    assert await pacers[1].group_turn(other) > 0
-    assert other not in pacers[1]._groups or not pacers[1]._groups[other]
 
 
 def test_the_budget_is_shared_on_postgresql_by_default() -> None:
