@@ -28,7 +28,7 @@ from bot.metrics import LoopLag, registered_commands
 from bot.notify import Dispatcher
 from bot.ops import Ops, OpsServer, add_ops_routes
 from bot.pacing import RATE as OUTBOX_RATE
-from bot.pacing import Pacer, SharedRateLimiter
+from bot.pacing import Pacer, SharedBudget, SharedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import DeadlineScheduler
 from bot.services.base import Clock, Services
@@ -55,6 +55,7 @@ def build_application(
 ) -> Application:
     """The bot as it runs. Every message the bot sends, a handler's answer or a notification,
     takes a slot of one `Pacer` (`outbox_rate` a second, 0 = unpaced; 19 a minute per group),
+    on PostgreSQL also a token of the budget every instance shares (30 in any second),
     answers first, and an answer is retried after a short 429 (bot/pacing.py). `rate_limiter`
     replaces the handlers' side of it. `freeze_heap` (the running bot: `run`) hides what
     start-up made from the garbage collector (see `_freeze_heap`); tests, which start many
@@ -66,7 +67,10 @@ def build_application(
     `bot_data["web"]` is the bot's HTTP server: add routes to it before `start_receiving`."""
     db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     ops = Ops()
-    pacer = Pacer(rate=outbox_rate)
+    # Several instances share one budget on PostgreSQL (bot/pacing.py, SEND_BUDGET).
+    pacer = Pacer(
+        rate=outbox_rate, budget=SharedBudget(db) if settings.shares_send_budget else None
+    )
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
         svc=svc,

@@ -125,6 +125,17 @@ class Settings(BaseSettings):
         return value
 
     alerts_per_day: int = Field(20, ge=0, le=1000)  # job alerts a person gets a day (0: none)
+    # The overall send budget (bot/pacing.py): `shared` in the database for every instance,
+    # `local` to this process, `auto`: shared on PostgreSQL, local on SQLite (one process).
+    send_budget: str = "auto"
+
+    @field_validator("send_budget")
+    @classmethod
+    def _send_budget(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("auto", "shared", "local"):
+            raise ValueError("must be one of: auto, shared, local")
+        return value
 
     @field_validator("currency")
     @classmethod
@@ -198,6 +209,11 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return not self.database_url.startswith("sqlite:///")
+
+    @property
+    def shares_send_budget(self) -> bool:
+        """Whether the instances share the send budget in the database (SEND_BUDGET)."""
+        return self.send_budget == "shared" or (self.send_budget == "auto" and self.uses_postgres)
 
     @property
     def uses_stars(self) -> bool:

@@ -15,7 +15,14 @@ a death at one moment of one update's handling:
   committed (the effects and the inbox mark are on disk; the answer, and whatever the
   handling would have done next, are not).
 
-Every line of REPORT is fsynced.
+Options instead of (or before) KILL, comma-separated (tests/test_cluster.py):
+
+- `trace`: write `handling <update_id> <person> <time_ns>` to REPORT as each update's
+  handling starts (appended, not fsynced: it is there after a SIGKILL, the machine does not
+  crash; the host's clock orders the lines of several processes);
+- `lease:<seconds>`: the inbox's turn lease (how soon the others take a dead one's people).
+
+Every other line of REPORT is fsynced.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 
 from telegram.ext import Application
 
@@ -38,6 +46,20 @@ def report(path: str, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def trace(report_path: str) -> None:
+    original = Application.process_update
+    fd = os.open(report_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    async def traced(self: Application, update: object) -> None:
+        user = getattr(update, "effective_user", None)
+        uid = update.update_id  # type: ignore[attr-defined]
+        line = f"handling {uid} {user.id if user else 0} {time.time_ns()}\n"
+        os.write(fd, line.encode())
+        await original(self, update)
+
+    Application.process_update = traced  # type: ignore[method-assign]
 
 
 def arrange(kill: str, report_path: str) -> None:
@@ -97,8 +119,14 @@ def arrange(kill: str, report_path: str) -> None:
 
 def main() -> None:
     db_path, base_url, mode, report_path = sys.argv[1:5]
-    if len(sys.argv) > 5:
-        arrange(sys.argv[5], report_path)
+    options: dict[str, object] = {}
+    for option in (sys.argv[5] if len(sys.argv) > 5 else "").split(","):
+        if option == "trace":
+            trace(report_path)
+        elif option.startswith("lease:"):
+            options["inbox_lease"] = int(option.partition(":")[2])
+        elif option:
+            arrange(option, report_path)
     from bot import app as bot_app
     from bot.config import Settings
 
@@ -118,7 +146,12 @@ def main() -> None:
         admin_user_ids=[9001],
         **over,
     )
-    app = bot_app.build_application(settings, outbox_poll=0.05, deadline_tick=0.5)
+    app = bot_app.build_application(
+        settings,
+        outbox_poll=0.05,
+        deadline_tick=0.5,
+        **options,  # type: ignore[arg-type]
+    )
     report(report_path, f"started {os.getpid()}")
     if hasattr(bot_app, "serve"):
         asyncio.run(bot_app.serve(app))
