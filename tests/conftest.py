@@ -128,6 +128,16 @@ def db_url(engine: str, tmp_path: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+async def dbs(db_url: str):
+    """Two connections to one database, as two instances of the bot would hold."""
+    first = await open_database(db_url).connect()
+    second = await open_database(db_url).connect()
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+@pytest.fixture
 def market_engine(db_url: str, engine: str) -> Iterator[str]:
     """End-to-end tests (tests/harness.py `Market`) on both engines: a module opts in with
     `pytestmark = pytest.mark.usefixtures("market_engine")`."""

@@ -10,20 +10,10 @@ import asyncio
 
 import pytest
 
-from bot.storage import open_database
 from bot.storage.db import set_write_hook
 from bot.storage.inbox import AlreadyHandled
 
 A, B = "host:1:1", "host:2:1"
-
-
-@pytest.fixture
-async def dbs(db_url: str):
-    first = await open_database(db_url).connect()
-    second = await open_database(db_url).connect()
-    yield first, second
-    await first.close()
-    await second.close()
 
 
 async def test_an_update_is_stored_once(dbs) -> None:

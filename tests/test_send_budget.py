@@ -9,8 +9,6 @@ import asyncio
 import time
 from collections import Counter
 
-import pytest
-
 from bot.pacing import (
     ANSWER_LANE,
     PER_WINDOW,
@@ -19,18 +17,8 @@ from bot.pacing import (
     SharedBudget,
     window_of,
 )
-from bot.storage import open_database
 from bot.storage.budget import BOT
 from tests.conftest import make_settings
-
-
-@pytest.fixture
-async def dbs(db_url: str):
-    first = await open_database(db_url).connect()
-    second = await open_database(db_url).connect()
-    yield first, second
-    await first.close()
-    await second.close()
 
 
 async def claim(db, window: int, want: int, limit: int = PER_WINDOW, name: str = BOT) -> int:
