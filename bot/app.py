@@ -151,6 +151,7 @@ async def _post_init(app: Application) -> None:
     from bot.handlers.commands import register_commands
 
     await register_commands(app)
+    await _miniapp_menu(app, rt)
     if app.bot_data.get("freeze_heap"):
         _freeze_heap()
 
@@ -170,6 +171,22 @@ async def _start_ops(app: Application, rt: Runtime) -> None:
         server = OpsServer(app, port)
         await server.start()
         app.bot_data["ops_server"] = server
+
+
+async def _miniapp_menu(app: Application, rt: Runtime) -> None:
+    """With MINIAPP_URL, the chat's menu button opens the Mini App (bot/miniapp)."""
+    url = rt.svc.settings.miniapp_url
+    if not url:
+        return
+    from telegram import MenuButtonWebApp, WebAppInfo
+
+    label = rt.i18n.t(rt.i18n.default, "miniapp-menu-button")
+    try:
+        await app.bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(text=label, web_app=WebAppInfo(url=url))
+        )
+    except TelegramError as exc:
+        log.warning("setChatMenuButton failed: %s", exc)
 
 
 def _freeze_heap() -> None:
@@ -359,12 +376,15 @@ async def start_receiving(app: Application, *, poll_timeout: int = 30) -> None:
     await runner.start()
     intake = Intake(rt.svc, runner, app.bot)
     app.bot_data["intake"] = intake
+    from bot.miniapp.server import MiniAppServer, add_miniapp_routes
+
     if settings.webhook_url:
         web: WebServer = app.bot_data["web"]
         web.add_route(
             "POST", settings.webhook_path, Webhook(intake, settings.webhook_secret).handle
         )
         add_ops_routes(web.app, app)  # /metrics and /healthz (bot/ops.py)
+        add_miniapp_routes(web.app, app)  # the Mini App: /app/ and /app/api/ (bot/miniapp)
         await web.start()
         await app.bot.set_webhook(
             settings.webhook_url,
@@ -374,6 +394,10 @@ async def start_receiving(app: Application, *, poll_timeout: int = 30) -> None:
         )
         log.info("receiving updates by webhook at %s", settings.webhook_url)
     else:
+        if settings.miniapp_port is not None:
+            miniapp = MiniAppServer(app, settings.miniapp_port)
+            await miniapp.start()
+            app.bot_data["miniapp_server"] = miniapp
         poller = Poller(app.bot, intake, timeout=poll_timeout)
         app.bot_data["poller"] = poller
         await poller.start()
@@ -390,6 +414,9 @@ async def stop_receiving(app: Application) -> None:
     web: WebServer | None = app.bot_data.get("web")
     if web is not None:
         await web.stop()
+    miniapp = app.bot_data.pop("miniapp_server", None)
+    if miniapp is not None:
+        await miniapp.stop()
     intake = app.bot_data.pop("intake", None)
     if intake is not None:
         await intake.stop()

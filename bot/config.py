@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     webhook_url: str = ""  # empty: long polling
     webhook_listen: str = "0.0.0.0:8443"
     webhook_secret: str = ""
+    # The Mini App (bot/miniapp): its public HTTPS address (empty: no menu button, no app
+    # buttons), and in polling mode the port it is served on (webhook mode: the bot's server).
+    miniapp_url: str = ""
+    miniapp_port: OptionalId = None
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _miniapp_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be the Mini App's public https:// address (e.g. …/app/)")
+        if parts.query or parts.fragment:
+            raise ValueError("must have no query or fragment (the bot adds its own)")
+        return value
 
     @field_validator("webhook_url")
     @classmethod
@@ -156,7 +173,7 @@ class Settings(BaseSettings):
             "must be sqlite:///path/to/file.db or postgresql://user:password@host:port/database"
         )
 
-    @field_validator("metrics_port")
+    @field_validator("metrics_port", "miniapp_port")
     @classmethod
     def _port(cls, value: int | None) -> int | None:
         if value is not None and not 1 <= value <= 65535:

@@ -21,7 +21,7 @@ Question steps are named `q0`, `q1`, ... (the index into the category's question
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.ext import (
@@ -56,6 +56,7 @@ from bot.handlers.callbacks import is_action
 from bot.i18n import Markup
 from bot.runtime import Runtime
 from bot.services import jobs
+from bot.services.base import Services
 from bot.services.jobs import JobDraft
 from bot.text import clip
 
@@ -74,12 +75,25 @@ EDITABLE = ("cat", "title", "desc", "q0", "budget", "deadline", "brief", "files"
 INDEPENDENT = frozenset({"title", "desc", "budget", "deadline", "brief", "files"})
 
 
-class _Again(Exception):
+class Again(Exception):
     """Bad input that is not a DomainError: ask the same step again with this sentence."""
 
     def __init__(self, sentence: str) -> None:
         super().__init__(sentence)
         self.sentence = sentence
+
+
+_Again = Again
+
+
+class Reader(Protocol):
+    """What taking an answer needs of its caller: the chat's context, or the Mini App's
+    request (bot/miniapp/api.py), so both validate with the same rules and sentences."""
+
+    @property
+    def svc(self) -> Services: ...
+
+    def t(self, key: str, **params: Any) -> str: ...
 
 
 # -- the steps --------------------------------------------------------------------------------
@@ -380,15 +394,16 @@ def parse_budget(text: str, currency: str) -> tuple[int, int]:
     return rules.budget(lo, hi, currency)
 
 
-def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) -> None:
-    """Validate and store what was typed at `step`; raises DomainError or _Again."""
+def take_text(context: Reader, d: dict[str, Any], step: str, text: str) -> None:
+    """Validate and store what was typed at `step`; raises DomainError or Again. The chat
+    flow and the Mini App's form (bot/miniapp/api.py) both take answers through this."""
     t = context.t
     settings = context.svc.settings
     if step == "cat":
         wanted = text.strip().lower()
         for cid in CATEGORIES:
             if wanted in (cid, t(f"category-{cid}").lower()):
-                _set_category(d, cid)
+                set_category(d, cid)
                 return
         raise _Again(t("flow-use-buttons"))
     if step == "title":
@@ -399,7 +414,7 @@ def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) 
         q = _question(d, step)
         if q is None:
             raise _Again(t("flow-use-buttons"))
-        _set_answer(d, q, text)
+        set_answer(d, q, text)
     elif step == "budget":
         d["budget_min"], d["budget_max"] = parse_budget(text, settings.currency)
         d["currency"] = settings.currency
@@ -409,12 +424,12 @@ def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) 
         brief = rules.clean_text(text)
         if len(brief) > rules.BRIEF_MAX:
             raise InvalidInput("job.brief_too_long", max=rules.BRIEF_MAX, length=len(brief))
-        _set_brief(d, brief or None)
+        set_brief(d, brief or None)
     elif step == "nda":
         choice = yes_no(text)
         if choice is None:
             raise _Again(t("flow-use-buttons"))
-        _set_nda(d, choice)
+        set_nda(d, choice)
     elif step == "ndatext":
         nda_text = rules.clean_text(text)
         if len(nda_text) > NDA_MAX:
@@ -426,13 +441,13 @@ def _take_text(context: MarketContext, d: dict[str, Any], step: str, text: str) 
         raise _Again(t("flow-use-buttons"))
 
 
-def _set_category(d: dict[str, Any], cid: str) -> None:
+def set_category(d: dict[str, Any], cid: str) -> None:
     if d.get("category") != cid:
         d["answers"] = {}
     d["category"] = cid
 
 
-def _set_answer(d: dict[str, Any], q: Question, raw: str | None) -> None:
+def set_answer(d: dict[str, Any], q: Question, raw: str | None) -> None:
     value = q.parse(raw)
     answers = d.setdefault("answers", {})
     if value is None:
@@ -441,14 +456,14 @@ def _set_answer(d: dict[str, Any], q: Question, raw: str | None) -> None:
         answers[q.id] = value
 
 
-def _set_brief(d: dict[str, Any], brief: str | None) -> None:
+def set_brief(d: dict[str, Any], brief: str | None) -> None:
     d["brief"] = brief
     if not brief:
         d["nda"] = False
         d["nda_text"] = None
 
 
-def _set_nda(d: dict[str, Any], required: bool) -> None:
+def set_nda(d: dict[str, Any], required: bool) -> None:
     d["nda"] = required
     if not required:
         d["nda_text"] = None
@@ -497,7 +512,7 @@ async def on_text(update: Update, context: MarketContext) -> object:
     step = d["step"]
     message = update.effective_message
     try:
-        _take_text(context, d, step, message.text if message else "")
+        take_text(context, d, step, message.text if message else "")
     except (DomainError, _Again) as exc:
         return await _again(update, context, d, step, exc)
     return await ask(update, context, d, next_step(d, step))
@@ -593,9 +608,9 @@ def _take_button(d: dict[str, Any], op: str, step: str, arg: str) -> str | None:
     q = _question(d, step) if step.startswith("q") else None
     if op == "skip":
         if q is not None and not q.required:
-            _set_answer(d, q, None)
+            set_answer(d, q, None)
         elif step == "brief":
-            _set_brief(d, None)
+            set_brief(d, None)
         elif step == "ndatext":
             d["nda_text"] = None  # the standard NDA (nda-default-text) applies
         elif step != "files":
@@ -604,11 +619,11 @@ def _take_button(d: dict[str, Any], op: str, step: str, arg: str) -> str | None:
     if op != "pick":
         return None
     if step == "cat" and arg in CATEGORIES:
-        _set_category(d, arg)
+        set_category(d, arg)
     elif q is not None and q.kind == "bool" and arg in ("yes", "no"):
-        _set_answer(d, q, arg)
+        set_answer(d, q, arg)
     elif step == "nda" and arg in ("0", "1"):
-        _set_nda(d, arg == "1")
+        set_nda(d, arg == "1")
     elif step == "preview" and arg == "edit":
         return "edit"
     elif step == "edit" and arg in EDITABLE:

@@ -27,6 +27,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
@@ -47,7 +48,8 @@ from bot.text import MESSAGE_LIMIT, cut_html
 
 log = logging.getLogger(__name__)
 
-# A button as the views describe it: (label, ("cb", action, *args)) or (label, ("url", href)).
+# A button as the views describe it: (label, ("cb", action, *args)), (label, ("url", href)) or
+# (label, ("webapp", href)): the Mini App.
 Button = tuple[str, tuple[Any, ...]]
 Keyboard = Sequence[Sequence[Button]]
 
@@ -203,6 +205,8 @@ def build_keyboard(rt: Runtime, rows: Keyboard | None) -> InlineKeyboardMarkup |
         for label, target in row:
             if target[0] == "url":
                 buttons.append(InlineKeyboardButton(label, url=target[1]))
+            elif target[0] == "webapp":  # opens the Mini App (bot/miniapp) at this address
+                buttons.append(InlineKeyboardButton(label, web_app=WebAppInfo(url=target[1])))
             elif target[0] == "pay":
                 buttons.append(InlineKeyboardButton(label, pay=True))
             else:

@@ -22,6 +22,7 @@ from bot.i18n import Markup, id_params
 from bot.services import deals, disputes, feedback
 from bot.services.deal_cards import load_deal, load_deal_list
 from bot.views.deal_card import deal_card, deal_history, deal_list_line, stars_row
+from bot.views.miniapp import app_row
 from bot.views.pages import page_arg, page_of, with_nav
 
 # Files sent this long after /deliver join that delivery.
@@ -123,6 +124,8 @@ async def _show_card(update: Update, context: MarketContext, deal_id: int, edit:
             return
     data = await load_deal(svc, deal_id, me)
     text, rows = deal_card(data, me, context, _now(context))
+    url = svc.settings.miniapp_url
+    rows = rows + app_row(url, context.t("miniapp-btn-open"), deal=deal_id)
     follow = Follow("card.deal", f"deal:{deal_id}", {"deal": deal_id})
     await context.say(update, text, rows, edit=edit, follow=follow)
 

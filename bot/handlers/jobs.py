@@ -19,6 +19,7 @@ from bot.pacing import REPLY_RETRIES
 from bot.services import jobs
 from bot.text import clip
 from bot.views import cards
+from bot.views.miniapp import app_row
 from bot.views.pages import PAGE_SIZE, page_arg, page_of, page_of_fetch
 
 QUERY_MAX = 100  # characters of a /jobs filter
@@ -36,6 +37,8 @@ async def send_job_card(
     # is seen by many, and redrawing each at every change of the job would take the send
     # budget from everyone; an old Bid or Ask answers with one sentence.
     html, rows = cards.job_card(context, view, me(update), context.svc.clock.now())
+    url = context.svc.settings.miniapp_url
+    rows = rows + app_row(url, context.t("miniapp-btn-open"), job=job_id)
     await context.say(update, html, rows, edit=edit)
 
 

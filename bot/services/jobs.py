@@ -248,9 +248,14 @@ async def job_files(svc: Services, job_id: int) -> list[dict[str, Any]]:
 
 
 async def list_open_jobs(
-    svc: Services, query: str = "", limit: int = 10, offset: int = 0
+    svc: Services,
+    query: str = "",
+    limit: int = 10,
+    offset: int = 0,
+    budget: tuple[int | None, int | None] | None = None,
 ) -> list[Job]:
-    """Open jobs newest first; `query` is a category id and/or words."""
+    """Open jobs newest first; `query` is a category id and/or words; `budget` (minor units
+    of today's CURRENCY, either end open) keeps the jobs whose budget meets that range."""
     from bot.domain.categories import CATEGORIES
 
     words = [w for w in rules.clean_text(query).lower().split() if w][:5]
@@ -258,7 +263,8 @@ async def list_open_jobs(
     if words and words[0] in CATEGORIES:
         category = words.pop(0)
     async with svc.read() as tx:
-        return await tx.jobs.search_open(category, words, limit, offset)
+        wanted = None if budget is None else (*budget, svc.settings.currency)
+        return await tx.jobs.search_open(category, words, limit, offset, budget=wanted)
 
 
 async def my_jobs(svc: Services, actor: int) -> list[tuple[Job, int]]:

@@ -209,6 +209,10 @@ class PeopleRepo:
                 json.loads(r["data"])
                 for r in await tx.fetchall("SELECT data FROM ptb_user_data WHERE user_id = ?", uid)
             ],
+            "miniapp_drafts": [
+                json.loads(r["data"])
+                for r in await tx.fetchall("SELECT data FROM miniapp_drafts WHERE user_id = ?", uid)
+            ],
         }
 
     # --- erasure -----------------------------------------------------------------------------
@@ -273,6 +277,7 @@ class PeopleRepo:
         )
         await tx.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (old,))
         await tx.execute("DELETE FROM pending_inputs WHERE user_id = ?", (old,))
+        await tx.execute("DELETE FROM miniapp_drafts WHERE user_id = ?", (old,))
         for table in ("alert_keys", "alert_deliveries", "alert_counts", "alert_searches"):
             await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (old,))
         await tx.execute("DELETE FROM keyboards WHERE chat_id = ?", (old,))

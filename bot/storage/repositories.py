@@ -202,9 +202,11 @@ class JobsRepo(Repo):
         words: list[str] | None = None,
         limit: int = 10,
         offset: int = 0,
+        budget: tuple[int | None, int | None, str] | None = None,
     ) -> list[Job]:
         """Open jobs of `category` (an id) whose title or description has every word,
-        newest first.
+        newest first; with `budget` (low, high, currency: the Mini App's range), only jobs in
+        that currency whose budget range meets it.
 
         Words go through the full-text index of migration 0003 (FTS5 over the open jobs on
         SQLite, a tsvector's partial GIN index on PostgreSQL): a word matches a job with a
@@ -234,6 +236,16 @@ class JobsRepo(Repo):
         if category:
             sql += " AND j.category = ?"
             params.append(category)
+        if budget is not None:
+            low, high, currency = budget
+            sql += " AND j.currency = ?"
+            params.append(currency)
+            if low is not None:
+                sql += " AND j.budget_max >= ?"
+                params.append(low)
+            if high is not None:
+                sql += " AND j.budget_min <= ?"
+                params.append(high)
         contains = self.tx.dialect.contains
         for word in substrings:
             sql += f" AND ({contains('lower(j.title)')} OR {contains('lower(j.description)')})"

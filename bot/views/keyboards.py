@@ -23,6 +23,7 @@ from bot.services.deal_cards import DealData
 from bot.services.feedback import RATEABLE
 from bot.views.cards import bids_keyboard
 from bot.views.deal_card import buttons_for, evidence_button, review_row, stars_row
+from bot.views.miniapp import app_row
 from bot.views.note import Note, keyboard
 from bot.views.pages import Page
 
@@ -183,7 +184,10 @@ async def deal_card(n: Note) -> Rows:
         rated_by={f.rater_id for f in feedback},
         max_revisions=n.rt.svc.settings.max_revisions,
     )
-    return buttons_for(data, n.chat_id, n, n.now)
+    url = n.rt.svc.settings.miniapp_url
+    return buttons_for(data, n.chat_id, n, n.now) + app_row(
+        url, n.t("miniapp-btn-open"), deal=deal.id
+    )
 
 
 @keyboard("card.bids")
