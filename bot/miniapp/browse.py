@@ -24,9 +24,11 @@ STRING_PREFIX = "miniapp-"
 
 
 def _strings(visitor: Visitor) -> dict[str, str]:
-    """Every `miniapp-*` message in the visitor's language: the page's own labels."""
+    """Every `miniapp-*` message without parameters in the visitor's language: the page's own
+    labels."""
     i18n = visitor.rt.i18n
-    keys = sorted(k for k in i18n.sources.get(visitor.locale, {}) if k.startswith(STRING_PREFIX))
+    sources = i18n.sources.get(visitor.locale, {})
+    keys = sorted(k for k, names in sources.items() if k.startswith(STRING_PREFIX) and not names)
     return {k.removeprefix(STRING_PREFIX): i18n.t(visitor.locale, k) for k in keys}
 
 
