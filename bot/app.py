@@ -376,7 +376,7 @@ async def start_receiving(app: Application, *, poll_timeout: int = 30) -> None:
     await runner.start()
     intake = Intake(rt.svc, runner, app.bot)
     app.bot_data["intake"] = intake
-    from bot.miniapp.server import MiniAppServer, add_miniapp_routes
+    from bot.miniapp.server import MiniAppServer, add_miniapp_routes, listen_host
 
     if settings.webhook_url:
         web: WebServer = app.bot_data["web"]
@@ -395,7 +395,8 @@ async def start_receiving(app: Application, *, poll_timeout: int = 30) -> None:
         log.info("receiving updates by webhook at %s", settings.webhook_url)
     else:
         if settings.miniapp_port is not None:
-            miniapp = MiniAppServer(app, settings.miniapp_port)
+            host = listen_host(settings.miniapp_url)
+            miniapp = MiniAppServer(app, settings.miniapp_port, host)
             await miniapp.start()
             app.bot_data["miniapp_server"] = miniapp
         poller = Poller(app.bot, intake, timeout=poll_timeout)

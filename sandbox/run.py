@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import signal
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 from bot.services.base import Clock
 from sandbox.botapi import BotApiServer, SimUser
 from sandbox.history import ChatHistory
+from sandbox.miniapp import MiniAppLink
 from sandbox.web import Persona, SandboxWeb
 
 __all__ = [
@@ -92,6 +94,7 @@ class Sandbox:
         jobs_channel: bool = True,
         persist_clock: bool = True,
         persist_chats: bool = True,
+        miniapp_port: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -107,6 +110,10 @@ class Sandbox:
         self.server = BotApiServer(token=TOKEN, bot_username=BOT_USERNAME, bot_name=BOT_NAME)
         self.history = ChatHistory(self.server, self.database) if persist_chats else None
         self.web: SandboxWeb | None = None
+        # The Mini App on a port of its own, as in polling mode (bot/miniapp/server.py); the
+        # page's 📱 App panel frames it with initData signed for the persona.
+        self.miniapp_port = miniapp_port if miniapp_port is not None else _free_port(host)
+        self.miniapp_url = f"http://{host}:{self.miniapp_port}/app/"
         self.app: Any = None  # telegram.ext.Application once started
         self._housekeeping: asyncio.Task | None = None
         self._resetting = asyncio.Lock()
@@ -149,6 +156,8 @@ class Sandbox:
             "moderator_chat_id": MODERATOR_CHAT_ID,
             "admin_user_ids": [self.moderator.user_id],
             "jobs_channel_id": CHANNEL_ID if self.jobs_channel else None,
+            "miniapp_url": self.miniapp_url,
+            "miniapp_port": self.miniapp_port,
             **SANDBOX_SETTINGS,
             **self.settings_over,
         }
@@ -186,6 +195,7 @@ class Sandbox:
             host=self.host,
             port=self.port,
             title="Marketplace sandbox",
+            miniapp=MiniAppLink(self.miniapp_url, TOKEN, self.clock.now),
         )
         await self.web.start()
         self.port = self.web.port
@@ -298,11 +308,18 @@ class Sandbox:
                 del records[: len(records) - 1000]
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def _banner(sandbox: Sandbox) -> str:
     lines = [
         "",
         f"  Sandbox running: open {sandbox.url} in your browser",
         f"  Bot API (loopback): {sandbox.server.base_url}   database: {sandbox.database}",
+        f"  Mini App: {sandbox.miniapp_url} (the page's 📱 App opens it as each persona)",
         "  Personas: " + ", ".join(f"{p.name} ({p.role}, {p.language})" for p in sandbox.personas),
         "  Ctrl+C to stop; the chats are kept for the next start; Reset on the page starts over.",
         "",

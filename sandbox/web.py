@@ -24,6 +24,8 @@ cross-site form cannot send, and the Host must be a loopback name):
 ``POST /api/reset``                      start over (a fresh database and chats)
 ``GET  /api/files/{file_id}``            a file's bytes (sent by the bot or a persona)
 ``GET  /api/events``                     Server-Sent Events: ``{kind, chat_id, message, data}``
+``GET  /api/miniapp?persona=ID``         the Mini App's address with signed initData
+                                         (sandbox/miniapp.py; ``url``, ``theme`` optional)
 =======================================  ==================================================
 """
 
@@ -98,6 +100,8 @@ class _BadRequest(Exception):
 def _button_type(raw: dict) -> str:
     if raw.get("pay"):
         return "pay"
+    if isinstance(raw.get("web_app"), dict):
+        return "web_app"
     if raw.get("callback_data") is not None:
         return "callback"
     if raw.get("url"):
@@ -118,6 +122,8 @@ def _buttons(msg: SimMessage) -> list[list[dict]]:
             item["row"], item["col"] = r, c
             if raw.get("url"):
                 item["url"] = raw["url"]
+            if isinstance(raw.get("web_app"), dict):  # opens the Mini App panel
+                item["url"] = str(raw["web_app"].get("url") or "")
             if isinstance(raw.get("copy_text"), dict):
                 item["copy"] = raw["copy_text"].get("text", "")
             out.append(item)
@@ -283,8 +289,10 @@ class SandboxWeb:
         host: str = "127.0.0.1",
         port: int = 8080,
         title: str = "Marketplace sandbox",
+        miniapp: Any = None,
     ) -> None:
         self.server = server
+        self.miniapp = miniapp  # sandbox.miniapp.MiniAppLink: the 📱 App panel, when set
         self.personas = list(personas)
         self.group_ids = list(group_ids)
         self.clock = clock
@@ -321,6 +329,8 @@ class SandboxWeb:
         r.add_post("/api/reset", self._reset)
         r.add_get("/api/files/{file_id}", self._file)
         r.add_get("/api/events", self._events)
+        if self.miniapp is not None:
+            r.add_get("/api/miniapp", self.miniapp.handler(self._persona_user))
         app.on_shutdown.append(self._on_shutdown)
         return app
 
@@ -376,6 +386,16 @@ class SandboxWeb:
             response.headers.setdefault("Referrer-Policy", "no-referrer")
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    def _persona_user(self, raw: Any) -> dict:
+        """The persona as Telegram describes a user to a Mini App (its initData `user`)."""
+        p, _user = self._persona(raw)
+        return {
+            "id": p.user_id,
+            "first_name": p.name,
+            "username": p.username,
+            "language_code": p.language,
+        }
 
     def _persona(self, raw: Any) -> tuple[Persona, SimUser]:
         try:
@@ -513,7 +533,10 @@ class SandboxWeb:
             content_type=types[ext],
             charset="utf-8" if ext in ("html", "js", "css", "svg") else None,
         )
-        response.headers["Content-Security-Policy"] = CSP
+        csp = CSP
+        if self.miniapp is not None:  # the 📱 App panel frames the Mini App's server
+            csp += f"; frame-src {self.miniapp.origin}"
+        response.headers["Content-Security-Policy"] = csp
         return response
 
     # -- reading ------------------------------------------------------------------------

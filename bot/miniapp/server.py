@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from importlib import resources
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram.ext import Application
@@ -74,9 +75,15 @@ def add_miniapp_routes(app: web.Application, application: Application) -> None:
     r.add_post("/app/api/deals/{deal}/action", deals.deal_action)
 
 
+def listen_host(miniapp_url: str) -> str:
+    """All interfaces (behind the TLS proxy MINIAPP_URL points at); loopback only when
+    MINIAPP_URL itself is a loopback address (the sandbox, a local try)."""
+    host = urlsplit(miniapp_url).hostname or ""
+    return "127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0"
+
+
 class MiniAppServer:
-    """Polling mode: the Mini App on a server of its own (MINIAPP_PORT, all interfaces,
-    behind the TLS proxy that MINIAPP_URL points at)."""
+    """Polling mode: the Mini App on a server of its own (MINIAPP_PORT)."""
 
     def __init__(self, application: Application, port: int, host: str = "0.0.0.0") -> None:
         self.application = application

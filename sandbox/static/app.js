@@ -145,6 +145,7 @@
     const sub = $("#chat-subtitle");
     const select = $("#send-as");
     const wrap = $("#send-as-wrap");
+    $("#app-open").hidden = chat.type !== "private";
     if (chat.type === "private") {
       const p = state.personaById.get(chat.persona);
       sub.textContent = `you are ${p.name} (@${p.username}), ${p.role}, language ${p.language}` +
@@ -407,6 +408,9 @@
 
   async function pressButton(msg, b, btn) {
     try {
+      if (b.type === "web_app") {  // Telegram opens the Mini App inside the chat
+        return await window.SandboxMiniApp.open(state.actAs ?? state.lastPersona, b.url);
+      }
       if (b.type === "url") {
         const payload = deepLinkPayload(b.url);
         if (payload) return await followDeepLink(payload);
@@ -703,6 +707,7 @@
       state.messages.size && renderMessages();
     });
     $("#guide-open").addEventListener("click", showGuide);
+    $("#app-open").addEventListener("click", () => window.SandboxMiniApp.open(state.actAs));
     for (const id of ["#back", "#guide-back"]) $(id).addEventListener("click", () => setView("list"));
     $("#reset").addEventListener("click", () => askReset(true));
     $("#reset-no").addEventListener("click", () => askReset(false));
