@@ -365,3 +365,25 @@ async def test_the_menu_button_opens_the_app(app: AppClient) -> None:
     button = calls[-1]["menu_button"]
     button = json.loads(button) if isinstance(button, str) else button
     assert button["type"] == "web_app" and button["web_app"]["url"] == APP_URL
+
+
+async def test_webhook_mode_serves_the_app_on_the_bot_server(tmp_path) -> None:
+    """Webhook mode: the same routes on the webhook server, whose small body limit does not
+    stop a file of a few megabytes."""
+    async with Market(tmp_path, webhook=True, miniapp_url=APP_URL) as m:
+        port = int(m.settings.webhook_listen.rsplit(":", 1)[1])
+        client = AppClient(m, port)
+        try:
+            clara = m.person(CLIENT, "Clara")
+            await clara.send("/start")
+            await clara.wait_for("Welcome")
+            status, me = await client.call("me", CLIENT)
+            assert status == 200 and me["id"] == CLIENT
+            big = b"x" * (3 * 1024 * 1024)
+            status, upload = await client.call(
+                "files", CLIENT, raw=big, headers={"X-File-Name": "big.bin"}
+            )
+            assert status == 200 and upload["files"] == [{"name": "big.bin", "size": len(big)}]
+            assert (await client.call("me", init="bad"))[0] == 401
+        finally:
+            await client.close()

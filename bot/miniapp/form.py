@@ -31,6 +31,7 @@ from bot.services import drafts, jobs
 TEXT_FIELDS = ("category", "title", "description", "budget", "deadline", "brief", "nda_text")
 FIELD_MAX = 20_000  # characters of one field as sent (the rules' own limits are lower)
 FILE_NAME_MAX = 120
+UPLOAD_MAX = 20 * 1024 * 1024  # bytes of one file (a bot may send up to 50 MB)
 
 
 def clean_form(raw: Any) -> dict[str, Any]:
@@ -151,7 +152,8 @@ async def upload(request: web.Request, visitor: Visitor) -> web.Response:
     draft = await _draft(visitor)
     if len(draft["files"]) >= FILES_MAX:
         return json_error(400, visitor.t("post-files-full", max=FILES_MAX))
-    data = await request.read()
+    # The webhook server keeps its bodies small (bot/web.py); a file may be larger.
+    data = await request.clone(client_max_size=UPLOAD_MAX).read()
     if not data:
         return json_error(400, visitor.t("post-files-hint"))
     name = unquote(request.headers.get("X-File-Name", "") or "file")[:FILE_NAME_MAX] or "file"

@@ -13,6 +13,8 @@ from telegram.ext import Application
 from bot.miniapp import browse, deals, form
 from bot.miniapp.common import APP_KEY
 
+BODY_MAX = 256 * 1024  # a form; a file's upload allows more (bot/miniapp/form.py)
+
 log = logging.getLogger(__name__)
 
 STATIC = resources.files("bot.miniapp") / "static"
@@ -28,7 +30,6 @@ CSP = (
     " img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none';"
     " frame-ancestors *"
 )
-UPLOAD_MAX = 20 * 1024 * 1024  # the polling-mode server's bodies (a file for a draft)
 
 
 def _headers(content_type: str) -> dict[str, str]:
@@ -92,7 +93,7 @@ class MiniAppServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=UPLOAD_MAX)
+        app = web.Application(client_max_size=BODY_MAX)
         add_miniapp_routes(app, self.application)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
