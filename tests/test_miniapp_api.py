@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.domain.errors import Forbidden
+from bot.domain.errors import Forbidden, InvalidInput
 from bot.miniapp.auth import signed_for
-from bot.services import moderation
+from bot.services import moderation, profiles
 from bot.services.base import Moderator
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, STRANGER
@@ -387,3 +387,18 @@ async def test_webhook_mode_serves_the_app_on_the_bot_server(tmp_path) -> None:
             assert (await client.call("me", init="bad"))[0] == 401
         finally:
             await client.close()
+
+
+async def test_the_page_speaks_the_persons_language(app: AppClient) -> None:
+    m = app.m
+    ru = app.init_data(CLIENT, lang="ru")
+    status, me = await app.call("me", init=ru)
+    assert status == 200
+    assert me["locale"] == "ru" and me["strings"]["tab-browse"] == "Заказы"
+    assert me["categories"][0]["label"] == m.app.bot_data["rt"].i18n.t("ru", "category-writing")
+    _status, answer = await app.call("check", init=ru, body={"form": form(title="abc")})
+    expected = InvalidInput("job.title_length", min=5, max=100, length=3)
+    assert answer["errors"]["title"] == m.app.bot_data["rt"].i18n.error("ru", expected)
+    # A language chosen with /language wins over Telegram's.
+    await profiles.set_language(m.svc, CLIENT, "en")
+    assert (await app.call("me", init=ru))[1]["locale"] == "en"
