@@ -79,9 +79,9 @@ async def open_app(context, url: str, errors: list[str]):
     return page
 
 
-async def shoot(page, name: str, *, full: bool = False) -> None:
+async def shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 async def test_post_a_job_in_the_form_find_it_and_open_it_from_the_chat(
@@ -109,7 +109,8 @@ async def test_post_a_job_in_the_form_find_it_and_open_it_from_the_chat(
     await expect(page.locator('em[data-for="budget"]')).to_have_text("")
     await expect(page.locator("#preview")).to_contain_text("Bakery orders bot")
     await expect(page.locator("#form-status")).to_have_text("Draft saved")
-    await shoot(page, "post-light", full=True)
+    await page.locator("#preview").scroll_into_view_if_needed()
+    await shoot(page, "post-light")
 
     # Closing the app keeps the draft: a new page finds the form as it was.
     again = await open_app(browser, signed(sandbox, ALICE, "dark"), errors)
@@ -117,7 +118,7 @@ async def test_post_a_job_in_the_form_find_it_and_open_it_from_the_chat(
     await expect(again.locator("#f-title")).to_have_value("Bakery orders bot")
     await expect(again.locator('[name="q:stack"]')).to_have_value("python aiohttp")
     await expect(again.locator("#files li")).to_contain_text("spec.txt")
-    await shoot(again, "post-dark", full=True)
+    await shoot(again, "post-dark")
     await again.close()
 
     await page.locator("#main-button").click()
@@ -189,7 +190,7 @@ async def test_the_contract_dashboard_follows_a_release_in_the_chat(
     # Released in the chat; the dashboard shows it at its next look.
     alice = sandbox.user(ALICE)
     await alice.send(f"/release {deal.id}")
-    await alice.wait_for(f"#{deal.id}")
+    await alice.wait_for(f"Deal #{deal.id} is complete")  # the chat answered: released
     await page.locator("#deal-actions button.ghost").last.click()  # Refresh
     await expect(page.locator("#deal-card")).to_have_attribute("data-state", "released")
     await expect(page.locator('#deal-actions button[data-action="release"]')).to_have_count(0)
