@@ -161,6 +161,14 @@ async def test_post_a_job_in_the_form_find_it_and_open_it_from_the_chat(
     await card.locator(".kb-btn.web_app").click()
     frame = chat_page.frame_locator("#miniapp-frame")
     await expect(frame.locator("#job-card")).to_contain_text("Bakery orders bot")
+    # The chat header's 📱 App opens it too, as whoever's chat is open.
+    await chat_page.locator("#miniapp-close").click()
+    await chat.open("Alice")
+    await chat_page.locator("#app-open").click()
+    await frame.locator("#tabs button[data-tab=post]").click()
+    await expect(frame.locator("#f-title")).to_have_value("")  # her draft went with Publish
+    await frame.locator("#tabs button[data-tab=browse]").click()
+    await expect(frame.locator(f'#jobs li[data-job="{job_id}"]')).to_be_visible()
     assert errors == []
 
 

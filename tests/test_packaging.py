@@ -75,6 +75,7 @@ def test_an_installed_wheel_speaks_both_languages_and_migrates(tmp_path) -> None
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
     assert {"sandbox/botapi/__init__.py", "sandbox/run.py", "sandbox/static/index.html"} <= names
+    assert {"bot/miniapp/static/index.html", "bot/miniapp/static/app.js"} <= names
     assert not any(name.startswith("bot/sandbox/") for name in names)
 
     env_dir = tmp_path / "venv"

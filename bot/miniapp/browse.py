@@ -12,7 +12,7 @@ from bot.domain import rules
 from bot.domain.categories import CATEGORIES
 from bot.domain.errors import DomainError
 from bot.domain.money import parse_amount
-from bot.miniapp.common import Visitor, endpoint, json_error
+from bot.miniapp.common import Visitor, endpoint, json_error, path_id
 from bot.pacing import REPLY_RETRIES
 from bot.services import jobs
 from bot.text import clip
@@ -109,18 +109,11 @@ async def list_jobs(request: web.Request, visitor: Visitor) -> web.Response:
     )
 
 
-def _id(request: web.Request, name: str) -> int:
-    raw = request.match_info.get(name, "")
-    if not re.fullmatch(r"[0-9]{1,12}", raw):
-        raise web.HTTPNotFound(text='{"error": "not found"}', content_type="application/json")
-    return int(raw)
-
-
 @endpoint()
 async def show_job(request: web.Request, visitor: Visitor) -> web.Response:
     """The job's whole card as the chat shows it (its HTML), with its files and the client's
     trust signals, and what the reader may do (Bid opens the chat)."""
-    job_id = _id(request, "job")
+    job_id = path_id(request, "job")
     view = await jobs.view_job(visitor.svc, job_id, visitor.id)
     html, _rows = cards.job_card(visitor, view, visitor.id, visitor.svc.clock.now())
     job = view.job
@@ -143,7 +136,7 @@ async def show_job(request: web.Request, visitor: Visitor) -> web.Response:
 @endpoint()
 async def send_job_files(request: web.Request, visitor: Visitor) -> web.Response:
     """The card's Files: sent to the reader's chat, as the chat's Files button does."""
-    job_id = _id(request, "job")
+    job_id = path_id(request, "job")
     files = await jobs.job_files(visitor.svc, job_id)
     bot = visitor.application.bot
     for f in files:

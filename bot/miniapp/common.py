@@ -134,3 +134,11 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(text='{"error": "not an object"}', content_type="application/json")
     return data
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """A number in the path (`/jobs/{job}`); anything else is not found."""
+    raw = request.match_info.get(name, "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise web.HTTPNotFound(text='{"error": "not found"}', content_type="application/json")
+    return int(raw)

@@ -14,8 +14,7 @@ from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.states import DealAction, DealState, next_deal_state
 from bot.i18n import Markup, id_params
-from bot.miniapp.browse import _id
-from bot.miniapp.common import Visitor, endpoint, json_body
+from bot.miniapp.common import Visitor, endpoint, json_body, path_id
 from bot.services import deals, disputes, feedback
 from bot.services.deal_cards import DealData, load_deal, load_deal_list
 from bot.views.deal_card import deal_card, deal_list_line, timeline
@@ -92,7 +91,7 @@ async def list_deals(request: web.Request, visitor: Visitor) -> web.Response:
 
 @endpoint()
 async def show_deal(request: web.Request, visitor: Visitor) -> web.Response:
-    data = await load_deal(visitor.svc, _id(request, "deal"), visitor.id)
+    data = await load_deal(visitor.svc, path_id(request, "deal"), visitor.id)
     return web.json_response(deal_out(data, visitor))
 
 
@@ -183,7 +182,7 @@ MONEY = {name for name, money, _text in ACTIONS.values() if money}
 
 @endpoint()
 async def deal_action(request: web.Request, visitor: Visitor) -> web.Response:
-    deal_id = _id(request, "deal")
+    deal_id = path_id(request, "deal")
     body = await json_body(request)
     action = str(body.get("action") or "")
     if action in MONEY and body.get("confirm") is not True:

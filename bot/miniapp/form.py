@@ -96,7 +96,7 @@ def _files_out(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": f.get("name") or "", "size": f.get("size") or 0} for f in files]
 
 
-def _answer(visitor: Visitor, draft: dict[str, Any], errors: dict[str, str] | None = None):
+def _answer(draft: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"form": draft["form"], "files": _files_out(draft["files"])}
     if errors is not None:
         out["errors"] = errors
@@ -105,7 +105,7 @@ def _answer(visitor: Visitor, draft: dict[str, Any], errors: dict[str, str] | No
 
 @endpoint()
 async def get_draft(request: web.Request, visitor: Visitor) -> web.Response:
-    return web.json_response(_answer(visitor, await _draft(visitor)))
+    return web.json_response(_answer(await _draft(visitor)))
 
 
 @endpoint()
@@ -114,7 +114,7 @@ async def save_draft(request: web.Request, visitor: Visitor) -> web.Response:
     draft = await _draft(visitor)
     draft["form"] = clean_form(body.get("form"))
     await drafts.save_draft(visitor.svc, visitor.id, draft)
-    return web.json_response(_answer(visitor, draft))
+    return web.json_response(_answer(draft))
 
 
 @endpoint()
@@ -125,7 +125,7 @@ async def check(request: web.Request, visitor: Visitor) -> web.Response:
     draft["form"] = clean_form(body.get("form"))
     await drafts.save_draft(visitor.svc, visitor.id, draft)
     d, errors = validate(visitor, draft["form"], draft["files"])
-    out = _answer(visitor, draft, errors)
+    out = _answer(draft, errors)
     out["preview"] = preview_text(visitor, d) if not errors else None  # type: ignore[arg-type]
     return web.json_response(out)
 
@@ -138,7 +138,7 @@ async def publish(request: web.Request, visitor: Visitor) -> web.Response:
     await drafts.save_draft(visitor.svc, visitor.id, draft)
     d, errors = validate(visitor, draft["form"], draft["files"])
     if errors:
-        return web.json_response(_answer(visitor, draft, errors), status=400)
+        return web.json_response(_answer(draft, errors), status=400)
     job = await jobs.post_job(visitor.svc, visitor.id, job_draft(d))
     await drafts.drop_draft(visitor.svc, visitor.id)
     sentence = visitor.t("post-published", job=str(job.id), title=job.title)
@@ -180,7 +180,7 @@ async def upload(request: web.Request, visitor: Visitor) -> web.Response:
         }
     )
     await drafts.save_draft(visitor.svc, visitor.id, draft)
-    return web.json_response(_answer(visitor, draft))
+    return web.json_response(_answer(draft))
 
 
 @endpoint()
@@ -191,4 +191,4 @@ async def remove_file(request: web.Request, visitor: Visitor) -> web.Response:
     if isinstance(index, int) and 0 <= index < len(draft["files"]):
         draft["files"].pop(index)
         await drafts.save_draft(visitor.svc, visitor.id, draft)
-    return web.json_response(_answer(visitor, draft))
+    return web.json_response(_answer(draft))
