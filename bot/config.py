@@ -108,7 +108,11 @@ class Settings(BaseSettings):
         if not value:
             return ""
         parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
+        loopback = parts.hostname in ("127.0.0.1", "localhost")  # the sandbox, a local try
+        if not parts.hostname or (
+            parts.scheme != "https" and not (loopback and parts.scheme == "http")
+        ):
+            # Telegram opens only https:// Mini Apps (a web_app button with http is refused).
             raise ValueError("must be the Mini App's public https:// address (e.g. …/app/)")
         if parts.query or parts.fragment:
             raise ValueError("must have no query or fragment (the bot adds its own)")

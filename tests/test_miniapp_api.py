@@ -402,3 +402,16 @@ async def test_the_page_speaks_the_persons_language(app: AppClient) -> None:
     # A language chosen with /language wins over Telegram's.
     await profiles.set_language(m.svc, CLIENT, "en")
     assert (await app.call("me", init=ru))[1]["locale"] == "en"
+
+
+def test_miniapp_url_must_be_https() -> None:
+    from bot.config import ConfigError, load_settings
+
+    base = {"bot_token": "1:X", "_env_file": None}
+    for bad in ("http://bot.example.com/app/", "ftp://x/app/", "https://x/app/?a=1", "app"):
+        with pytest.raises(ConfigError, match="MINIAPP_URL"):
+            load_settings(**base, miniapp_url=bad)
+    assert load_settings(**base, miniapp_url="https://bot.example.com/app/").miniapp_url
+    assert load_settings(**base, miniapp_url="http://127.0.0.1:8090/app/").miniapp_url
+    with pytest.raises(ConfigError, match="MINIAPP_PORT"):
+        load_settings(**base, miniapp_port="70000")
