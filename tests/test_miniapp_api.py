@@ -415,3 +415,25 @@ def test_miniapp_url_must_be_https() -> None:
     assert load_settings(**base, miniapp_url="http://127.0.0.1:8090/app/").miniapp_url
     with pytest.raises(ConfigError, match="MINIAPP_PORT"):
         load_settings(**base, miniapp_port="70000")
+
+
+async def test_a_text_action_and_what_stays_in_the_chat(app: AppClient) -> None:
+    m = app.m
+    clara = m.person(CLIENT, "Clara")
+    await f.people(m.svc)
+    deal = await f.delivered_deal(m.svc)
+    # No reason: the chat's answer to `/dispute <deal>` alone, word for word.
+    await clara.send(f"/dispute {deal.id}")
+    chat_says = (await clara.wait_for(lambda x: "reason" in x.text.lower())).text
+    path = f"deals/{deal.id}/action"
+    status, answer = await app.call(path, CLIENT, body={"action": "dispute", "text": " "})
+    assert status == 400 and visible(answer["error"]) == chat_says
+    status, answer = await app.call(
+        path, CLIENT, body={"action": "dispute", "text": "The logo is not the one we agreed."}
+    )
+    assert status == 200 and answer["deal"]["state"] == "disputed"
+    actions = answer["deal"]["actions"]
+    evidence = m.app.bot_data["rt"].i18n.t("en", "deal-btn-evidence")
+    assert {"action": "chat", "label": evidence} in actions  # files go through the chat
+    status, answer = await app.call(path, CLIENT, body={"action": "fly"})
+    assert status == 400 and visible(answer["error"]) == "That action is not available here."

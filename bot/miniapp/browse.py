@@ -57,6 +57,7 @@ async def me(request: web.Request, visitor: Visitor) -> web.Response:
             "name": u.display_name,
             "locale": visitor.locale,
             "currency": visitor.svc.settings.currency,
+            "chat_link": f"https://t.me/{visitor.rt.bot_username}",
             "strings": _strings(visitor),
             "categories": _categories(visitor),
         }

@@ -37,8 +37,12 @@ def _t(visitor: Visitor, key: str, **params: Any) -> str:
     return visitor.t(key, **id_params(params))
 
 
+CARD_ONLY = {"deal_card"}  # Refresh: the page has its own
+
+
 def actions_of(data: DealData, visitor: Visitor) -> list[dict[str, Any]]:
-    """The buttons the chat's card draws for this person, as the page's actions."""
+    """The buttons the chat's card draws for this person, as the page's actions; one the page
+    cannot do itself (evidence with files, what a later part adds) opens the chat."""
     _text, rows = deal_card(data, visitor.id, visitor, visitor.svc.clock.now())
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -50,6 +54,8 @@ def actions_of(data: DealData, visitor: Visitor) -> list[dict[str, Any]]:
                 continue
             known = ACTIONS.get(target[1])
             if known is None:
+                if target[1] not in CARD_ONLY:
+                    out.append({"action": "chat", "label": label})
                 continue
             name, money, text = known
             out.append({"action": name, "label": label, "money": money, "text": text})

@@ -402,6 +402,13 @@
       b.textContent = plain(a.label);
       b.dataset.action = a.action;
       if (a.money) b.classList.add("money");
+      if (a.action === "chat") {  // done in the chat (files, evidence): the page opens it
+        b.classList.add("ghost");
+        b.title = S("open-chat");
+        b.addEventListener("click", () => tg.openTelegramLink(me.chat_link));
+        box.appendChild(b);
+        continue;
+      }
       b.addEventListener("click", () => act(d.id, a));
       if (a.action === "rate") {
         if (!stars) { stars = document.createElement("div"); stars.className = "row stars"; box.appendChild(stars); }
