@@ -437,3 +437,20 @@ async def test_a_text_action_and_what_stays_in_the_chat(app: AppClient) -> None:
     assert {"action": "chat", "label": evidence} in actions  # files go through the chat
     status, answer = await app.call(path, CLIENT, body={"action": "fly"})
     assert status == 400 and visible(answer["error"]) == "That action is not available here."
+
+
+async def test_deal_and_bids_cards_open_the_app_there(app: AppClient) -> None:
+    m = app.m
+    clara = m.person(CLIENT, "Clara")
+    await f.people(m.svc)
+    deal = await f.funded_deal(m.svc)
+
+    def app_url(msg) -> str:
+        return next(b.raw["web_app"]["url"] for b in msg.buttons if b.raw.get("web_app"))
+
+    await clara.send(f"/deal {deal.id}")
+    card = await clara.wait_for(lambda x: f"Deal #{deal.id}" in x.text and bool(x.inline))
+    assert app_url(card) == f"{APP_URL}?deal={deal.id}"
+    await clara.send(f"/bids {deal.job_id}")
+    bids = await clara.wait_for(lambda x: bool(x.inline) and "?job=" in str(x.markup))
+    assert app_url(bids) == f"{APP_URL}?job={deal.job_id}"

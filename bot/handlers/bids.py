@@ -15,6 +15,7 @@ from bot.handlers.callbacks import button, yes_no_buttons
 from bot.i18n import Markup
 from bot.services import bids, deals
 from bot.views import cards
+from bot.views.miniapp import app_row
 from bot.views.pages import page_arg, page_of
 
 
@@ -32,6 +33,8 @@ async def _send_bids(
     rows = cards.sort_bids([cards.BidRow(*item) for item in found], sort)
     page = page_of(rows, number)
     html, keyboard = cards.bids_list(context, job, page, sort, context.svc.clock.now())
+    url = context.svc.settings.miniapp_url
+    keyboard = [*keyboard, *app_row(url, context.t("miniapp-btn-open"), job=job.id)]
     # Each bid's buttons follow the bid (declined, shortlisted, hired...): bot.views.keyboards.
     follow = Follow(
         "card.bids",

@@ -208,7 +208,9 @@ async def bids_card(n: Note) -> Rows:
         [], _int(n, "page") or 0, bool(n.params.get("prev")), bool(n.params.get("next"))
     )
     sort = str(n.params.get("sort") or "")
-    return bids_keyboard(n, job, items, sort, page, n.now)
+    url = n.rt.svc.settings.miniapp_url
+    app = app_row(url, n.t("miniapp-btn-open"), job=job.id)
+    return [*bids_keyboard(n, job, items, sort, page, n.now), *app]
 
 
 # --- the redraw -------------------------------------------------------------------------------
