@@ -161,8 +161,13 @@ async def test_post_a_job_in_the_form_find_it_and_open_it_from_the_chat(
     await card.locator(".kb-btn.web_app").click()
     frame = chat_page.frame_locator("#miniapp-frame")
     await expect(frame.locator("#job-card")).to_contain_text("Bakery orders bot")
+    await shoot(chat_page, "sandbox-panel")  # the sandbox's 📱 App panel beside the chat
+    # Bid in the chat: the app hands the deep link to the chat, which starts the bid flow.
+    before = await chat.last_id()
+    await frame.locator("#job-actions button", has_text="Bid in the chat").click()
+    await chat.new_bot_message(before, f"#{job_id}")
+    await expect(chat_page.locator("#miniapp")).to_be_hidden()
     # The chat header's 📱 App opens it too, as whoever's chat is open.
-    await chat_page.locator("#miniapp-close").click()
     await chat.open("Alice")
     await chat_page.locator("#app-open").click()
     await frame.locator("#tabs button[data-tab=post]").click()

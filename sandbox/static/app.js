@@ -406,6 +406,15 @@
     await sendText(`/start ${payload}`);
   }
 
+  // A t.me link opened by the Mini App panel (sandbox/static/miniapp.js).
+  window.SandboxLinks = {
+    async open(url) {
+      const payload = deepLinkPayload(url);
+      if (payload) await followDeepLink(payload);
+      else toast(`Link: ${url}`);
+    },
+  };
+
   async function pressButton(msg, b, btn) {
     try {
       if (b.type === "web_app") {  // Telegram opens the Mini App inside the chat

@@ -32,6 +32,19 @@
     delete document.body.dataset.miniapp;
   }
 
+  // The app asks to open a t.me link (Telegram's web_app_open_tg_link): a deep link into the
+  // bot is followed in the persona's chat, as a tap on it in Telegram would.
+  window.addEventListener("message", (e) => {
+    const frame = $("#miniapp-frame");
+    if (e.source !== frame.contentWindow) return;
+    let msg = null;
+    try { msg = typeof e.data === "string" ? JSON.parse(e.data) : e.data; } catch (_e) { return; }
+    if (!msg || msg.eventType !== "web_app_open_tg_link") return;
+    const path = String((msg.eventData && msg.eventData.path_full) || "");
+    close();
+    if (window.SandboxLinks) window.SandboxLinks.open(`https://t.me${path}`).catch(fail);
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     $("#miniapp-close").addEventListener("click", close);
     $("#miniapp-theme").addEventListener("change", () => {

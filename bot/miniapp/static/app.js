@@ -47,7 +47,13 @@
         hide() { back.hidden = true; return this; },
         onClick(f) { onBack = f; return this; },
       },
-      openTelegramLink(url) { window.open(url, "_blank"); },
+      openTelegramLink(url) {
+        // Framed (the sandbox, Telegram Web): ask the host page, as Telegram's script does.
+        if (window.parent !== window) {
+          const path = url.replace(/^https:\/\/t\.me/, "");
+          window.parent.postMessage(JSON.stringify({ eventType: "web_app_open_tg_link", eventData: { path_full: path } }), "*");
+        } else window.open(url, "_blank");
+      },
     };
   }
 
