@@ -9,7 +9,7 @@ Telegram puts it (tgWebAppData, tgWebAppThemeParams...). No token, no Telegram n
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -47,10 +47,25 @@ THEMES: dict[str, dict[str, str]] = {
 class MiniAppLink:
     """Signs the Mini App's address for a persona (`base` is MINIAPP_URL)."""
 
-    def __init__(self, base: str, token: str, now: Callable[[], int]) -> None:
+    def __init__(
+        self, base: str, token: str, now: Callable[[], int], personas: Sequence[Any]
+    ) -> None:
         self.base = base
         self.token = token
         self.now = now
+        self.personas = {p.user_id: p for p in personas}  # sandbox.web.Persona
+
+    def user(self, raw: str | None) -> dict[str, Any]:
+        """A persona as Telegram describes a user to a Mini App (initData's `user`)."""
+        p = self.personas.get(int(raw)) if raw and raw.isdigit() else None
+        if p is None:
+            raise ValueError("no such persona")
+        return {
+            "id": p.user_id,
+            "first_name": p.name,
+            "username": p.username,
+            "language_code": p.language,
+        }
 
     @property
     def origin(self) -> str:
@@ -74,13 +89,10 @@ class MiniAppLink:
         )
         return f"{target}#{fragment}"
 
-    def handler(self, user_of: Callable[[str | None], dict[str, Any]]):
-        async def signed(request: web.Request) -> web.Response:
-            user = user_of(request.query.get("persona"))
-            try:
-                url = self.url(user, request.query.get("url"), request.query.get("theme", ""))
-            except ValueError as exc:
-                return web.json_response({"error": str(exc)}, status=400)
-            return web.json_response({"url": url})
-
-        return signed
+    async def handler(self, request: web.Request) -> web.Response:
+        q = request.query
+        try:
+            url = self.url(self.user(q.get("persona")), q.get("url"), q.get("theme", ""))
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"url": url})

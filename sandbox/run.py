@@ -195,7 +195,7 @@ class Sandbox:
             host=self.host,
             port=self.port,
             title="Marketplace sandbox",
-            miniapp=MiniAppLink(self.miniapp_url, TOKEN, self.clock.now),
+            miniapp=MiniAppLink(self.miniapp_url, TOKEN, self.clock.now, self.personas),
         )
         await self.web.start()
         self.port = self.web.port

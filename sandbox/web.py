@@ -330,7 +330,7 @@ class SandboxWeb:
         r.add_get("/api/files/{file_id}", self._file)
         r.add_get("/api/events", self._events)
         if self.miniapp is not None:
-            r.add_get("/api/miniapp", self.miniapp.handler(self._persona_user))
+            r.add_get("/api/miniapp", self.miniapp.handler)
         app.on_shutdown.append(self._on_shutdown)
         return app
 
@@ -386,16 +386,6 @@ class SandboxWeb:
             response.headers.setdefault("Referrer-Policy", "no-referrer")
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-    def _persona_user(self, raw: Any) -> dict:
-        """The persona as Telegram describes a user to a Mini App (its initData `user`)."""
-        p, _user = self._persona(raw)
-        return {
-            "id": p.user_id,
-            "first_name": p.name,
-            "username": p.username,
-            "language_code": p.language,
-        }
 
     def _persona(self, raw: Any) -> tuple[Persona, SimUser]:
         try:

@@ -64,10 +64,8 @@ async def browser(browser_ready: None, tmp_path: Path):
 
 
 def signed(sb: Sandbox, uid: int, theme: str = "light", address: str | None = None) -> str:
-    p = next(p for p in sb.personas if p.user_id == uid)
-    user = {"id": uid, "first_name": p.name, "username": p.username, "language_code": p.language}
     assert sb.web is not None and sb.web.miniapp is not None
-    return sb.web.miniapp.url(user, address, theme)
+    return sb.web.miniapp.url(sb.web.miniapp.user(str(uid)), address, theme)
 
 
 async def open_app(context, url: str, errors: list[str]):
