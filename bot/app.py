@@ -225,6 +225,7 @@ def register_handlers(app: Application) -> None:
         inputs,
         jobs,
         messages,
+        milestones,
         moderation,
         payments,
         people,
@@ -235,7 +236,18 @@ def register_handlers(app: Application) -> None:
     rt: Runtime = app.bot_data["rt"]
     # Every button action, from the modules that mark them (bot.handlers.callbacks).
     callbacks.use_buttons(
-        alerts, audit, bids, common, deals, inputs, jobs, moderation, people, privacy, trials
+        alerts,
+        audit,
+        bids,
+        common,
+        deals,
+        inputs,
+        jobs,
+        milestones,
+        moderation,
+        people,
+        privacy,
+        trials,
     )
     private = filters.ChatType.PRIVATE
 
@@ -291,6 +303,8 @@ def register_handlers(app: Application) -> None:
         "dispute": deals.dispute,
         "log": deals.log_time,
         "rate": deals.rate,
+        "milestones": milestones.plan,
+        "addmilestone": milestones.add,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

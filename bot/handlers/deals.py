@@ -15,6 +15,7 @@ from telegram import Message, Update
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
 from bot.domain.states import DealAction, DealState, next_deal_state
+from bot.handlers import milestones as milestone_views
 from bot.handlers.arguments import command_args
 from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
@@ -280,6 +281,10 @@ async def release(update: Update, context: MarketContext) -> None:
 
 async def _release(update: Update, context: MarketContext, deal_id: int, edit: bool) -> None:
     deal = await deals.release(context.svc, _me(update), deal_id)
+    part = await milestone_views.released_text(context, deal)
+    if part is not None and deal.state == DealState.AWAITING_FUNDING:
+        await context.say(update, part, edit=edit)  # the next milestone's invoice follows
+        return
     await context.say(
         update,
         _t(
@@ -367,7 +372,9 @@ async def release_button(update: Update, context: MarketContext, args: list[str]
         context,
         "deal-release-confirm",
         deal=deal.id,
-        amount=Markup(context.money(deal.amount, deal.currency)),
+        amount=Markup(
+            context.money(await milestone_views.cycle_amount(context, deal), deal.currency)
+        ),
         freelancer=data.name(deal.freelancer_id),
     )
     await context.say(update, text, rows)

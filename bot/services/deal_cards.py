@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.milestones import Milestone
 from bot.domain.models import Deal, DealEvent, Dispute, Feedback, Job, User
 from bot.services.base import Services, deal_or_404, party_deal
 
@@ -22,6 +23,7 @@ class DealData:
     rated_by: set[int]
     max_revisions: int
     messages: list[dict[str, Any]] = field(default_factory=list)  # moderators only
+    milestones: list[Milestone] = field(default_factory=list)  # a milestone contract's plan
 
     def name(self, user_id: int | None) -> str:
         if user_id is None:
@@ -50,6 +52,7 @@ async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData
         time_log = await tx.deals.time_log(deal.id)
         dispute = await tx.disputes.latest_for(deal.id)
         feedback = await tx.feedback.for_deal(deal.id)
+        plan = await tx.milestones.of_deal(deal.id)
         ids = {deal.client_id, deal.freelancer_id}
         ids |= {e.actor_id for e in events if e.actor_id is not None}
         ids |= {int(r["user_id"]) for r in time_log}
@@ -78,6 +81,7 @@ async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData
         rated_by=rated_by,
         max_revisions=svc.settings.max_revisions,
         messages=messages,
+        milestones=plan,
     )
 
 

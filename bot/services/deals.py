@@ -26,7 +26,7 @@ from bot.domain.states import (
     JobState,
     next_deal_state,
 )
-from bot.services import escrow
+from bot.services import escrow, milestones
 from bot.services.base import (
     Services,
     active_user,
@@ -57,8 +57,9 @@ def invoice_payload(deal_id: int) -> str:
 
 
 def parse_payload(payload: str) -> int | None:
+    """The deal an invoice names: `deal:<id>`, or `deal:<id>:m<milestone>` for a milestone."""
     kind, _, ident = (payload or "").partition(":")
-    return entity_id(ident) if kind == "deal" else None
+    return entity_id(ident.partition(":")[0]) if kind == "deal" else None
 
 
 # --- hire and fund -------------------------------------------------------------------------
@@ -83,6 +84,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         freelancer = await tx.users.get(bid.freelancer_id)
         if freelancer is None or freelancer.banned:
             raise Forbidden("bid.freelancer_banned", bid=bid_id)
+        plan = await milestones.plan_for_hire(tx, bid, job.currency)
         if not await tx.jobs.set_state(job.id, JobState.HIRING, [JobState.OPEN]):
             raise Conflict("job.not_open_for_hire", job=job.id)
         if not await tx.bids.set_state(bid.id, BidState.ACCEPTED, [BidState.ACTIVE]):
@@ -92,7 +94,12 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}", f"bid:{bid.id}")
         await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
         params = notify_params(deal, title=job.title, bid=bid.id)
-        await tx.outbox.add(actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}")
+        if plan:
+            deal = await milestones.start(tx, deal)  # the first milestone's invoice
+        else:
+            await tx.outbox.add(
+                actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}"
+            )
         await tx.outbox.add(
             bid.freelancer_id, "notify.hired_pending", params, ref=f"deal:{deal.id}"
         )
@@ -122,6 +129,12 @@ async def precheckout(
         return PaymentCheck(False, "payment.not_awaiting")
     if deal.funding_ends_at is not None and deal.funding_ends_at <= svc.clock.now():
         return PaymentCheck(False, "payment.not_awaiting")
+    if milestones.is_milestones(deal):
+        async with svc.read() as tx:
+            fits = await milestones.payable(tx, deal, payload, amount)
+        if not fits or deal.currency != currency:
+            return PaymentCheck(False, "payment.mismatch")
+        return PaymentCheck(True)
     if deal.amount != amount or deal.currency != currency:
         return PaymentCheck(False, "payment.mismatch")
     return PaymentCheck(True)
@@ -182,7 +195,11 @@ async def apply_payment(
             raise InvalidInput("payment.unknown")
         fits = (
             deal.state == DealState.AWAITING_FUNDING
-            and deal.amount == amount
+            and (
+                await milestones.payable(tx, deal, payload, amount)
+                if milestones.is_milestones(deal)
+                else deal.amount == amount and milestones.payload_milestone(payload) is None
+            )
             and deal.currency == currency
             and deal.client_id == payer
         )
@@ -219,7 +236,9 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: boo
     due = tx.now + deal.days * 86400
     await move_deal(tx, deal, DealAction.PAY, funded_at=tx.now, due_at=due, charge_id=charge_id)
     deal = await deal_or_404(tx, deal.id)
-    await escrow.fund(tx, deal, charge_id)
+    if milestones.is_milestones(deal):
+        await milestones.funded(tx, deal, charge_id)
+    await escrow.fund(tx, await milestones.part(tx, deal), charge_id)
     await tx.deadlines.cancel(deal.id, "funding_expire")
     await _schedule_delivery(tx, deal.id, due, s.nudge_lead, s.delivery_grace)
     await tx.jobs.set_state(deal.job_id, JobState.IN_PROGRESS, [JobState.HIRING])
@@ -236,7 +255,8 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: boo
             ref=f"bid:{other.id}",
         )
     skip = deal.client_id if answered else None
-    await tell_both(tx, deal, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
+    part = await milestones.part(tx, deal)
+    await tell_both(tx, part, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
     await refresh_channel_post(tx, svc, job)
 
 
@@ -256,6 +276,8 @@ async def expire_funding(tx: Tx, svc: Services, deal_id: int) -> bool:
         return False
     if deal.funding_ends_at and deal.funding_ends_at > tx.now:
         return False
+    if await milestones.close_unfunded(tx, svc, deal, None):
+        return True  # milestones were paid before: the contract ends there
     await _unfunded_cancel(tx, svc, deal, DealAction.FUNDING_EXPIRED, BidState.ACTIVE)
     await tell_both(tx, deal, "notify.funding_expired")
     return True
@@ -430,16 +452,27 @@ async def release(svc: Services, actor: int, deal_id: int) -> Deal:
 
 
 async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> None:
-    await move_deal(tx, deal, action, ended_at=tx.now)
-    paid, fee = await escrow.release(tx, deal, svc.settings.platform_fee_percent)
-    await finish_deal(tx, svc, deal, JobState.COMPLETED)
+    part = await milestones.part(tx, deal)  # a milestone contract: its current milestone
+    more = await milestones.has_next(tx, deal)
+    if not more:
+        await move_deal(tx, deal, action, ended_at=tx.now)
+    paid, fee = await escrow.release(tx, part, svc.settings.platform_fee_percent)
+    done = await milestones.settle(tx, deal, milestones.M.RELEASED, paid, fee)
+    if more:
+        actor = deal.client_id if action == DealAction.RELEASE else None
+        await milestones.open_next(tx, svc, deal, done, actor=actor)
+    else:
+        await milestones.end_rest(tx, deal)
+        await finish_deal(tx, svc, deal, JobState.COMPLETED)
     await tx.outbox.add(
         deal.freelancer_id,
-        "notify.released_freelancer",
-        notify_params(deal, paid=paid, fee=fee),
+        "notify.milestone_released" if more else "notify.released_freelancer",
+        notify_params(part, paid=paid, fee=fee, name=done.title if done else ""),
         ref=f"deal:{deal.id}",
     )
-    if action == DealAction.AUTO_RELEASE:  # a client who released is answered by /release
+    if (
+        action == DealAction.AUTO_RELEASE and not more
+    ):  # else: told of the next milestone  # a client who released is answered by /release
         await tx.outbox.add(
             deal.client_id,
             "notify.released_client",
@@ -452,9 +485,12 @@ async def _refund(
     tx: Tx, svc: Services, deal: Deal, action: DealAction, why: str, actor: int | None = None
 ) -> escrow.Returned:
     await move_deal(tx, deal, action, ended_at=tx.now, cancel_requested_at=None)
-    back = await escrow.refund(tx, deal)
+    part = await milestones.part(tx, deal)  # a milestone contract: only the funded one
+    back = await escrow.refund(tx, part)
+    await milestones.settle(tx, deal, milestones.M.REFUNDED, returned=part.amount)
+    await milestones.end_rest(tx, deal)
     await finish_deal(tx, svc, deal, JobState.CLOSED)
-    await tell_both(tx, deal, "notify.refunded", skip=actor, why=why, **back.params())
+    await tell_both(tx, part, "notify.refunded", skip=actor, why=why, **back.params())
     return back
 
 
@@ -464,6 +500,10 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
     "requested"."""
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        if deal.state == DealState.AWAITING_FUNDING and await milestones.close_unfunded(
+            tx, svc, deal, actor
+        ):
+            return "closed"  # a milestone contract whose next milestone was not funded
         if deal.state == DealState.AWAITING_FUNDING:
             bid_state = BidState.WITHDRAWN if actor == deal.freelancer_id else BidState.ACTIVE
             await _unfunded_cancel(tx, svc, deal, DealAction.CANCEL_UNFUNDED, bid_state)

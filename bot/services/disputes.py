@@ -6,7 +6,7 @@ from bot.domain import rules
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Deal, Dispute
 from bot.domain.states import DealAction, DealState, JobState, next_deal_state
-from bot.services import escrow, topics
+from bot.services import escrow, milestones, topics
 from bot.services.base import (
     Moderator,
     Services,
@@ -24,6 +24,11 @@ from bot.services.lifecycle import (
 )
 from bot.storage.db import Tx
 
+MILESTONE_OUTCOMES = {
+    "release": milestones.M.RELEASED,
+    "refund": milestones.M.REFUNDED,
+    "split": milestones.M.SPLIT,
+}
 OUTCOMES = {
     "release": DealAction.RESOLVE_RELEASE,
     "refund": DealAction.RESOLVE_REFUND,
@@ -140,19 +145,25 @@ async def resolve(
             raise Conflict("dispute.none_open", deal=deal_id)
         if not await tx.disputes.resolve(dispute.id, mod.user_id, outcome, percent, note):
             raise lost_race(deal)
-        await move_deal(tx, deal, action, ended_at=tx.now)
+        # A milestone contract: the decision is about the disputed (current) milestone; but
+        # for a refund, the next one is then offered for funding.
+        part = await milestones.part(tx, deal)
+        more = outcome != "refund" and await milestones.has_next(tx, deal)
+        if not more:
+            await move_deal(tx, deal, action, ended_at=tx.now)
         paid = fee = back = 0
         returned: escrow.Returned | None = None
         if outcome == "release":
-            paid, fee = await escrow.release(tx, deal, fee_pct)
+            paid, fee = await escrow.release(tx, part, fee_pct)
             job_state = JobState.COMPLETED
         elif outcome == "refund":
-            returned = await escrow.refund(tx, deal)
-            back = deal.amount
+            returned = await escrow.refund(tx, part)
+            back = part.amount
             job_state = JobState.CLOSED
         else:
-            paid, fee, back, returned = await escrow.split(tx, deal, percent, fee_pct)
+            paid, fee, back, returned = await escrow.split(tx, part, percent, fee_pct)
             job_state = JobState.COMPLETED
+        settled = await milestones.settle(tx, deal, MILESTONE_OUTCOMES[outcome], paid, fee, back)
         await tx.deals.add_event(deal.id, mod.user_id, "resolved", f"{outcome} {percent} {note}")
         await tx.trail.add(
             mod.user_id,
@@ -169,10 +180,14 @@ async def resolve(
                 "currency": deal.currency,
             },
         )
-        await finish_deal(tx, svc, deal, job_state)
+        if more:
+            await milestones.open_next(tx, svc, deal, settled, actor=mod.user_id)
+        else:
+            await milestones.end_rest(tx, deal)
+            await finish_deal(tx, svc, deal, job_state)
         await tell_both(
             tx,
-            deal,
+            part,
             "notify.resolved",
             outcome=outcome,
             percent=percent,

@@ -36,7 +36,8 @@ async def ledger_problems(tx: Tx) -> list[str]:
     for row in await tx.fetchall(
         "SELECT d.id, d.amount, COALESCE(a.balance, 0) AS b FROM deals d LEFT JOIN"
         " ledger_accounts a ON a.kind = 'escrow' AND a.owner_id = d.id"
-        " WHERE d.state IN ('funded','delivered','disputed') AND COALESCE(a.balance, 0) <> d.amount"
+        " WHERE d.state IN ('funded','delivered','disputed') AND d.kind = 'fixed'"
+        " AND COALESCE(a.balance, 0) <> d.amount"
     ):
         problems.append(f"running deal {row['id']} holds {row['b']} instead of {row['amount']}")
     for row in await tx.fetchall(
@@ -74,6 +75,7 @@ async def ledger_problems(tx: Tx) -> list[str]:
             f" is pending for {(tx.now - row['created_at']) // 3600} hours: Telegram has not"
             " confirmed it"
         )
+    problems += await tx.milestones.problems()
     twice = await tx.fetchone(
         "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"
         " GROUP BY memo HAVING COUNT(*) > 1 LIMIT 1"

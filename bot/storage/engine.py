@@ -31,6 +31,7 @@ from bot.storage.deadlines import Deadlines
 from bot.storage.inbox import Inbox
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
+from bot.storage.milestones import MilestonesRepo
 from bot.storage.outbox import Outbox
 from bot.storage.people import PeopleRepo
 from bot.storage.records import RecordsRepo
@@ -433,6 +434,10 @@ class Tx:
     @cached_property
     def misc(self) -> MiscRepo:
         return MiscRepo(self)
+
+    @cached_property
+    def milestones(self) -> MilestonesRepo:
+        return MilestonesRepo(self)
 
     @cached_property
     def ledger(self) -> Ledger:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.domain.milestones import Milestone, MilestoneState
 from bot.domain.models import Deal, DealEvent, Job
 from bot.domain.states import DealState
 from bot.i18n import Markup, id_params
@@ -168,6 +169,48 @@ def _header(data: DealData, f: Formatter) -> list[str]:
     ]
 
 
+def plan_lines(
+    f: Formatter, plan: list[Milestone], currency: str, deal_state: str | None
+) -> list[str]:
+    """One line per milestone: `2. Build — 200 ⭐ · funded`; the current one's state is the
+    deal's. `f` formats (t, money), as bot.views.deal_card's Formatter."""
+    lines = []
+    for m in plan:
+        state = str(deal_state) if m.state == MilestoneState.CURRENT and deal_state else m.state
+        line = tr(
+            f,
+            "milestone-line",
+            **{
+                "position": m.position,
+                "name": clip(m.title, 60),
+                "amount": Markup(f.money(m.amount, currency)),
+                "state": str(state),
+                "current": "yes" if m.state == MilestoneState.CURRENT else "no",
+            },
+        )
+        if m.state in (MilestoneState.RELEASED, MilestoneState.SPLIT, MilestoneState.REFUNDED):
+            line += " " + tr(
+                f,
+                "milestone-line-settled",
+                paid=Markup(f.money(m.paid, currency)),
+                back=Markup(f.money(m.returned, currency)),
+            )
+        lines.append(line)
+    return lines
+
+
+def _milestones(data: DealData, f: Formatter) -> list[str]:
+    if not data.milestones:
+        return []
+    d = data.deal
+    return [
+        "",
+        tr(f, "milestone-card-title", count=len(data.milestones)),
+        *plan_lines(f, data.milestones, d.currency, d.state),
+        "",
+    ]
+
+
 def _dates(data: DealData, f: Formatter) -> list[str]:
     d = data.deal
     w = f.when
@@ -233,6 +276,7 @@ def deal_card(data: DealData, viewer: int, f: Formatter, now: int) -> tuple[str,
     role = d.party(viewer)
     if role is not None:
         lines.append(tr(f, "deal-card-you", role=role))
+    lines += _milestones(data, f)
     lines += _dates(data, f)
     lines.append(tr(f, "deal-card-revisions", used=d.revisions, max=data.max_revisions))
     lines += _dispute(data, f)
@@ -287,6 +331,7 @@ def deal_history(data: DealData, f: Formatter, now: int) -> str:
     """The moderators' view: the card without buttons, then every event and message."""
     d = data.deal
     lines = _header(data, f)
+    lines += _milestones(data, f)
     lines += _dates(data, f)
     lines.append(tr(f, "deal-card-revisions", used=d.revisions, max=data.max_revisions))
     lines += _dispute(data, f)

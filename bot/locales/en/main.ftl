@@ -46,12 +46,14 @@ help-text =
     /repost &lt;job&gt;: a closed or expired job again, every answer kept
     /invite &lt;@username|user id&gt; &lt;job&gt;
     /fav &lt;@username|user id&gt; · /favs
+    /addmilestone &lt;deal&gt; Title = amount: one more milestone (the freelancer accepts it)
 
     <b>Freelancers</b>
     /jobs [category or words]: open jobs
     /job &lt;job&gt;: a job's card
     /bid &lt;job&gt; [amount days cover letter]
     /mybids · /withdraw &lt;bid&gt;
+    /milestones &lt;bid&gt; Title = amount; Title = amount: be paid in up to 10 milestones adding up to the bid, funded one at a time (the client may edit them before hiring)
     /alerts: job alerts, new jobs that match your searches (at once or a daily digest)
     In any chat: type @ and the bot's name, then words, to share open jobs (inline mode)
 
