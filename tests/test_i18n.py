@@ -25,6 +25,7 @@ from bot.services import (
     feedback,
     jobs,
     messages,
+    milestones,
     moderation,
     payouts,
     profiles,
@@ -325,6 +326,24 @@ async def marketplace(svc: Services, rt: Runtime) -> list[Outgoing]:
     await jobs.remove_job(svc, mod, j4.id, "Spam")
     j5 = await f.job(svc)
     await f.bid(svc, j5.id, FREELANCER)
+    # A milestone contract (issue 14): a plan set and edited, an added milestone accepted and
+    # another declined, milestones released, the contract ended while the next is unfunded.
+    j6 = await f.job(svc)
+    b6 = await f.bid(svc, j6.id, FREELANCER, amount=150)
+    await milestones.set_plan(svc, FREELANCER, b6.id, "Design = 50; Build <it> = 100")
+    await milestones.set_plan(svc, CLIENT, b6.id, "Design = 60; Build <it> = 90")
+    d6 = await deals.hire(svc, CLIENT, b6.id)
+    async with svc.read() as tx:
+        [ms_row] = [r for r in await tx.outbox.due(tx.now, 500) if r["key"] == "invoice.milestone"]
+    invoices += [await render_row(rt, ms_row, lang) for lang in SUPPORTED]
+    assert await f.pay_milestone(svc, d6) == "funded"
+    await milestones.propose(svc, CLIENT, d6.id, "Extra & more = 10")
+    await milestones.answer_proposal(svc, FREELANCER, d6.id, True)
+    await milestones.propose(svc, CLIENT, d6.id, "Not this = 5")
+    await milestones.answer_proposal(svc, FREELANCER, d6.id, False)
+    await deals.deliver(svc, FREELANCER, d6.id)
+    await deals.release(svc, CLIENT, d6.id)
+    await deals.cancel(svc, CLIENT, d6.id)
     # Deals that end in every other way.
     unfunded = await _deal(svc, pay=False)
     await deals.cancel(svc, FREELANCER, unfunded.id)
@@ -411,7 +430,7 @@ async def test_every_outbox_row_renders_in_both_languages(market, caplog) -> Non
             where = f"{row['key']} ({row['method']}, {lang})"
             out = await render_row(rt, row, lang)
             if out.skip:
-                assert row["key"] == "invoice.deal", f"{where} was skipped"
+                assert row["key"] in ("invoice.deal", "invoice.milestone"), f"{where} was skipped"
                 continue
             _check_text(out.text, where)
             build_keyboard(rt, out.rows)  # every button's data fits in 64 bytes
