@@ -412,7 +412,9 @@ async def cancel_ask_button(update: Update, context: MarketContext, args: list[s
         context,
         f"deal-canceldeal-confirm-{kind}",
         deal=deal.id,
-        amount=Markup(context.money(deal.amount, deal.currency)),
+        amount=Markup(
+            context.money(await milestone_views.cycle_amount(context, deal), deal.currency)
+        ),
     )
     await context.say(update, text, rows, edit=True)
 

@@ -527,7 +527,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
         await tx.outbox.add(
             deal.freelancer_id,
             "notify.cancel_requested",
-            notify_params(deal),
+            notify_params(await milestones.part(tx, deal)),
             ref=f"deal:{deal.id}",
         )
         return "requested"

@@ -78,8 +78,11 @@ async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> lis
     Returns the deals cancelled."""
     cancelled = []
     for deal in await tx.deals.for_job(job_id):
+        if deal.state == DealState.AWAITING_FUNDING and await tx.milestones.any_settled(deal.id):
+            continue  # a milestone contract between two milestones runs on, as funded ones do
         if deal.state == DealState.AWAITING_FUNDING:
             await move_deal(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
+            await tx.milestones.cancel_rest(deal.id)  # a milestone contract's plan: never funded
             await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
             await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
             await tx.keyboards.refresh(f"bid:{deal.bid_id}")

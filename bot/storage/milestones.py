@@ -57,6 +57,15 @@ class MilestonesRepo:
         found = await self._all("id = ?", (milestone_id,))
         return found[0] if found else None
 
+    async def any_settled(self, deal_id: int) -> bool:
+        """Whether a milestone of this contract was paid (released, split or refunded)."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM milestones WHERE deal_id = ?"
+            " AND state IN ('released', 'split', 'refunded') LIMIT 1",
+            (deal_id,),
+        )
+        return row is not None
+
     async def next_pending(self, deal_id: int) -> Milestone | None:
         found = await self._all("deal_id = ? AND state = 'pending'", (deal_id,))
         return found[0] if found else None
@@ -96,10 +105,14 @@ class MilestonesRepo:
         )
 
     async def cancel_rest(self, deal_id: int) -> None:
-        """The contract ended: what was never funded (planned or proposed) is cancelled."""
+        """The contract ended: what was planned and never funded is cancelled; a milestone
+        the freelancer had not accepted yet is dropped (it never was the contract's)."""
+        await self.tx.execute(
+            "DELETE FROM milestones WHERE deal_id = ? AND state = 'proposed'", (deal_id,)
+        )
         await self.tx.update(
             "UPDATE milestones SET state = 'cancelled', ended_at = ?"
-            " WHERE deal_id = ? AND state IN ('pending', 'proposed', 'current')",
+            " WHERE deal_id = ? AND state IN ('pending', 'current')",
             (self.tx.now, deal_id),
         )
 

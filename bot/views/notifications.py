@@ -516,7 +516,7 @@ async def dispute_card(n: Note) -> Outgoing:
         n.t("dispute-card-title", deal=deal.id, job=deal.job_id, title=job.title if job else ""),
         n.t(
             "dispute-card-amount",
-            amount=deal.amount,
+            amount=(await n.tx.milestones.current(deal.id) or deal).amount,  # a milestone's
             currency=deal.currency,
             state=str(dispute.from_state),
         ),
