@@ -1185,10 +1185,11 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
                 ]
                 model = self.deals[d["id"]]
                 assert sorted(funded) == sorted(model.charges), (dict(d), funded)
+                assert d["charge_id"] == model.charge_id, (dict(d), funded)
                 if d["state"] in ("awaiting_funding", "cancelled"):
                     assert d["charge_id"] is None, dict(d)
-                else:
-                    assert d["charge_id"] == model.charges[-1], (dict(d), funded)
+                elif model.kind == "fixed":
+                    assert [d["charge_id"]] == model.charges, (dict(d), funded)
             # 6. Payable is exactly the pending payouts.
             pend = await tx.fetchone(
                 "SELECT COALESCE(SUM(amount), 0) FROM payouts WHERE state = 'pending'"
