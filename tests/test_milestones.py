@@ -5,6 +5,8 @@ milestone, cancelling (only the funded milestone goes back), an added milestone.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain import milestones as rules
 from bot.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -80,6 +82,17 @@ def test_parse_plan() -> None:
     with pytest.raises(InvalidInput) as info:
         rules.check_plan([("A", 1), ("B", 2)], 4, "XTR")
     assert info.value.key == "milestones.sum"
+
+
+@given(text=st.text(max_size=300), currency=st.sampled_from(["XTR", "USD"]))
+def test_any_text_is_a_plan_or_one_refusal(text: str, currency: str) -> None:
+    try:
+        parts = rules.parse_plan(text, currency)
+    except InvalidInput as err:
+        assert err.key.startswith(("milestones.", "amount.")), err
+        return
+    assert 1 <= len(parts) <= rules.MAX_MILESTONES
+    assert all(title and amount > 0 for title, amount in parts)
 
 
 async def test_refusals_change_nothing(svc) -> None:

@@ -210,3 +210,37 @@ async def _deal_of(m: Market, job_id: int) -> dict[str, Any]:
         row = await tx.fetchone("SELECT * FROM deals WHERE job_id = ?", (job_id,))
     assert row is not None
     return dict(row)
+
+
+async def test_a_milestone_added_later_and_accepted_by_button(tmp_path) -> None:
+    from bot.services import deals, milestones
+
+    async with Market(tmp_path) as m:
+        alice = m.person(CLIENT, "Alice")
+        bob = m.person(FREELANCER, "Bob")
+        for user in (alice, bob):
+            user.started = True
+            await touch_user(m.svc, user.id, user.username, user.first_name, "en")
+        job = await f.job(m.svc, CLIENT, budget_min=100, budget_max=1000)
+        bid = await f.bid(m.svc, job.id, FREELANCER, amount=600, days=3)
+        await milestones.set_plan(m.svc, FREELANCER, bid.id, "Whole site = 600")
+        deal = await deals.hire(m.svc, CLIENT, bid.id)
+        assert await f.pay_milestone(m.svc, deal) == "funded"
+
+        await bob.send(f"/addmilestone {deal.id} Extra pages = 50")
+        await bob.wait_for(f"Only the client of Deal #{deal.id} can do this.")
+        await alice.send(f"/addmilestone {deal.id} Extra pages = 0")
+        await alice.wait_for("Milestone “Extra pages” needs an amount above zero.")
+        await alice.send(f"/addmilestone {deal.id} Extra pages = 50")
+        await alice.wait_for("it joins the contract once the freelancer accepts it")
+        offer = await bob.wait_for(lambda x: "one more milestone" in x.text and x.inline)
+        await bob.press(offer, "✅ Accept the milestone")
+        await bob.wait_for(f"joins Deal #{deal.id}; the contract is now 650 ⭐")
+        await alice.wait_for("The freelancer accepted milestone “Extra pages”")
+        assert (await deal_row(m, deal.id))["amount"] == 650
+        assert await plan_states(m, deal.id) == ["current", "pending"]
+        # The card lists both, the current one marked.
+        await alice.send(f"/deal {deal.id}")
+        card = await alice.wait_for("Milestones (2)")
+        assert "▶️ 1. Whole site: 600 ⭐ · funded, work in progress" in card.text
+        assert "· 2. Extra pages: 50 ⭐ · to come" in card.text
