@@ -187,6 +187,10 @@ async def test_three_milestones_a_dispute_on_the_second_and_a_restart(tmp_path, 
         await m.settle()
         assert await tables(m) == snapshot
 
+        # /stats counts contracts by type.
+        await mia.send("/stats", chat=GROUP)
+        await mia.wait_for("Contracts by type: milestones 1", chat=GROUP)
+
         # The card shows every milestone with its state and money.
         alice.mark_read()
         await alice.send(f"/deal {deal_id}")
