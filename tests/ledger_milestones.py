@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
@@ -90,6 +91,7 @@ class MilestoneRules:
         cur.state, cur.paid, cur.fee, cur.returned = state, paid, fee, back
         self.escrow[d.id] -= cur.amount
         nxt = next((m for m in d.plan if m.state == "pending"), None)
+        event(f"milestone {state}, {'the next offered' if nxt and state != 'refunded' else 'end'}")
         if nxt is not None and state != "refunded":
             nxt.state = "current"
             d.state = "awaiting_funding"
@@ -145,6 +147,7 @@ class MilestoneRules:
     def _ms_unfunded_end(self, d: MDeal) -> bool:
         """The next milestone was not funded: True when the contract ends released (some
         were paid); else its plan is the bid's again and it is cancelled as a fixed deal."""
+        event(f"milestone contract unfunded: {'ends' if self._ms_settled(d) else 'cancelled'}")
         if self._ms_settled(d):
             self._ms_end_plan(d)
             d.state = "released"

@@ -371,6 +371,9 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         for j in list(self.jobs.values()):
             for bidder in FREELANCERS[:2]:
                 self._place_bid(j, bidder, (100 + bidder % 7) * self.scale, 2)
+        # And half of those bids paid in milestones (issue 14): three, two.
+        for b, weights in zip(sorted(self.bids)[::2], ([1, 2, 3], [1, 1]), strict=False):
+            self._set_plan(self.bids[b], self.bids[b].freelancer, weights, 0)
 
     # --- the actions: predict, call, check, update the model ----------------------------
 
@@ -870,7 +873,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             }
             if open_bids:
                 b = _pick(open_bids, i)
-                if branch % 3 == 0:  # a third of the hires: paid in milestones
+                if branch % 2 == 0:  # half of the later hires: paid in milestones
                     self._set_plan(b, b.freelancer, [1 + i % 3, 2, 1][: 1 + i % 3], 0)
                 self._hire(b, self.jobs[b.job].client)
                 return

@@ -151,6 +151,10 @@ async def test_one_milestone_funded_at_a_time(svc) -> None:
         ("Build", 200, "current"),
     ]
     assert await f.pending(svc, deal.id) == {"funding_expire": deal.funding_ends_at}
+    # Nothing to release, deliver or dispute until the next milestone is funded.
+    await refused(svc, Conflict, deals.release(svc, CLIENT, deal.id))
+    await refused(svc, Conflict, deals.deliver(svc, FREELANCER, deal.id))
+    await refused(svc, Conflict, disputes.open_dispute(svc, CLIENT, deal.id, "why"))
     # Milestone 2: funded, delivered, auto-released after the review window.
     assert await f.pay_milestone(svc, deal) == "funded"
     await deals.deliver(svc, FREELANCER, deal.id)

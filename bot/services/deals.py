@@ -452,6 +452,7 @@ async def release(svc: Services, actor: int, deal_id: int) -> Deal:
 
 
 async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> None:
+    next_deal_state(deal.state, action, deal.id)  # before any money moves
     part = await milestones.part(tx, deal)  # a milestone contract: its current milestone
     more = await milestones.has_next(tx, deal)
     if not more:
