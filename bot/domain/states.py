@@ -80,6 +80,7 @@ class DealAction(StrEnum):
     # milestone is never funded (cancelled, or its funding window ended) ends released.
     NEXT_MILESTONE = "next_milestone"
     CLOSE_MILESTONES = "close_milestones"
+    END_CONTRACT = "end_contract"  # an hourly contract's last week is settled
 
 
 S, A = DealState, DealAction
@@ -103,6 +104,7 @@ DEAL_TRANSITIONS: dict[tuple[DealState, DealAction], DealState] = {
     (S.DELIVERED, A.NEXT_MILESTONE): S.AWAITING_FUNDING,
     (S.DISPUTED, A.NEXT_MILESTONE): S.AWAITING_FUNDING,
     (S.AWAITING_FUNDING, A.CLOSE_MILESTONES): S.RELEASED,
+    (S.FUNDED, A.END_CONTRACT): S.RELEASED,
 }
 
 del S, A

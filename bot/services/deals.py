@@ -21,12 +21,13 @@ from bot.domain.models import Deal
 from bot.domain.numbers import entity_id
 from bot.domain.states import (
     BidState,
+    ContractKind,
     DealAction,
     DealState,
     JobState,
     next_deal_state,
 )
-from bot.services import escrow, milestones
+from bot.services import escrow, hourly, milestones
 from bot.services.base import (
     Services,
     active_user,
@@ -62,6 +63,13 @@ def parse_payload(payload: str) -> int | None:
     return entity_id(ident.partition(":")[0]) if kind == "deal" else None
 
 
+def _not_hourly(deal: Deal) -> None:
+    """Delivery, release, revisions and extensions are a fixed deal's; an hourly contract
+    is settled week by week (bot.services.hourly)."""
+    if deal.kind == ContractKind.HOURLY:
+        raise Conflict("hourly.not_for_hourly", deal=deal.id)
+
+
 # --- hire and fund -------------------------------------------------------------------------
 
 
@@ -94,8 +102,12 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}", f"bid:{bid.id}")
         await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
         params = notify_params(deal, title=job.title, bid=bid.id)
+        weekly = None if plan else await tx.hourly.bid_terms(bid.id)
         if plan:
             deal = await milestones.start(tx, deal)  # the first milestone's invoice
+        elif weekly is not None:  # the first week's invoice instead of the deal's
+            await hourly.open_contract(tx, svc, deal, weekly)
+            deal = await deal_or_404(tx, deal.id)
         else:
             await tx.outbox.add(
                 actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}"
@@ -116,6 +128,10 @@ async def precheckout(
     svc: Services, payer: int, payload: str, amount: int, currency: str
 ) -> PaymentCheck:
     """Approve a pre-checkout query only for a deal still awaiting funding, at its price."""
+    week_id = hourly.parse_week_payload(payload)
+    if week_id is not None:
+        error = await hourly.precheckout(svc, payer, week_id, amount, currency)
+        return PaymentCheck(error is None, error)
     deal_id = parse_payload(payload)
     if deal_id is None:
         return PaymentCheck(False, "payment.unknown")
@@ -182,6 +198,12 @@ async def apply_payment(
     update is being handled, and its answer tells them (no notification to the payer)."""
     if not charge_id:
         raise InvalidInput("payment.unknown")
+    week_id = hourly.parse_week_payload(payload)
+    if week_id is not None:
+        outcome, deal, back = await hourly.apply_payment(
+            svc, payer, week_id, amount, currency, charge_id, provider_charge_id, answered
+        )
+        return Payment(outcome, deal, back)
     deal_id = parse_payload(payload)
     async with svc.tx() as tx:
         if deal_id is not None:
@@ -310,6 +332,7 @@ async def may_deliver(
 ) -> Deal:
     """The freelancer delivers a funded deal."""
     deal = await party_deal(tx, deal_id, actor, lock=lock)
+    _not_hourly(deal)
     if actor != deal.freelancer_id:
         raise Forbidden("deal.only_freelancer", deal=deal_id)
     next_deal_state(deal.state, DealAction.DELIVER, deal.id)
@@ -410,6 +433,7 @@ async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal
     seconds = parse_extension(duration)
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        _not_hourly(deal)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         next_deal_state(deal.state, DealAction.EXTEND, deal.id)
@@ -430,6 +454,8 @@ async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal
 
 
 async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: str) -> int:
+    """A fixed deal's time log (shown on its card); an hourly contract's time is logged
+    against its current week (bot.services.hourly.log_time)."""
     minutes = rules.hours_to_minutes(hours)
     note = rules.clean_text(note)[: rules.NOTE_MAX]
     async with svc.tx() as tx:
@@ -445,6 +471,7 @@ async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: st
 async def release(svc: Services, actor: int, deal_id: int) -> Deal:
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        _not_hourly(deal)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client_release", deal=deal_id)
         await _release(tx, svc, deal, DealAction.RELEASE)
@@ -497,8 +524,8 @@ async def _refund(
 
 async def cancel(svc: Services, actor: int, deal_id: int) -> str:
     """/canceldeal. Unfunded: cancelled at once by either side. Funded: the freelancer's cancel
-    refunds at once; the client's asks the freelancer. Returns "cancelled", "refunded" or
-    "requested"."""
+    refunds at once; the client's asks the freelancer; either ends an hourly contract. Returns
+    "cancelled", "refunded", "requested", or for an hourly contract "ended" or "ending"."""
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
         if deal.state == DealState.AWAITING_FUNDING and await milestones.close_unfunded(
@@ -515,6 +542,8 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
                 ref=f"deal:{deal.id}",
             )
             return "cancelled"
+        if deal.kind == ContractKind.HOURLY:
+            return await hourly.end_in(tx, svc, deal, actor)  # "ended" or "ending"
         next_deal_state(deal.state, DealAction.CANCEL, deal.id)
         if actor == deal.freelancer_id:
             await _refund(tx, svc, deal, DealAction.CANCEL, "freelancer_cancelled", actor)
@@ -558,6 +587,7 @@ async def refund_overdue(svc: Services, actor: int, deal_id: int) -> tuple[Deal,
     deal, and how the money comes back (which the client's answer says)."""
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        _not_hourly(deal)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         if deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:

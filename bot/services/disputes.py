@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.domain import rules
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Deal, Dispute
-from bot.domain.states import DealAction, DealState, JobState, next_deal_state
-from bot.services import escrow, milestones, topics
+from bot.domain.states import ContractKind, DealAction, DealState, JobState, next_deal_state
+from bot.services import escrow, hourly, milestones, topics
 from bot.services.base import (
     Moderator,
     Services,
@@ -59,6 +59,10 @@ async def may_add_evidence(
 async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> Dispute:
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "dispute.reason_required")
     s = svc.settings
+    async with svc.read() as tx:
+        found = await tx.deals.get(deal_id)
+    if found is not None and found.kind == ContractKind.HOURLY:
+        return await hourly.open_dispute(svc, actor, deal_id, reason)  # a week's hours
     async with svc.tx() as tx:
         deal = await may_dispute(tx, svc, actor, deal_id, lock=True)
         from_state = deal.state
@@ -138,6 +142,9 @@ async def resolve(
     fee_pct = svc.settings.platform_fee_percent
     async with svc.tx() as tx:
         deal = await deal_or_404(tx, deal_id, lock=True)
+        if deal.kind == ContractKind.HOURLY:  # a week's hours; the contract goes on
+            await hourly.resolve_dispute(tx, svc, mod, deal, outcome, percent, note)
+            return await deal_or_404(tx, deal_id)
         action = OUTCOMES[outcome]
         next_deal_state(deal.state, action, deal.id)
         dispute = await tx.disputes.open_for(deal.id)
@@ -212,8 +219,8 @@ async def resolve(
 async def remind_sla(tx: Tx, svc: Services, deal_id: int) -> bool:
     """Timer: a dispute still open after DISPUTE_SLA; remind the moderators, then again."""
     deal = await tx.deals.get(deal_id)
-    if deal is None or deal.state != DealState.DISPUTED:
-        return False
+    if deal is None or (deal.state != DealState.DISPUTED and deal.kind != ContractKind.HOURLY):
+        return False  # an hourly contract's week is disputed while the contract runs
     dispute = await tx.disputes.open_for(deal.id)
     if dispute is None:
         return False

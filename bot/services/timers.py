@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import logs
-from bot.services import alerts, deals, disputes, feedback, jobs
+from bot.services import alerts, deals, disputes, feedback, hourly, jobs
 from bot.services.base import Services
 from bot.storage.db import Tx
 from bot.storage.engine import LOCKS
@@ -48,6 +48,7 @@ ACTIONS: dict[str, Action] = {
     "feedback_request": feedback.request_feedback,
     "job_alerts": alerts.continue_fanout,
     "alert_digest": alerts.send_digest,
+    hourly.TICK: hourly.tick,
 }
 
 

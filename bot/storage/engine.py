@@ -28,6 +28,7 @@ from bot.storage.budget import SendBudget
 from bot.storage.buttons import Keyboards, PendingInputs
 from bot.storage.conversations import Conversations
 from bot.storage.deadlines import Deadlines
+from bot.storage.hourly import HourlyRepo
 from bot.storage.inbox import Inbox
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
@@ -422,6 +423,10 @@ class Tx:
     @cached_property
     def refunds(self) -> RefundsRepo:
         return RefundsRepo(self)
+
+    @cached_property
+    def hourly(self) -> HourlyRepo:
+        return HourlyRepo(self)
 
     @cached_property
     def trials(self) -> TrialsRepo:
