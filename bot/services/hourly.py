@@ -259,7 +259,7 @@ async def _fund_week(
         await move_deal(tx, deal, DealAction.PAY, funded_at=tx.now, charge_id=charge_id)
         await tx.deadlines.cancel(deal.id, "funding_expire")
         await _job_in_progress(tx, svc, deal)
-    params = _params(deal, week, amount=amount, **_week_params(week, contract))
+    params = notify_params(deal, amount=amount, **_week_params(week, contract))
     if not answered:
         await tx.outbox.add(deal.client_id, "hourly.paid_client", params, ref=f"deal:{deal.id}")
     await tx.outbox.add(
