@@ -23,6 +23,7 @@ from bot.services import (
     deals,
     disputes,
     feedback,
+    hourly,
     jobs,
     messages,
     milestones,
@@ -380,7 +381,39 @@ async def marketplace(svc: Services, rt: Runtime) -> list[Outgoing]:
     assert len(waiting) >= 2
     await refunds.confirm(svc, waiting[0]["charge_id"])
     await refunds.fail(svc, waiting[1]["charge_id"], "Bad Request: CHARGE_NOT_FOUND <x>")
+    await _hourly(svc, mod)
     return invoices
+
+
+async def _hourly(svc: Services, mod: Moderator) -> None:
+    """Hourly contracts: a week disputed and decided, one unpaid, one approved by silence,
+    then ended; and one whose third week is funded from credit, ended while it runs."""
+    from bot.domain import weeks as W
+    from tests.hourly_helpers import hourly_bid, pay_week, weeks
+
+    job = await f.job(svc)
+    deal = await deals.hire(svc, CLIENT, (await hourly_bid(svc, job.id, FREELANCER2, 10, 10)).id)
+    assert await pay_week(svc, deal.id) == "funded"
+    await hourly.log_time(svc, FREELANCER2, deal.id, "2", "setup <b>")
+    first = (await weeks(svc, deal.id))[0]
+    await _step(svc, 6 * 3600, first.edit_ends_at)  # the next week's invoice, the review
+    await disputes.open_dispute(svc, CLIENT, deal.id, "Too long")
+    await disputes.resolve(svc, mod, deal.id, "split", 50, "Half")
+    await _step(svc, 6 * 3600, W.week_end(first.starts_at) + W.WEEK)  # unpaid: lapses
+    assert await pay_week(svc, deal.id) == "funded"
+    await hourly.log_time(svc, FREELANCER2, deal.id, "1", "more")
+    third = (await weeks(svc, deal.id))[-1]
+    await _step(svc, 6 * 3600, third.review_ends_at)  # approved by silence
+    assert await deals.cancel(svc, CLIENT, deal.id) == "ended"
+    job = await f.job(svc)
+    deal = await deals.hire(svc, CLIENT, (await hourly_bid(svc, job.id, FREELANCER, 5, 2)).id)
+    assert await pay_week(svc, deal.id) == "funded"
+    start = (await weeks(svc, deal.id))[0].starts_at
+    await _step(svc, 6 * 3600, W.week_end(start))
+    assert await pay_week(svc, deal.id) == "funded"
+    await _step(svc, 6 * 3600, W.week_end(start) + W.WEEK)  # funded from the credit
+    assert await deals.cancel(svc, FREELANCER, deal.id) == "ending"
+    await _step(svc, 6 * 3600, W.week_end(start) + 2 * W.WEEK + W.EDIT_GRACE)
 
 
 @pytest.fixture
@@ -430,7 +463,9 @@ async def test_every_outbox_row_renders_in_both_languages(market, caplog) -> Non
             where = f"{row['key']} ({row['method']}, {lang})"
             out = await render_row(rt, row, lang)
             if out.skip:
-                assert row["key"] in ("invoice.deal", "invoice.milestone"), f"{where} was skipped"
+                assert row["key"] in ("invoice.deal", "invoice.milestone", "invoice.week"), (
+                    f"{where} was skipped"
+                )
                 continue
             _check_text(out.text, where)
             build_keyboard(rt, out.rows)  # every button's data fits in 64 bytes

@@ -14,13 +14,14 @@ from telegram import Message, Update
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
-from bot.domain.states import DealAction, DealState, next_deal_state
+from bot.domain.states import ContractKind, DealAction, DealState, next_deal_state
 from bot.handlers import milestones as milestone_views
 from bot.handlers.arguments import command_args
 from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
+from bot.handlers.hourly import log_hourly
 from bot.i18n import Markup, id_params
-from bot.services import deals, disputes, feedback
+from bot.services import deals, disputes, feedback, hourly
 from bot.services.deal_cards import load_deal, load_deal_list
 from bot.views.deal_card import deal_card, deal_history, deal_list_line, stars_row
 from bot.views.pages import page_arg, page_of, with_nav
@@ -256,6 +257,9 @@ async def _extend(
 async def log_time(update: Update, context: MarketContext) -> None:
     args, note = command_args(update.effective_message, 2, "dealcmd.usage_log")
     deal_id = int_arg(args[0], "dealcmd.usage_log")
+    if await hourly.is_hourly(context.svc, deal_id):  # against the contract's current week
+        await log_hourly(update, context, deal_id, args[1], note)
+        return
     minutes = rules.hours_to_minutes(args[1])
     await deals.log_time(context.svc, _me(update), deal_id, args[1], note)
     hours = round(minutes / 60, 2)
@@ -397,6 +401,8 @@ async def cancel_ask_button(update: Update, context: MarketContext, args: list[s
     deal = data.deal
     if deal.state == DealState.AWAITING_FUNDING:
         kind = "unfunded"
+    elif deal.kind == ContractKind.HOURLY:
+        kind = "hourly"  # ends the contract; the last week is settled as usual
     else:
         next_deal_state(deal.state, DealAction.CANCEL, deal.id)
         kind = deal.party(me) or "client"

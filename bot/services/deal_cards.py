@@ -9,6 +9,8 @@ from typing import Any
 from bot.domain.milestones import Milestone
 from bot.domain.models import Deal, DealEvent, Dispute, Feedback, Job, User
 from bot.services.base import Services, deal_or_404, party_deal
+from bot.services.hourly import HourlyView
+from bot.services.hourly import view as hourly_view
 
 
 @dataclass
@@ -24,6 +26,7 @@ class DealData:
     max_revisions: int
     messages: list[dict[str, Any]] = field(default_factory=list)  # moderators only
     milestones: list[Milestone] = field(default_factory=list)  # a milestone contract's plan
+    hourly: HourlyView | None = None  # an hourly contract's terms, weeks and money
 
     def name(self, user_id: int | None) -> str:
         if user_id is None:
@@ -53,6 +56,7 @@ async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData
         dispute = await tx.disputes.latest_for(deal.id)
         feedback = await tx.feedback.for_deal(deal.id)
         plan = await tx.milestones.of_deal(deal.id)
+        hourly = await hourly_view(tx, deal)
         ids = {deal.client_id, deal.freelancer_id}
         ids |= {e.actor_id for e in events if e.actor_id is not None}
         ids |= {int(r["user_id"]) for r in time_log}
@@ -82,6 +86,7 @@ async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData
         max_revisions=svc.settings.max_revisions,
         messages=messages,
         milestones=plan,
+        hourly=hourly,
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.domain import rules
 from bot.domain import weeks as W
+from bot.domain.durations import utc_text
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.domain.models import Deal, Dispute
 from bot.domain.money import STARS, percent_of
@@ -120,7 +121,7 @@ async def _open_week(
             deal.id, starts, state="funded", funded_at=tx.now, **times
         )
         await tx.deals.add_event(deal.id, None, "hourly_week", W.week_label(starts))
-        await tell_both(tx, deal, "hourly.week_credit", **_week_params(week, contract))
+        await tell_both(tx, deal, "notify.hourly_week_credit", **_week_params(week, contract))
         return week
     week = await tx.hourly.create_week(
         deal.id, starts, state="awaiting_funding", invoice_amount=limit - credit, **times
@@ -130,7 +131,7 @@ async def _open_week(
         deal.client_id, "invoice.week", params, method="invoice", ref=f"deal:{deal.id}"
     )
     if not first:
-        await tx.outbox.add(deal.freelancer_id, "hourly.week_unpaid", params, ref=f"deal:{deal.id}")
+        await tx.outbox.add(deal.freelancer_id, "notify.hourly_week_unpaid", params, ref=f"deal:{deal.id}")
     return week
 
 
@@ -261,9 +262,9 @@ async def _fund_week(
         await _job_in_progress(tx, svc, deal)
     params = notify_params(deal, amount=amount, **_week_params(week, contract))
     if not answered:
-        await tx.outbox.add(deal.client_id, "hourly.paid_client", params, ref=f"deal:{deal.id}")
+        await tx.outbox.add(deal.client_id, "notify.hourly_paid_client", params, ref=f"deal:{deal.id}")
     await tx.outbox.add(
-        deal.freelancer_id, "hourly.funded_freelancer", params, ref=f"deal:{deal.id}"
+        deal.freelancer_id, "notify.hourly_funded_freelancer", params, ref=f"deal:{deal.id}"
     )
     await _schedule(tx, deal.id)
 
@@ -361,7 +362,7 @@ async def edit_time(
                 "hourly.edit_closed",
                 deal=deal.id,
                 week=W.week_label(week.starts_at),
-                edit_ends_at=week.edit_ends_at,
+                until=utc_text(week.edit_ends_at),
             )
         _within_limit(deal, contract, week.minutes - entry.minutes, minutes)
         text = entry.note if note is None else rules.clean_text(note)[: rules.NOTE_MAX]
@@ -464,7 +465,7 @@ async def resolve_dispute(
     await tell_both(
         tx,
         deal,
-        "hourly.resolved",
+        "notify.hourly_resolved",
         week=W.week_label(week.starts_at),
         week_id=week.id,
         outcome=outcome,
@@ -534,11 +535,11 @@ async def _settle(
             auto=by is None,
         )
         await tx.outbox.add(
-            deal.freelancer_id, "hourly.approved_freelancer", params, ref=f"deal:{deal.id}"
+            deal.freelancer_id, "notify.hourly_approved_freelancer", params, ref=f"deal:{deal.id}"
         )
         if by is None:
             await tx.outbox.add(
-                deal.client_id, "hourly.approved_client", params, ref=f"deal:{deal.id}"
+                deal.client_id, "notify.hourly_approved_client", params, ref=f"deal:{deal.id}"
             )
     return settled
 
@@ -586,7 +587,7 @@ async def end_in(tx: Tx, svc: Services, deal: Deal, actor: int) -> str:
         await _close(tx, svc, deal, contract, actor=actor)
         return "ended"
     await tx.outbox.add(
-        deal.other(actor), "hourly.ending", notify_params(deal, by=actor), ref=f"deal:{deal.id}"
+        deal.other(actor), "notify.hourly_ending", notify_params(deal, by=actor), ref=f"deal:{deal.id}"
     )
     await _schedule(tx, deal.id)
     return "ending"
@@ -618,7 +619,7 @@ async def _close(
     await tell_both(
         tx,
         deal,
-        "hourly.closed",
+        "notify.hourly_closed",
         skip=actor,
         paid=paid,
         back=remaining,
@@ -647,7 +648,7 @@ async def tick(tx: Tx, svc: Services, deal_id: int) -> bool:
             await tx.hourly.move_week(week.id, "awaiting_funding", "unfunded")
             await tx.deals.add_event(deal.id, None, "hourly_unfunded", W.week_label(week.starts_at))
             if deal.state == DealState.FUNDED:
-                await tell_both(tx, deal, "hourly.unfunded", **_week_params(week, contract))
+                await tell_both(tx, deal, "notify.hourly_unfunded", **_week_params(week, contract))
             acted = True
         elif week.state == "funded" and week.edit_ends_at <= tx.now:
             await tx.hourly.move_week(week.id, "funded", "review")
@@ -659,7 +660,7 @@ async def tick(tx: Tx, svc: Services, deal_id: int) -> bool:
             pay = W.pay_for(week.minutes, contract.rate)
             await tx.outbox.add(
                 deal.client_id,
-                "hourly.review",
+                "notify.hourly_review",
                 _params(
                     deal,
                     week,
@@ -714,6 +715,12 @@ async def _schedule(tx: Tx, deal_id: int) -> None:
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+async def is_hourly(svc: Services, deal_id: int) -> bool:
+    async with svc.read() as tx:
+        deal = await tx.deals.get(deal_id)
+    return deal is not None and deal.kind == "hourly"
 
 
 @dataclass(frozen=True)

@@ -277,6 +277,8 @@ def deal_card(data: DealData, viewer: int, f: Formatter, now: int) -> tuple[str,
     if role is not None:
         lines.append(tr(f, "deal-card-you", role=role))
     lines += _milestones(data, f)
+    if data.hourly is not None:  # weeks instead of delivery and revisions
+        return _hourly_card(data, viewer, f, lines)
     lines += _dates(data, f)
     lines.append(tr(f, "deal-card-revisions", used=d.revisions, max=data.max_revisions))
     lines += _dispute(data, f)
@@ -292,6 +294,18 @@ def deal_card(data: DealData, viewer: int, f: Formatter, now: int) -> tuple[str,
     if hint:
         lines += ["", hint]
     return "\n".join(lines), buttons_for(data, viewer, f, now)
+
+
+def _hourly_card(data: DealData, viewer: int, f: Formatter, lines: list[str]) -> tuple[str, Rows]:
+    from bot.views import hourly
+
+    assert data.hourly is not None
+    lines += hourly.card_lines(data, data.hourly, f)
+    lines += _dispute(data, f)
+    key, params = hourly.card_hint(data, data.hourly, viewer)
+    if key:
+        lines += ["", tr(f, key, **params)]
+    return "\n".join(lines), hourly.card_buttons(data, data.hourly, viewer, f)
 
 
 def _hint(data: DealData, viewer: int, f: Formatter, now: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.notify import Outgoing
 from bot.runtime import Runtime
-from bot.views import alerts, keyboards, milestones, notifications, topics
+from bot.views import alerts, hourly, keyboards, milestones, notifications, topics
 from bot.views.keyboards import Rows
 from bot.views.note import Note
 
@@ -35,7 +35,9 @@ def collect(mark: str, *modules: ModuleType) -> dict[str, Any]:
     return found
 
 
-RENDERERS: dict[str, Render] = collect("__renders__", notifications, alerts, topics, milestones)
+RENDERERS: dict[str, Render] = collect(
+    "__renders__", notifications, alerts, topics, milestones, hourly
+)
 KEYBOARDS: dict[str, Draw] = collect("__draws__", keyboards, milestones)
 
 

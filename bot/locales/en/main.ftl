@@ -52,6 +52,7 @@ help-text =
     /jobs [category or words]: open jobs
     /job &lt;job&gt;: a job's card
     /bid &lt;job&gt; [amount days cover letter]
+    /bid &lt;job&gt; &lt;rate&gt;/h &lt;hours a week&gt; &lt;cover letter&gt;: an hourly bid (/bid 12 20/h 10 …)
     /mybids · /withdraw &lt;bid&gt;
     /milestones &lt;bid&gt; Title = amount; Title = amount: be paid in up to 10 milestones adding up to the bid, funded one at a time (the client may edit them before hiring)
     /alerts: job alerts, new jobs that match your searches (at once or a daily digest)
@@ -65,6 +66,7 @@ help-text =
     /canceldeal &lt;deal&gt; · /dispute &lt;deal&gt; &lt;reason&gt;
     /evidence &lt;deal&gt; &lt;text&gt;: your side of a dispute (or reply to the dispute message with text or files)
     /log &lt;deal&gt; &lt;hours&gt; &lt;note&gt; · /rate &lt;deal&gt; &lt;1-5&gt; [comment]
+    Hourly contracts (weeks from Monday 00:00 UTC): the client funds each week's limit; /log the week's time, /edithours &lt;entry&gt; &lt;hours&gt; [note] until Monday 12:00 UTC; the client then has until Friday 23:59 UTC to /approve &lt;deal&gt; or /dispute; /canceldeal ends the contract
 
     Numbers are bare: /accept 34 for Bid #34.
 cancel-nothing = Nothing to cancel.
