@@ -532,7 +532,7 @@ async def _settle(
             paid=pay - fee,
             fee=fee,
             hours=hours_text(week.minutes),
-            auto=by is None,
+            auto="yes" if by is None else "no",
         )
         await tx.outbox.add(
             deal.freelancer_id, "notify.hourly_approved_freelancer", params, ref=f"deal:{deal.id}"

@@ -73,6 +73,9 @@ async def hourly_notice(n: Note) -> Outgoing:
     if deal is not None:
         extra["rate"] = Markup(n.money(deal.amount, deal.currency))
         extra["role"] = await n.role()
+        for key in ("stars", "balance", "credit"):
+            if isinstance(n.params.get(key), int):
+                extra[f"{key}_text"] = Markup(n.money(n.params[key], deal.currency))
     text = await n.text(**extra)
     if n.params.get("note"):
         text += n.line("notify-reason-line", reason=n.params["note"])

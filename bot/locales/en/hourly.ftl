@@ -21,7 +21,7 @@ notify-hourly-paid-client = 💰 Payment received: the week of { $week } on Deal
 notify-hourly-funded-freelancer = 💰 The week of { $week } on Deal #{ $deal } is funded: log up to { $limit_hours } h with /log { $deal } &lt;hours&gt; &lt;note&gt; until { $closes_at }.
 notify-hourly-review = 🧾 The week of { $week } on Deal #{ $deal }: { $hours } h, { $paid } to pay. Approve with /approve { $deal } or dispute with /dispute { $deal } &lt;reason&gt; by { $review_ends_at }; if you do neither, the hours are approved then.
 notify-hourly-approved-freelancer = ✅ The week of { $week } on Deal #{ $deal } is approved{ $auto ->
-        [true] {" "}(the client's review window ended)
+        [yes] {" "}(the client's review window ended)
        *[other] {""}
     }: { $hours } h, { $paid } to your balance (fee { $fee }).
 notify-hourly-approved-client = ✅ The week of { $week } on Deal #{ $deal } is approved: your review window ended. { $hours } h are paid to the freelancer.
@@ -29,7 +29,7 @@ notify-hourly-unfunded = ⏸ The week of { $week } on Deal #{ $deal } ended unfu
 notify-hourly-ending = Deal #{ $deal } is ending ({ $by_name } ended it): no more time can be logged. The last week is settled as usual, then what is left in escrow goes back to the client.
 notify-hourly-closed = 🏁 Deal #{ $deal } has ended. Paid to the freelancer in all: { $paid }. Back to the client: { $back }{ $stars ->
         [0] {""}
-       *[other] {" "}(Stars refunded by Telegram: { $stars })
+       *[other] {" "}(Stars refunded by Telegram: { $stars_text })
     }{ $balance ->
         [0] {""}
        *[other] {" "}(to the client's balance, payout request #{ $payout })

@@ -21,7 +21,7 @@ notify-hourly-paid-client = 💰 Оплата получена: неделя с 
 notify-hourly-funded-freelancer = 💰 Неделя с { $week } по сделке #{ $deal } оплачена: учитывайте до { $limit_hours } ч командой /log { $deal } &lt;часы&gt; &lt;что сделано&gt; до { $closes_at }.
 notify-hourly-review = 🧾 Неделя с { $week } по сделке #{ $deal }: { $hours } ч, к оплате { $paid }. Примите часы командой /approve { $deal } или оспорьте: /dispute { $deal } &lt;причина&gt; — до { $review_ends_at }; если ничего не сделать, часы будут приняты в этот момент.
 notify-hourly-approved-freelancer = ✅ Неделя с { $week } по сделке #{ $deal } принята{ $auto ->
-        [true] {" "}(срок проверки заказчика истёк)
+        [yes] {" "}(срок проверки заказчика истёк)
        *[other] {""}
     }: { $hours } ч, { $paid } на ваш баланс (комиссия { $fee }).
 notify-hourly-approved-client = ✅ Неделя с { $week } по сделке #{ $deal } принята: срок вашей проверки истёк. Исполнителю оплачено { $hours } ч.
@@ -29,7 +29,7 @@ notify-hourly-unfunded = ⏸ Неделя с { $week } по сделке #{ $dea
 notify-hourly-ending = Сделка #{ $deal } завершается ({ $by_name } завершает её): время больше не учитывается. Последняя неделя рассчитывается как обычно, затем остаток эскроу возвращается заказчику.
 notify-hourly-closed = 🏁 Сделка #{ $deal } завершена. Всего выплачено исполнителю: { $paid }. Возвращено заказчику: { $back }{ $stars ->
         [0] {""}
-       *[other] {" "}(звёзды возвращает Telegram: { $stars })
+       *[other] {" "}(звёзды возвращает Telegram: { $stars_text })
     }{ $balance ->
         [0] {""}
        *[other] {" "}(на баланс заказчика, заявка на выплату #{ $payout })
