@@ -131,7 +131,8 @@ async def _open_week(
         deal.client_id, "invoice.week", params, method="invoice", ref=f"deal:{deal.id}"
     )
     if not first:
-        await tx.outbox.add(deal.freelancer_id, "notify.hourly_week_unpaid", params, ref=f"deal:{deal.id}")
+        ref = f"deal:{deal.id}"
+        await tx.outbox.add(deal.freelancer_id, "notify.hourly_week_unpaid", params, ref=ref)
     return week
 
 
@@ -262,7 +263,8 @@ async def _fund_week(
         await _job_in_progress(tx, svc, deal)
     params = notify_params(deal, amount=amount, **_week_params(week, contract))
     if not answered:
-        await tx.outbox.add(deal.client_id, "notify.hourly_paid_client", params, ref=f"deal:{deal.id}")
+        ref = f"deal:{deal.id}"
+        await tx.outbox.add(deal.client_id, "notify.hourly_paid_client", params, ref=ref)
     await tx.outbox.add(
         deal.freelancer_id, "notify.hourly_funded_freelancer", params, ref=f"deal:{deal.id}"
     )
@@ -586,9 +588,8 @@ async def end_in(tx: Tx, svc: Services, deal: Deal, actor: int) -> str:
     if await _all_settled(tx, deal):
         await _close(tx, svc, deal, contract, actor=actor)
         return "ended"
-    await tx.outbox.add(
-        deal.other(actor), "notify.hourly_ending", notify_params(deal, by=actor), ref=f"deal:{deal.id}"
-    )
+    params = notify_params(deal, by=actor)
+    await tx.outbox.add(deal.other(actor), "notify.hourly_ending", params, ref=f"deal:{deal.id}")
     await _schedule(tx, deal.id)
     return "ending"
 
