@@ -76,7 +76,7 @@ async def place_bid(
                 "amount": amount,
                 "currency": job.currency,
                 "days": days,
-                "weekly_hours": weekly_minutes // 60 if weekly_minutes else 0,
+                **({"weekly_hours": weekly_minutes // 60} if weekly_minutes else {}),
             },
             ref=f"bid:{bid.id}",
         )

@@ -7,14 +7,15 @@ from __future__ import annotations
 import html
 
 from bot.domain import weeks as W
+from bot.domain.models import Deal, Dispute
 from bot.domain.states import DealState
 from bot.i18n import Markup
 from bot.notify import Outgoing
 from bot.services.deal_cards import DealData
 from bot.services.hourly import HourlyView, hours_text, week_payload
 from bot.text import clip
-from bot.views.deal_card import Formatter, tr
-from bot.views.keyboards import Rows
+from bot.views.cards import Fmt as Formatter
+from bot.views.cards import Rows, tr
 from bot.views.note import Note, renders
 
 INVOICE_TITLE_MAX = 32
@@ -80,6 +81,24 @@ async def hourly_notice(n: Note) -> Outgoing:
     if n.params.get("note"):
         text += n.line("notify-reason-line", reason=n.params["note"])
     return Outgoing(text)
+
+
+async def dispute_week_lines(n: Note, deal: Deal, dispute: Dispute) -> list[str]:
+    """On the moderators' dispute card of an hourly contract: the week and what is at stake."""
+    week = await n.tx.hourly.by_dispute(dispute.id)
+    contract = await n.tx.hourly.contract(deal.id)
+    if week is None or contract is None:
+        return []
+    pay = W.pay_for(week.minutes, contract.rate)
+    return [
+        n.t(
+            "hourly-dispute-card-week",
+            week=W.week_label(week.starts_at),
+            hours=hours_text(week.minutes),
+            rate=Markup(n.money(contract.rate, deal.currency)),
+            pay=Markup(n.money(pay, deal.currency)),
+        )
+    ]
 
 
 # --- the card --------------------------------------------------------------------------------

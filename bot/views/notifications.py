@@ -27,6 +27,7 @@ from bot.services.deal_cards import DealData, person
 from bot.services.deals import invoice_payload
 from bot.services.profiles import stats_of
 from bot.text import clip
+from bot.views import hourly as hourly_views
 from bot.views.deal_card import timeline
 from bot.views.note import Note, renders
 
@@ -520,6 +521,7 @@ async def dispute_card(n: Note) -> Outgoing:
             currency=deal.currency,
             state=str(dispute.from_state),
         ),
+        *await hourly_views.dispute_week_lines(n, deal, dispute),
         n.t(
             "dispute-card-opened",
             name=await n.name(dispute.opened_by),

@@ -59,6 +59,8 @@ hourly-card-review-until = {"  "}approved by silence { $at }
 hourly-card-hint-review = Approve the week's hours with /approve { $deal } or dispute them with /dispute { $deal } &lt;reason&gt;.
 hourly-card-hint-freelancer = Log time with /log { $deal } &lt;hours&gt; &lt;note&gt;; change an entry with /edithours &lt;entry&gt; &lt;hours&gt; [note].
 
+hourly-dispute-card-week = ⏱ Hourly: the week of { $week }, { $hours } h at { $rate } an hour: { $pay } at stake. Release pays every hour, refund none (the week's limit stays as the contract's credit), a split that share; the contract goes on.
+
 err-hourly-unfunded = Deal #{ $deal } is paused: the week of { $week } is not funded, so no time can be logged until the client pays it.
 err-hourly-over-limit = That goes over the weekly limit of { $limit } h on Deal #{ $deal }: { $left } h are left this week.
 err-hourly-edit-closed = The hours of the week of { $week } on Deal #{ $deal } can no longer be changed: editing ended { $until }.
