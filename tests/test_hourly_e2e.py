@@ -47,6 +47,10 @@ TEXTS = {
         "ending": "Deal #{deal} is ending",
         "approved": "The week of {week3} on Deal #{deal} is approved (the client's review",
         "closed": "Deal #{deal} has ended.",
+        "funded": "The week of {week3} on Deal #{deal} is funded: log up to 10 h",
+        "logged4": "4 h logged on Deal #{deal}",
+        "card": "Hourly: 10 ⭐ an hour, at most 10 h a week (100 ⭐ a week)",
+        "card_week": "Week of {week1}: decided by a moderator · 6 of 10 h · paid 27 ⭐",
     },
     "ru": {
         "bid": "в час, не больше 10 ч в неделю",
@@ -64,6 +68,10 @@ TEXTS = {
         "ending": "Сделка #{deal} завершается",
         "approved": "Неделя с {week3} по сделке #{deal} принята (срок проверки",
         "closed": "Сделка #{deal} завершена.",
+        "funded": "Неделя с {week3} по сделке #{deal} оплачена: учитывайте до 10 ч",
+        "logged4": "Учтено 4 ч по сделке #{deal}",
+        "card": "Почасово: 10 ⭐ в час, не больше 10 ч в неделю (100 ⭐ в неделю)",
+        "card_week": "Неделя с {week1}: решена модератором · 6 из 10 ч · выплачено 27 ⭐",
     },
 }
 
@@ -182,9 +190,9 @@ async def test_an_hourly_contract_over_three_weeks(tmp_path, lang: str) -> None:
 
         # Week 3: paid, four hours, then Alice ends the contract; silence approves it.
         assert isinstance(await alice.pay(third), SimMessage)
-        await bob.wait_for(f"#{deal.id}")
+        await bob.wait_for(t["funded"])
         await bob.send(f"/log {deal.id} 4 the last fixes")
-        await bob.wait_for(f"#{deal.id}")
+        await bob.wait_for(t["logged4"])
         await alice.send(f"/canceldeal {deal.id}")
         await bob.wait_for(t["ending"])
         async with m.svc.read() as tx:
@@ -209,6 +217,10 @@ async def test_an_hourly_contract_over_three_weeks(tmp_path, lang: str) -> None:
             assert await ledger_problems(tx) == []
         await worked_off(m)
         assert m.server.call_count("refundStarPayment") == 1
+        # The card shows the weeks, their hours and money.
+        await alice.send(f"/deal {deal.id}")
+        card = await alice.wait_for(t["card"])
+        assert t["card_week"] in card.text, card.text
 
         # Another restart changes nothing: every timer acted once.
         counts = {u.id: firsts(m, u.id) for u in (alice, bob)}
