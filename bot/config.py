@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.durations import parse_duration
 from bot.domain.money import STARS
-from bot.domain.weeks import DEFAULT_REVIEW_AFTER, parse_review_window
+from bot.domain.weeks import DEFAULT_REVIEW_AFTER, EDIT_GRACE, WEEK, parse_review_window
 
 
 def _duration(value: Any) -> int:
@@ -31,6 +31,8 @@ def _review_after(value: Any) -> int:
     """HOURLY_REVIEW_WINDOW: `Friday 23:59` or a duration after Monday 12:00 (bot.domain.weeks);
     kept as seconds after the week's end."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if not EDIT_GRACE < value <= WEEK:
+            raise ValueError("the review must end after Monday 12:00 and within the week after")
         return value
     return parse_review_window(str(value))
 

@@ -213,3 +213,28 @@ async def test_a_week_paid_after_it_ended_goes_back(svc) -> None:
     assert out == "refunded"
     assert await f.balance(svc, "refund_pending") == late.invoice_amount
     assert WEDNESDAY
+
+
+async def test_the_audit_sees_hourly_weeks(svc) -> None:
+    """`python main.py check` (bot.storage.audit): hours over the limit, pay the hours did not
+    earn, a week's pay the ledger does not show, escrow short of the weeks it holds."""
+    from bot.storage.audit import ledger_problems
+
+    fixed_clock(svc)
+    deal = await hourly_deal(svc, rate=10, hours=10)
+    await pay_week(svc, deal.id)
+    await hourly.log_time(svc, FREELANCER, deal.id, "2", "x")
+    async with svc.read() as tx:
+        assert await ledger_problems(tx) == []
+    async with svc.tx() as tx:
+        await tx.execute("UPDATE hourly_weeks SET minutes = 700, paid = 90, state = 'approved'")
+        problems = await ledger_problems(tx)
+        await tx.execute("UPDATE hourly_weeks SET minutes = 120, paid = 0, state = 'funded'")
+        await tx.execute("UPDATE hourly_contracts SET weekly_minutes = 1200")
+        await tx.execute("UPDATE hourly_weeks SET limit_amount = 200")
+        short = await ledger_problems(tx)
+        await tx.execute("UPDATE hourly_contracts SET weekly_minutes = 600")
+        await tx.execute("UPDATE hourly_weeks SET limit_amount = 100")
+    assert any("700 minutes of 600" in p for p in problems), problems
+    assert any("its weeks paid 90 but the ledger 0" in p for p in problems), problems
+    assert any("holds 100 but its open weeks need 200" in p for p in short), short
