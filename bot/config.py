@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     hourly_review_window: ReviewAfter = DEFAULT_REVIEW_AFTER
     default_locale: str = "en"
     outbox_retention: Duration = 30 * 86400  # sent notifications kept this long (SPEC 10)
+    offer_window: Duration = 14 * 86400  # a direct offer waits this long for an answer
     # In polling mode, where /metrics and /healthz are served (empty: not served).
     metrics_port: OptionalId = None
     log_format: str = "text"  # or json: one JSON object a line

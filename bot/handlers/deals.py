@@ -123,7 +123,7 @@ async def _show_card(update: Update, context: MarketContext, deal_id: int, edit:
         if data.deal.party(me) is None:  # an admin looking at someone else's deal
             await context.say(update, deal_history(data, context, _now(context)), edit=edit)
             return
-    data = await load_deal(svc, deal_id, me)
+    data = await load_deal(svc, deal_id, me, reviewer_ok=True)  # a reviewer reads it too
     text, rows = deal_card(data, me, context, _now(context))
     follow = Follow("card.deal", f"deal:{deal_id}", {"deal": deal_id})
     await context.say(update, text, rows, edit=edit, follow=follow)

@@ -27,7 +27,7 @@ from bot.domain.states import (
     JobState,
     next_deal_state,
 )
-from bot.services import escrow, hourly, milestones
+from bot.services import escrow, hourly, milestones, reviewers
 from bot.services.base import (
     Services,
     active_user,
@@ -310,6 +310,12 @@ async def _unfunded_cancel(
 ) -> None:
     await move_deal(tx, deal, action, ended_at=tx.now)
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+    if (await job_or_404(tx, deal.job_id)).is_private:
+        # A direct offer's job never opens (it would be listed): it closes with its bid.
+        await tx.jobs.set_state(deal.job_id, JobState.CLOSED, [JobState.HIRING])
+        await tx.bids.set_state(deal.bid_id, BidState.WITHDRAWN, [BidState.ACCEPTED])
+        await tx.keyboards.refresh(f"job:{deal.job_id}", f"bid:{deal.bid_id}")
+        return
     reopened = await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING])
     await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
     await tx.keyboards.refresh(f"job:{deal.job_id}", f"bids:{deal.job_id}", f"bid:{deal.bid_id}")
@@ -384,6 +390,7 @@ async def deliver(
             ),
             ref=f"deal:{deal.id}",
         )
+        await reviewers.tell_reviewer(tx, deal, event, note, len(files or []))
         return await deal_or_404(tx, deal_id)
 
 
@@ -394,6 +401,7 @@ async def attach_files(svc: Services, actor: int, deal_id: int, files: list[dict
         if actor != deal.freelancer_id or deal.state != DealState.DELIVERED:
             raise Conflict("deliver.no_open_delivery", deal=deal_id)
         event = await tx.deals.add_event(deal.id, actor, "delivery_file", "", files)
+        await reviewers.tell_reviewer(tx, deal, event, "", len(files))
         await tx.outbox.add(
             deal.client_id,
             "notify.delivery_files",

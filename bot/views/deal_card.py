@@ -290,6 +290,7 @@ def deal_card(data: DealData, viewer: int, f: Formatter, now: int) -> tuple[str,
     if feedback:
         lines.append("")
         lines += feedback
+    lines += _review(data, f)
     hint = _hint(data, viewer, f, now)
     if hint:
         lines += ["", hint]
@@ -302,10 +303,24 @@ def _hourly_card(data: DealData, viewer: int, f: Formatter, lines: list[str]) ->
     assert data.hourly is not None
     lines += hourly.card_lines(data, data.hourly, f)
     lines += _dispute(data, f)
+    lines += _review(data, f)
     key, params = hourly.card_hint(data, data.hourly, viewer)
     if key:
         lines += ["", tr(f, key, **params)]
     return "\n".join(lines), hourly.card_buttons(data, data.hourly, viewer, f)
+
+
+def _review(data: DealData, f: Formatter) -> list[str]:
+    """The QA reviewer, and their latest verdict (shown beside Release)."""
+    if data.reviewer is None:
+        return []
+    lines = ["", tr(f, "deal-card-reviewer", name=data.name(data.reviewer))]
+    v = data.verdict
+    if v is not None:
+        lines.append(tr(f, f"deal-card-verdict-{v['verdict']}", at=stamp(int(v["created_at"]))))
+        if v["notes"]:
+            lines.append(tr(f, "deal-card-verdict-notes", notes=clip(v["notes"], 300)))
+    return lines
 
 
 def _hint(data: DealData, viewer: int, f: Formatter, now: int) -> str:

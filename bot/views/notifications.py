@@ -88,7 +88,15 @@ async def plain(n: Note) -> Outgoing:
 
 @renders("notify.deal_funded", "notify.funding_expired", "notify.cancel_refused")
 async def by_role(n: Note) -> Outgoing:
-    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
+    return Outgoing(await n.text(f"{n.mid}{await _private(n)}-{await n.role()}"))
+
+
+async def _private(n: Note) -> str:
+    """`-private` for an unfunded direct offer's deal called off (its job never reopens)."""
+    if n.key not in ("notify.funding_expired", "notify.deal_cancelled"):
+        return ""
+    job = await n.job()
+    return "-private" if job is not None and job.is_private else ""
 
 
 @renders("notify.deal_cancelled")
@@ -97,7 +105,7 @@ async def deal_cancelled(n: Note) -> Outgoing:
     job = await n.job()
     if job is not None and job.state == JobState.REMOVED:
         return Outgoing(await n.text(f"{n.mid}-removed"))
-    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
+    return Outgoing(await n.text(f"{n.mid}{await _private(n)}-{await n.role()}"))
 
 
 @renders("notify.bid_declined", "notify.job_removed_bidder", "notify.job_removed_client")

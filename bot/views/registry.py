@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.notify import Outgoing
 from bot.runtime import Runtime
-from bot.views import alerts, hourly, keyboards, milestones, notifications, topics
+from bot.views import alerts, hourly, keyboards, milestones, notifications, offers, topics
 from bot.views.keyboards import Rows
 from bot.views.note import Note
 
@@ -36,9 +36,9 @@ def collect(mark: str, *modules: ModuleType) -> dict[str, Any]:
 
 
 RENDERERS: dict[str, Render] = collect(
-    "__renders__", notifications, alerts, topics, milestones, hourly
+    "__renders__", notifications, alerts, topics, milestones, hourly, offers
 )
-KEYBOARDS: dict[str, Draw] = collect("__draws__", keyboards, milestones)
+KEYBOARDS: dict[str, Draw] = collect("__draws__", keyboards, milestones, offers)
 
 
 async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:

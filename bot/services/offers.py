@@ -1,0 +1,209 @@
+"""Direct offers (issue 14): a contract proposed to one person, without a public job.
+
+A client sends an offer to a freelancer (`/offer`), or a freelancer proposes the next
+contract to a past client (`/propose`); the other one accepts or declines within
+OFFER_WINDOW, after which the offer lapses (the `offer_lapse` deadline). Accepting creates
+what a deal stands on, in the same transaction: a private job (born 'hiring', never 'open',
+so no listing shows it: bot.storage.offers) and the freelancer's bid, accepted; then the
+deal awaiting funding and the client's invoice, as a hire makes them. From there it is
+today's deal flow.
+
+An offer's changes take its row's lock first (PostgreSQL), as a job's family takes its
+job's: the answer and the lapse run one after the other, and the loser is told the offer
+moved on. Only fixed offers are made today; `kind` and `terms` are kept for milestones and
+hourly contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import rules
+from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.domain.models import Deal
+from bot.domain.money import parse_amount
+from bot.domain.states import ContractKind
+from bot.services.base import Services, active_user, bid_or_404, job_or_404
+from bot.services.lifecycle import notify_params
+from bot.services.profiles import find_user
+from bot.storage.db import Tx
+from bot.storage.offers import Offer, OffersRepo
+
+LAPSE = "offer_lapse"  # the deadline kind; its subject is the offer
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """What the person typed: `150 5 Title | Description` (amount, days, then the text)."""
+
+    amount: str
+    days: int
+    title: str
+    description: str
+
+
+def parse_terms(text: str, usage: str = "offer.usage") -> OfferTerms:
+    """`<amount> <days> <title> | <description>` (or the description on the next line);
+    anything else is the command's usage sentence."""
+    parts = (text or "").strip().split(None, 2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        raise InvalidInput(usage)
+    rest = parts[2]
+    sep = "\n" if "\n" in rest else "|"
+    title, _, description = rest.partition(sep)
+    if not description.strip():
+        raise InvalidInput(usage)
+    return OfferTerms(parts[0], int(parts[1]), title.strip(), description.strip())
+
+
+async def offer_or_404(tx: Tx, offer_id: int, *, lock: bool = False) -> Offer:
+    offer = await OffersRepo(tx).get(offer_id, lock=lock)
+    if offer is None:
+        raise NotFound("offer.not_found", offer=offer_id)
+    return offer
+
+
+async def lock_offer(tx: Tx, offer_id: int) -> None:
+    """Take an offer's lock (its row, PostgreSQL), as its deadline runs."""
+    await OffersRepo(tx).get(offer_id, lock=True)
+
+
+async def send_offer(
+    svc: Services, actor: int, ref: str, terms: OfferTerms, *, propose: bool = False
+) -> Offer:
+    """A client's offer to `ref` (`propose`: a freelancer's proposal to a past client).
+    Refused: to oneself, to an unknown or banned person, while banned, bad terms."""
+    title = rules.title(terms.title)
+    description = rules.description(terms.description)
+    days = rules.days(terms.days)
+    s = svc.settings
+    amount = parse_amount(terms.amount, s.currency)
+    async with svc.tx() as tx:
+        await active_user(tx, actor)
+        other = await find_user(tx, ref)
+        if other.id == actor:
+            raise InvalidInput("offer.self")
+        if other.banned:
+            raise Forbidden("offer.banned", name=other.display_name)
+        client, freelancer = (other.id, actor) if propose else (actor, other.id)
+        if propose and not await tx.deals.worked_together(client, freelancer):
+            raise Forbidden("offer.not_past_client", name=other.display_name)
+        offer = await OffersRepo(tx).create(
+            client_id=client,
+            freelancer_id=freelancer,
+            sender_id=actor,
+            kind=ContractKind.FIXED,
+            title=title,
+            description=description,
+            amount=amount,
+            currency=s.currency,
+            days=days,
+            expires_at=tx.now + s.offer_window,
+        )
+        await tx.deadlines.set(LAPSE, offer.id, offer.expires_at)
+        await tx.outbox.add(other.id, "offer.received", _params(offer), ref=f"offer:{offer.id}")
+        return offer
+
+
+def _params(offer: Offer, **extra: object) -> dict[str, object]:
+    return {
+        "offer": offer.id,
+        "from": offer.sender_id,
+        "to": offer.recipient_id,
+        "title": offer.title,
+        "amount": offer.amount,
+        "currency": offer.currency,
+        "days": offer.days,
+        "expires_at": offer.expires_at,
+        **extra,
+    }
+
+
+def _check_answerable(offer: Offer, actor: int, now: int) -> None:
+    """Only the recipient answers, and only a pending offer within its window."""
+    if actor == offer.sender_id:
+        raise Forbidden("offer.own", offer=offer.id)
+    if actor != offer.recipient_id:
+        raise Forbidden("offer.not_yours", offer=offer.id)
+    if offer.state == "accepted":
+        raise Conflict("offer.accepted", offer=offer.id, deal=offer.deal_id or 0)
+    if offer.state == "declined":
+        raise Conflict("offer.declined", offer=offer.id)
+    if offer.state == "lapsed" or offer.expires_at <= now:
+        raise Conflict("offer.lapsed", offer=offer.id)
+
+
+async def accept_offer(svc: Services, actor: int, offer_id: int) -> Deal:
+    """The recipient accepts: the private job, the accepted bid, the deal awaiting funding
+    and the client's invoice, in one transaction; the sender is told."""
+    async with svc.tx() as tx:
+        await active_user(tx, actor)
+        repo = OffersRepo(tx)
+        offer = await offer_or_404(tx, offer_id, lock=True)
+        _check_answerable(offer, actor, tx.now)
+        sender = await tx.users.get(offer.sender_id)
+        if sender is None or sender.banned or sender.deleted:
+            raise Forbidden("offer.sender_gone", offer=offer.id)
+        if not svc.settings.can_pay(offer.currency):
+            raise Conflict("offer.currency_unpayable", offer=offer.id, currency=offer.currency)
+        job_id = await repo.private_job(offer, tx.now + offer.days * 86400)
+        bid_id = await repo.accepted_bid(job_id, offer)
+        job = await job_or_404(tx, job_id)
+        bid = await bid_or_404(tx, bid_id)
+        deal = await tx.deals.create(job, bid, tx.now + svc.settings.funding_window)
+        if not await repo.answer(offer.id, "accepted", deal.id):
+            raise Conflict("offer.lapsed", offer=offer.id)
+        await tx.deadlines.cancel(offer.id, LAPSE)
+        await tx.deals.add_event(deal.id, actor, "hired")
+        await tx.keyboards.refresh(f"offer:{offer.id}")
+        await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
+        params = notify_params(deal, title=job.title, bid=bid.id)
+        await tx.outbox.add(
+            offer.sender_id,
+            "offer.accepted",
+            _params(offer, deal=deal.id, job=job.id),
+            ref=f"deal:{deal.id}",
+        )
+        await tx.outbox.add(
+            offer.client_id, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}"
+        )
+        return deal
+
+
+async def decline_offer(svc: Services, actor: int, offer_id: int) -> Offer:
+    async with svc.tx() as tx:
+        offer = await offer_or_404(tx, offer_id, lock=True)
+        _check_answerable(offer, actor, tx.now)
+        if not await OffersRepo(tx).answer(offer.id, "declined"):
+            raise Conflict("offer.lapsed", offer=offer.id)
+        await tx.deadlines.cancel(offer.id, LAPSE)
+        await tx.keyboards.refresh(f"offer:{offer.id}")
+        await tx.outbox.add(offer.sender_id, "offer.declined", _params(offer))
+        return await offer_or_404(tx, offer.id)
+
+
+async def lapse_offer(tx: Tx, svc: Services, offer_id: int) -> bool:
+    """Timer: OFFER_WINDOW passed unanswered; both are told."""
+    offer = await OffersRepo(tx).get(offer_id, lock=True)
+    if offer is None or offer.state != "pending" or offer.expires_at > tx.now:
+        return False
+    if not await OffersRepo(tx).answer(offer.id, "lapsed"):
+        return False
+    await tx.keyboards.refresh(f"offer:{offer.id}")
+    for user_id in (offer.sender_id, offer.recipient_id):
+        await tx.outbox.add(user_id, "offer.lapsed", _params(offer), ref=f"offer:{offer.id}")
+    return True
+
+
+async def my_offers(svc: Services, actor: int) -> list[Offer]:
+    async with svc.read() as tx:
+        return await OffersRepo(tx).for_user(actor)
+
+
+async def view_offer(svc: Services, actor: int, offer_id: int) -> Offer:
+    """An offer, for its two people only."""
+    async with svc.read() as tx:
+        offer = await offer_or_404(tx, offer_id)
+        if actor not in (offer.client_id, offer.freelancer_id):
+            raise Forbidden("offer.not_yours", offer=offer.id)
+        return offer
