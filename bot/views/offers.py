@@ -142,6 +142,6 @@ async def verdict_release(n: Note) -> Rows:
     return [review_row(n, deal, n.rt.svc.settings.max_revisions)]
 
 
-@renders("review.ended")
+@renders("review.ended", "review.added_freelancer")
 async def reviewer_ended(n: Note) -> Outgoing:
     return Outgoing(await n.text())
