@@ -37,6 +37,10 @@ FOLLOWED_KEYS = frozenset(
         "notify.shortlisted_nda",
         "notify.trial_requested",
         "notify.invited",
+        # Direct offers and QA reviewers (bot.views.offers).
+        "offer.received",
+        "review.delivered",
+        "review.verdict",
     }
 )
 
