@@ -272,3 +272,28 @@ async def test_refusals_each_one_sentence_that_changes_nothing(tmp_path) -> None
         await refused(m, offers.accept_offer(svc, FREELANCER, third.id), "offer.lapsed")
         assert [d.id for d in await deals.my_deals(svc, FREELANCER)] == [deal.id]
         del carol, dan
+
+
+async def test_an_erased_account_keeps_its_offers_and_reviews_under_its_new_id(svc) -> None:
+    """/deleteaccount moves offers (all three people columns at once: the sender is one of
+    the two) and reviews to the new id; /mydata lists them before."""
+    import json
+
+    from bot.services import privacy, reviewers
+
+    await f.people(svc)
+    terms = offers.parse_terms("150 5 Logo for my bakery | A vector logo in two colours.")
+    sent = await offers.send_offer(svc, CLIENT, "@user2001", terms)
+    deal = await f.delivered_deal(svc, client=CLIENT, freelancer=FREELANCER2)
+    await reviewers.add_reviewer(svc, CLIENT, deal.id, "@user2001")
+    await reviewers.record_verdict(svc, FREELANCER, deal.id, "pass", "Fine")
+    data = json.loads(await privacy.my_data(svc, FREELANCER))
+    assert [o["id"] for o in data["direct_offers"]] == [sent.id]
+    assert [v["verdict"] for v in data["reviews"]] == ["pass"]
+    await deals.release(svc, CLIENT, deal.id)
+    new = await privacy.delete_account(svc, FREELANCER)
+    async with svc.read() as tx:
+        row = await tx.fetchone("SELECT * FROM offers WHERE id = ?", (sent.id,))
+        verdict = await tx.fetchone("SELECT reviewer_id FROM deal_verdicts")
+    assert (row["client_id"], row["freelancer_id"], row["sender_id"]) == (CLIENT, new, CLIENT)
+    assert verdict["reviewer_id"] == new
