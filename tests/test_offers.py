@@ -109,10 +109,12 @@ async def test_an_offer_accepted_and_funded_and_its_job_in_no_listing(tmp_path) 
         # The buttons of the offer are gone.
         assert not (await now(m, bob, got)).inline
 
+        await m.restart()  # between the acceptance and the payment
         paid = await alice.pay(invoice)
         assert isinstance(paid, SimMessage), paid
         await alice.wait_for("Deal #1 is funded")
         await bob.wait_for("Deal #1 for Job #1")
+        assert await deadline_rows(m, "funding_expire") == ["cancelled"]
         job = await f.get_job(m.svc, deal.job_id)
         assert job.is_private and job.state == "in_progress" and job.title == "Logo for my bakery"
 
@@ -231,7 +233,7 @@ async def test_refusals_each_one_sentence_that_changes_nothing(tmp_path) -> None
         await alice.send("/offer @bob 150 Logo")
         await alice.wait_for("Write the offer as /offer @username amount days Title | Description.")
         await alice.send("/offer @bob")
-        await alice.wait_for("To send @bob a direct offer, write in one message")
+        await alice.wait_for("To send @bob a direct offer, press the button below")
 
         # The same refusals, changing nothing; and to a banned person.
         await refused(m, offers.send_offer(svc, CLIENT, "@alice", terms), "offer.self")
@@ -266,10 +268,6 @@ async def test_refusals_each_one_sentence_that_changes_nothing(tmp_path) -> None
         deal = await offers.accept_offer(svc, FREELANCER, second.id)
         err = await refused(m, offers.accept_offer(svc, FREELANCER, second.id), "offer.accepted")
         assert err.params["deal"] == deal.id
-        # A lapsed one, before its timer ran: refused all the same.
-        third = await offers.send_offer(svc, CLIENT, "@bob", terms)
-        m.clock.advance(svc.settings.offer_window + 1)
-        await refused(m, offers.accept_offer(svc, FREELANCER, third.id), "offer.lapsed")
         assert [d.id for d in await deals.my_deals(svc, FREELANCER)] == [deal.id]
         del carol, dan
 
@@ -297,3 +295,39 @@ async def test_an_erased_account_keeps_its_offers_and_reviews_under_its_new_id(s
         verdict = await tx.fetchone("SELECT reviewer_id FROM deal_verdicts")
     assert (row["client_id"], row["freelancer_id"], row["sender_id"]) == (CLIENT, new, CLIENT)
     assert verdict["reviewer_id"] == new
+
+
+async def test_the_offer_button_of_a_profile_asks_for_the_terms(tmp_path) -> None:
+    async with Market(tmp_path) as m:
+        alice, bob, _carol, _dan = await meet(m)
+        await alice.send("/profile @bob")
+        profile = await alice.wait_for("Completed deals")
+        await alice.press(profile, "✉️ Offer a contract")
+        await alice.wait_for("Write your offer as one message")
+        await alice.send("150 days Logo")  # as typed, refused: the question stays open
+        await alice.wait_for("Write the offer as /offer @username amount days")
+        await alice.send("150 5 Logo for my bakery | A vector logo in two colours.")
+        await alice.wait_for("Offer #1 (150 ⭐) is sent.")
+        await bob.wait_for("offers you a contract without a public job")
+        # `/offer @bob` alone: the line to write, and the same button.
+        await alice.send("/offer @bob")
+        hint = await alice.wait_for("To send @bob a direct offer")
+        assert labels(hint) == ["✉️ Offer a contract"]
+
+
+async def test_an_offer_past_its_window_is_refused_before_its_timer_runs(svc) -> None:
+    """No scheduler runs here: the window alone decides."""
+    from bot.services.base import Clock
+
+    await f.people(svc)
+    terms = offers.parse_terms("150 5 Logo for my bakery | A vector logo in two colours.")
+    offer = await offers.send_offer(svc, CLIENT, "@user2001", terms)
+    assert isinstance(svc.clock, Clock)
+    svc.clock.advance(svc.settings.offer_window)
+    await f.refused(svc, offers.accept_offer(svc, FREELANCER, offer.id), "offer.lapsed")
+    await f.refused(svc, offers.decline_offer(svc, FREELANCER, offer.id), "offer.lapsed")
+    assert await timers.run_due(svc) == 1  # the timer then lapses it, once
+    assert await timers.run_due(svc) == 0
+    async with svc.read() as tx:
+        row = await tx.fetchone("SELECT state FROM offers WHERE id = ?", (offer.id,))
+    assert row["state"] == "lapsed"

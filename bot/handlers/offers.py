@@ -1,6 +1,7 @@
 """Direct offers in private chat: /offer (a client to a freelancer), /propose (a freelancer to
-a past client), /offers, and the Accept / Decline buttons of a received offer; the Offer
-button of a profile or a favourite points to the one-line command."""
+a past client), /offers, and the Accept / Decline buttons of a received offer. The Offer
+button (a profile's, `/offer @bob` alone) asks for the terms (bot.handlers.inputs, kind
+"offer"), answered as the one line after the command."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from telegram import Update
 
 from bot.handlers.arguments import command_args
 from bot.handlers.base import MarketContext, handler, int_arg, me
-from bot.handlers.callbacks import button, yes_no_buttons
+from bot.handlers.callbacks import yes_no_buttons
 from bot.i18n import id_params
 from bot.services import offers, profiles
 
@@ -16,14 +17,26 @@ from bot.services import offers, profiles
 async def _send(update: Update, context: MarketContext, propose: bool) -> None:
     usage = "offer.usage_propose" if propose else "offer.usage"
     args, rest = command_args(update.effective_message, 1, usage)
-    if not rest:
-        # `/offer @bob` alone: the one line to write, with the person already in it.
-        await profiles.profile(context.svc, args[0])  # an unknown person is said so first
-        key = "offer-how-propose" if propose else "offer-how"
-        await context.say(update, context.t(key, who=args[0]))
+    if rest:
+        await send_terms(update, context, args[0], rest, propose=propose)
         return
-    terms = offers.parse_terms(rest, usage)
-    offer = await offers.send_offer(context.svc, me(update), args[0], terms, propose=propose)
+    # `/offer @bob` alone: the one line to write, and a button that asks for the terms.
+    stats = await profiles.profile(context.svc, args[0])  # an unknown person is said so
+    if propose:
+        await context.say(update, context.t("offer-how-propose", who=args[0]))
+        return
+    rows = [[(context.t("btn-offer"), ("cb", "offer_to", stats.user.id))]]
+    await context.say(update, context.t("offer-how", who=args[0]), rows)
+
+
+async def send_terms(
+    update: Update, context: MarketContext, ref: str, text: str, *, propose: bool
+) -> None:
+    """The terms as typed (`150 5 Title | Description`), after the command or as the answer
+    to the Offer button's question (bot.handlers.inputs)."""
+    usage = "offer.usage_propose" if propose else "offer.usage"
+    terms = offers.parse_terms(text, usage)
+    offer = await offers.send_offer(context.svc, me(update), ref, terms, propose=propose)
     amount = context.money(offer.amount, offer.currency)
     params = id_params({"offer": offer.id, "expires_at": context.when(offer.expires_at)})
     await context.say(update, context.t("offer-sent", amount=amount, **params))
@@ -78,11 +91,3 @@ async def _answer(update: Update, context: MarketContext, args: list[str], agree
 
 def _deal_label(context: MarketContext, deal_id: int) -> str:
     return context.t("deal-btn-deal", **id_params({"deal": deal_id}))
-
-
-@button("offer_to")
-async def offer_to_button(update: Update, context: MarketContext, args: list[str]) -> None:
-    """A profile's or a favourite's Offer button: the one line to write to them."""
-    stats = await profiles.profile(context.svc, int_arg(args[0] if args else None))
-    who = f"@{stats.user.username}" if stats.user.username else str(stats.user.id)
-    await context.say(update, context.t("offer-how", who=who))

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bot.domain.models import Deal
+from bot.domain.models import Deal, User
 from bot.domain.money import parse_amount
 from bot.domain.states import ContractKind
-from bot.services.base import Services, active_user, bid_or_404, job_or_404
+from bot.services.base import Services, active_user, bid_or_404, job_or_404, user_or_404
 from bot.services.lifecycle import notify_params
 from bot.services.profiles import find_user
 from bot.storage.db import Tx
@@ -68,6 +68,22 @@ async def lock_offer(tx: Tx, offer_id: int) -> None:
     await OffersRepo(tx).get(offer_id, lock=True)
 
 
+async def may_offer(tx: Tx, svc: Services, actor: int, target: int) -> None:
+    """A client may offer `target` a contract (the checks `send_offer` makes first)."""
+    await active_user(tx, actor)
+    other = await user_or_404(tx, target)
+    _check_recipient(actor, other)
+
+
+def _check_recipient(actor: int, other: User) -> None:
+    if other.deleted:
+        raise NotFound("user.not_found", user=other.id)
+    if other.id == actor:
+        raise InvalidInput("offer.self")
+    if other.banned:
+        raise Forbidden("offer.banned", name=other.display_name)
+
+
 async def send_offer(
     svc: Services, actor: int, ref: str, terms: OfferTerms, *, propose: bool = False
 ) -> Offer:
@@ -81,10 +97,7 @@ async def send_offer(
     async with svc.tx() as tx:
         await active_user(tx, actor)
         other = await find_user(tx, ref)
-        if other.id == actor:
-            raise InvalidInput("offer.self")
-        if other.banned:
-            raise Forbidden("offer.banned", name=other.display_name)
+        _check_recipient(actor, other)
         client, freelancer = (other.id, actor) if propose else (actor, other.id)
         if propose and not await tx.deals.worked_together(client, freelancer):
             raise Forbidden("offer.not_past_client", name=other.display_name)

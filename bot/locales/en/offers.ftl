@@ -5,7 +5,7 @@
 btn-offer = ✉️ Offer a contract
 offer-btn-accept = ✅ Accept
 offer-btn-decline = ✖ Decline
-offer-how = To send { $who } a direct offer, write in one message: <code>/offer { $who } amount days Title | Description</code>, for example <code>/offer { $who } 150 5 Logo for my café | A vector logo in two colours, with the source files.</code>
+offer-how = To send { $who } a direct offer, press the button below, or write in one message: <code>/offer { $who } amount days Title | Description</code>
 offer-how-propose = To propose a contract to { $who }, write in one message: <code>/propose { $who } amount days Title | Description</code>
 offer-sent = ✉️ Offer #{ $offer } ({ $amount }) is sent. It waits for an answer until { $expires_at }.
 offer-received-client = ✉️ { $from_name } offers you a contract without a public job: Offer #{ $offer } “{ $title }”, { $amount }, delivery in { $days } days.
@@ -80,3 +80,4 @@ err-verdict-usage = Write the verdict as /verdict deal pass or /verdict deal cha
 err-verdict-notes-too-long = Notes can be at most { $max } characters; yours have { $length }.
 err-verdict-too-many-files = A verdict can carry at most { $max } files.
 err-verdict-nothing-delivered = Deal #{ $deal } has no delivery waiting for the client, so there is nothing to give a verdict on.
+input-ask-offer = ✉️ Write your offer as one message: amount, days, then the title and the description, for example <code>150 5 Logo for my café | A vector logo in two colours, with the source files.</code>
