@@ -309,6 +309,15 @@ async def test_the_offer_button_of_a_profile_asks_for_the_terms(tmp_path) -> Non
         await alice.send("150 5 Logo for my bakery | A vector logo in two colours.")
         await alice.wait_for("Offer #1 (150 ⭐) is sent.")
         await bob.wait_for("offers you a contract without a public job")
+        # From the favourites: the same question.
+        await alice.send("/fav @bob")
+        await alice.wait_for("is in your favourites")
+        await alice.send("/favs")
+        favs = await alice.wait_for("favourite freelancers")
+        await alice.press(favs, "✉️ Offer Bob a contract")
+        await alice.wait_for("Write your offer as one message")
+        await alice.send("/cancel")
+        await alice.wait_for(lambda x: True)
         # `/offer @bob` alone: the line to write, and the same button.
         await alice.send("/offer @bob")
         hint = await alice.wait_for("To send @bob a direct offer")

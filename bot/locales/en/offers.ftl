@@ -81,3 +81,4 @@ err-verdict-notes-too-long = Notes can be at most { $max } characters; yours hav
 err-verdict-too-many-files = A verdict can carry at most { $max } files.
 err-verdict-nothing-delivered = Deal #{ $deal } has no delivery waiting for the client, so there is nothing to give a verdict on.
 input-ask-offer = ✉️ Write your offer as one message: amount, days, then the title and the description, for example <code>150 5 Logo for my café | A vector logo in two colours, with the source files.</code>
+btn-offer-to = ✉️ Offer { $name } a contract
