@@ -142,6 +142,12 @@ async def test_an_offer_accepted_and_funded_and_its_job_in_no_listing(tmp_path) 
             rows = await tx.fetchall("SELECT key FROM outbox WHERE chat_id = ?", (CHANNEL,))
         assert rows == []
         assert m.server.chat_messages(CHANNEL) == []
+        for user in (alice, bob):
+            await user.send("/offers")
+            listed = await user.wait_for("Your direct offers (1):")
+            assert "Offer #1 “Logo for my bakery” · 150 ⭐ · accepted, Deal #1" in listed.text
+        await carol.send("/offers")
+        await carol.wait_for("You have no direct offers yet.")
 
 
 async def test_an_offer_lapses_across_a_restart_its_timer_firing_once_in_russian(
