@@ -237,7 +237,7 @@ async def test_refusals_each_one_sentence_that_changes_nothing(tmp_path) -> None
         await alice.send("/offer @nobody 150 5 Logo for my bakery | A vector logo in two colours.")
         await alice.wait_for("There is no user @nobody here.")
         await alice.send("/offer @bob 150 Logo")
-        await alice.wait_for("Write the offer as /offer @username amount days Title | Description.")
+        await alice.wait_for("Write the offer as /offer @username amount days Title | Description;")
         await alice.send("/offer @bob")
         await alice.wait_for("To send @bob a direct offer, press the button below")
 
@@ -346,3 +346,61 @@ async def test_an_offer_past_its_window_is_refused_before_its_timer_runs(svc) ->
     async with svc.read() as tx:
         row = await tx.fetchone("SELECT state FROM offers WHERE id = ?", (offer.id,))
     assert row["state"] == "lapsed"
+
+
+async def test_an_hourly_offer_and_a_milestone_offer_start_their_contracts(tmp_path) -> None:
+    async with Market(tmp_path) as m:
+        alice, bob, carol, _dan = await meet(m)
+
+        # By the hour: 20 an hour, at most 10 hours a week; accepting invoices the first week.
+        await alice.send("/offer @bob 20/h 10 Support for my shop | Answer customers' mail.")
+        await alice.wait_for("Offer #1 (20 ⭐) is sent.")
+        got = await bob.wait_for("offers you an hourly contract without a public job")
+        assert "Offer #1 “Support for my shop”, 20 ⭐ an hour." in got.text
+        assert "At most 10 hours a week" in got.text
+        await bob.press(got, "✅ Accept")
+        await bob.wait_for("You accepted Offer #1: Deal #1 is created")
+        invoice = await alice.wait_for(is_invoice)
+        assert invoice.invoice["total_amount"] == 200  # the week's limit: 20 x 10
+        deal = await f.get_deal(m.svc, 1)
+        assert (deal.kind, deal.state, deal.amount) == ("hourly", "awaiting_funding", 20)
+        async with m.svc.read() as tx:
+            contract = await tx.fetchone("SELECT * FROM hourly_contracts WHERE deal_id = 1")
+        assert contract["weekly_minutes"] == 600
+
+        # In milestones: a plan after the description; the first milestone is invoiced.
+        await alice.send(
+            "/offer @carol 300 14 A website | Five pages and a form. | Design = 100; Build = 200"
+        )
+        got = await carol.wait_for("Offer #2 “A website”, 300 ⭐, delivery in 14 days")
+        assert "Paid in 2 milestones, funded one at a time:" in got.text
+        assert "1. Design: 100 ⭐" in got.text and "2. Build: 200 ⭐" in got.text
+        await carol.press(got, "✅ Accept")
+        await carol.wait_for("You accepted Offer #2: Deal #2 is created")
+        invoice = await alice.wait_for(
+            lambda x: is_invoice(x) and x.message_id != invoice.message_id
+        )
+        assert invoice.invoice["total_amount"] == 100
+        deal = await f.get_deal(m.svc, 2)
+        assert (deal.kind, deal.state, deal.amount) == ("milestones", "awaiting_funding", 300)
+        async with m.svc.read() as tx:
+            plan = await tx.fetchall(
+                "SELECT title, amount, state FROM milestones WHERE deal_id = 2 ORDER BY position"
+            )
+        assert [(r["title"], r["amount"]) for r in plan] == [("Design", 100), ("Build", 200)]
+
+        # Refused, one sentence each, nothing sent: a plan not adding up, a plan by the hour.
+        await m.quiet()
+        await m.settle()
+        before = await f.snapshot(m.svc)
+        await alice.send(
+            "/offer @bob 300 14 A website | Five pages and a form. | Design = 100; Build = 100"
+        )
+        await alice.wait_for("add up to 200 ⭐")
+        await alice.send("/offer @bob 20/h 10 A website | Five pages and a form. | Design = 100")
+        await alice.wait_for("An hourly offer has no milestones")
+        await alice.send("/offer @bob 20/h 99 Support | Answer the customers mail.")
+        await alice.wait_for("weekly limit")
+        await m.quiet()
+        await m.settle()
+        assert await f.snapshot(m.svc) == before

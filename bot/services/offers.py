@@ -10,8 +10,10 @@ today's deal flow.
 
 An offer's changes take its row's lock first (PostgreSQL), as a job's family takes its
 job's: the answer and the lapse run one after the other, and the loser is told the offer
-moved on. Only fixed offers are made today; `kind` and `terms` are kept for milestones and
-hourly contracts.
+moved on. An offer is fixed, hourly (`20/h 10`: a rate and a weekly limit in hours, kept in
+`terms`) or in milestones (a plan after the description, kept in `terms`): accepting gives the
+bid those terms, and the contract starts as a hire of such a bid does (its first week's or
+first milestone's invoice).
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ from dataclasses import dataclass
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.domain.milestones import check_plan, parse_plan
 from bot.domain.models import Deal, User
 from bot.domain.money import parse_amount
 from bot.domain.states import ContractKind
-from bot.services.base import Services, active_user, bid_or_404, job_or_404, user_or_404
+from bot.services import hourly, milestones
+from bot.services.base import (
+    Services,
+    active_user,
+    bid_or_404,
+    deal_or_404,
+    job_or_404,
+    user_or_404,
+)
 from bot.services.lifecycle import notify_params
 from bot.services.profiles import find_user
 from bot.storage.db import Tx
@@ -34,26 +45,52 @@ LAPSE = "offer_lapse"  # the deadline kind; its subject is the offer
 
 @dataclass(frozen=True)
 class OfferTerms:
-    """What the person typed: `150 5 Title | Description` (amount, days, then the text)."""
+    """What the person typed: `150 5 Title | Description` (amount, days, then the text);
+    hourly: `20/h 10 Title | Description` (a rate, then the weekly limit in hours); in
+    milestones: `300 14 Title | Description | Sketch = 100; Final = 200`."""
 
     amount: str
     days: int
     title: str
     description: str
+    weekly: str | None = None  # an hourly offer's weekly limit, in hours as typed
+    plan: str | None = None  # a milestone offer's plan as typed
+
+    @property
+    def kind(self) -> ContractKind:
+        if self.weekly is not None:
+            return ContractKind.HOURLY
+        return ContractKind.MILESTONES if self.plan else ContractKind.FIXED
+
+
+RATE_SUFFIXES = ("/h", "/ч")
+HOURLY_DAYS = 7  # an hourly offer's private job has no delivery date: a week, as a bid's
 
 
 def parse_terms(text: str, usage: str = "offer.usage") -> OfferTerms:
-    """`<amount> <days> <title> | <description>` (or the description on the next line);
-    anything else is the command's usage sentence."""
+    """`<amount> <days> <title> | <description>` (or the description on the next line), a
+    rate `<n>/h` and a weekly limit instead of amount and days, and a last `| A = 1; B = 2`
+    section as a milestone plan; anything else is the command's usage sentence."""
     parts = (text or "").strip().split(None, 2)
     if len(parts) < 3 or not parts[1].isdigit():
         raise InvalidInput(usage)
     rest = parts[2]
     sep = "\n" if "\n" in rest else "|"
     title, _, description = rest.partition(sep)
+    plan = None
+    head, bar, tail = description.rpartition("|")
+    if bar and "=" in tail and head.strip():  # the last section is a milestone plan
+        description, plan = head, tail.strip()
     if not description.strip():
         raise InvalidInput(usage)
-    return OfferTerms(parts[0], int(parts[1]), title.strip(), description.strip())
+    amount = parts[0]
+    if amount.lower().endswith(RATE_SUFFIXES):
+        if plan:
+            raise InvalidInput("offer.hourly_plan")
+        return OfferTerms(
+            amount[:-2], HOURLY_DAYS, title.strip(), description.strip(), weekly=parts[1]
+        )
+    return OfferTerms(amount, int(parts[1]), title.strip(), description.strip(), plan=plan)
 
 
 async def offer_or_404(tx: Tx, offer_id: int, *, lock: bool = False) -> Offer:
@@ -94,6 +131,12 @@ async def send_offer(
     days = rules.days(terms.days)
     s = svc.settings
     amount = parse_amount(terms.amount, s.currency)
+    extra: dict[str, object] = {}
+    if terms.weekly is not None:
+        extra["weekly_minutes"] = hourly.parse_limit(terms.weekly)
+    elif terms.plan:
+        parts = check_plan(parse_plan(terms.plan, s.currency), amount, s.currency)
+        extra["plan"] = [[title, part] for title, part in parts]
     async with svc.tx() as tx:
         await active_user(tx, actor)
         other = await find_user(tx, ref)
@@ -105,13 +148,14 @@ async def send_offer(
             client_id=client,
             freelancer_id=freelancer,
             sender_id=actor,
-            kind=ContractKind.FIXED,
+            kind=terms.kind,
             title=title,
             description=description,
             amount=amount,
             currency=s.currency,
             days=days,
             expires_at=tx.now + s.offer_window,
+            terms=extra,
         )
         await tx.deadlines.set(LAPSE, offer.id, offer.expires_at)
         await tx.outbox.add(other.id, "offer.received", _params(offer), ref=f"offer:{offer.id}")
@@ -161,6 +205,12 @@ async def accept_offer(svc: Services, actor: int, offer_id: int) -> Deal:
             raise Conflict("offer.currency_unpayable", offer=offer.id, currency=offer.currency)
         job_id = await repo.private_job(offer, tx.now + offer.days * 86400)
         bid_id = await repo.accepted_bid(job_id, offer)
+        weekly = offer.terms.get("weekly_minutes") if offer.kind == ContractKind.HOURLY else None
+        if offer.kind == ContractKind.HOURLY:
+            await tx.hourly.set_bid_terms(bid_id, int(weekly or 0))
+        elif offer.kind == ContractKind.MILESTONES:
+            plan = [(str(t), int(a)) for t, a in offer.terms.get("plan", [])]
+            await tx.milestones.replace_plan(bid_id, plan)
         job = await job_or_404(tx, job_id)
         bid = await bid_or_404(tx, bid_id)
         deal = await tx.deals.create(job, bid, tx.now + svc.settings.funding_window)
@@ -177,9 +227,15 @@ async def accept_offer(svc: Services, actor: int, offer_id: int) -> Deal:
             _params(offer, deal=deal.id, job=job.id),
             ref=f"deal:{deal.id}",
         )
-        await tx.outbox.add(
-            offer.client_id, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}"
-        )
+        if offer.kind == ContractKind.MILESTONES:
+            deal = await milestones.start(tx, deal)  # the first milestone's invoice
+        elif offer.kind == ContractKind.HOURLY:
+            await hourly.open_contract(tx, svc, deal, int(weekly or 0))  # the first week's
+            deal = await deal_or_404(tx, deal.id)
+        else:
+            await tx.outbox.add(
+                offer.client_id, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}"
+            )
         return deal
 
 

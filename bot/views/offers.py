@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.states import DealState
+from bot.domain.states import ContractKind, DealState
 from bot.notify import Outgoing
-from bot.storage.offers import OffersRepo, ReviewersRepo
+from bot.storage.offers import Offer, OffersRepo, ReviewersRepo
 from bot.views.deal_card import review_row
 from bot.views.note import Note, keyboard, renders
 
@@ -38,10 +38,26 @@ async def received(n: Note) -> Outgoing:
     if offer is None:
         return Outgoing(skip=True)
     mid = "offer-received-client" if offer.by_client else "offer-received-proposal"
-    text = await _offer_text(n, mid)
+    text = await _offer_text(n, mid + ("-hourly" if offer.kind == ContractKind.HOURLY else ""))
+    text += terms_lines(n, offer)
     text += "\n\n" + n.t("notify-quote", text=offer.description)
     text += n.line("offer-answer-by", expires_at=offer.expires_at)
     return Outgoing(text)
+
+
+def terms_lines(n: Note, offer: Offer) -> str:
+    """An hourly offer's weekly limit, a milestone offer's plan (lines to append)."""
+    if offer.kind == ContractKind.HOURLY:
+        hours = int(offer.terms.get("weekly_minutes", 0)) // 60
+        return n.line("offer-terms-hourly", hours=hours)
+    if offer.kind != ContractKind.MILESTONES:
+        return ""
+    plan = offer.terms.get("plan", [])
+    text = n.line("offer-terms-milestones", count=len(plan))
+    for number, (title, amount) in enumerate(plan, 1):
+        money = n.money(int(amount), offer.currency)
+        text += n.line("offer-terms-milestone", number=number, title=title, amount=money)
+    return text
 
 
 @renders("offer.accepted")

@@ -31,8 +31,8 @@ notify-funding-expired-private-freelancer = Deal #{ $deal } was cancelled: the c
 notify-deal-cancelled-private-client = The freelancer cancelled Deal #{ $deal } “{ $title }” before it was paid.
 notify-deal-cancelled-private-freelancer = The client cancelled Deal #{ $deal } “{ $title }” before it was paid.
 
-err-offer-usage = Write the offer as /offer @username amount days Title | Description.
-err-offer-usage-propose = Write the proposal as /propose @username amount days Title | Description.
+err-offer-usage = Write the offer as /offer @username amount days Title | Description; by the hour, a rate and a weekly limit instead (20/h 10); in milestones, a plan at the end (| Sketch = 100; Final = 200).
+err-offer-usage-propose = Write the proposal as /propose @username amount days Title | Description; by the hour, a rate and a weekly limit instead (20/h 10); in milestones, a plan at the end (| Sketch = 100; Final = 200).
 err-offer-not-found = There is no Offer #{ $offer }.
 err-offer-self = You can't send an offer to yourself.
 err-offer-banned = { $name } is banned, so they can't take offers.
@@ -82,3 +82,9 @@ err-verdict-too-many-files = A verdict can carry at most { $max } files.
 err-verdict-nothing-delivered = Deal #{ $deal } has no delivery waiting for the client, so there is nothing to give a verdict on.
 input-ask-offer = ✉️ Write your offer as one message: amount, days, then the title and the description, for example <code>150 5 Logo for my café | A vector logo in two colours, with the source files.</code>
 btn-offer-to = ✉️ Offer { $name } a contract
+offer-received-client-hourly = ✉️ { $from_name } offers you an hourly contract without a public job: Offer #{ $offer } “{ $title }”, { $amount } an hour.
+offer-received-proposal-hourly = ✉️ { $from_name }, who worked for you, proposes the next contract, by the hour: Offer #{ $offer } “{ $title }”, { $amount } an hour. Accepting it sends you the first week's invoice.
+offer-terms-hourly = At most { $hours } hours a week; the client funds each week's limit when the week starts (Monday 00:00 UTC).
+offer-terms-milestones = Paid in { $count } milestones, funded one at a time:
+offer-terms-milestone = { $number }. { $title }: { $amount }
+err-offer-hourly-plan = An hourly offer has no milestones: write either a rate such as 20/h with a weekly limit, or an amount with a plan.
