@@ -404,3 +404,31 @@ async def test_an_hourly_offer_and_a_milestone_offer_start_their_contracts(tmp_p
         await m.quiet()
         await m.settle()
         assert await f.snapshot(m.svc) == before
+
+
+async def test_a_finished_deal_offers_the_next_contract_to_both(tmp_path) -> None:
+    async with Market(tmp_path) as m:
+        alice, bob, _carol, _dan = await meet(m)
+        deal = await f.delivered_deal(m.svc)
+        await deals.release(m.svc, CLIENT, deal.id)
+        await m.settle()
+        await alice.send(f"/deal {deal.id}")
+        card = await alice.wait_for(lambda x: "🔄 Refresh" in labels(x))
+        assert "✉️ Offer a new contract" in labels(card)
+
+        # The freelancer proposes the next contract from the card: one message of terms.
+        await bob.send(f"/deal {deal.id}")
+        card = await bob.wait_for(lambda x: "🔄 Refresh" in labels(x))
+        await bob.press(card, "✉️ Propose the next contract")
+        await bob.wait_for("Write your proposal for the next contract as one message")
+        await bob.send("20/h 5 Upkeep of the logo | Small changes to the logo every week.")
+        await bob.wait_for("Offer #1 (20 ⭐) is sent.")
+        got = await alice.wait_for("proposes the next contract, by the hour")
+        assert "At most 5 hours a week" in got.text
+        async with m.svc.read() as tx:
+            row = await tx.fetchone("SELECT * FROM offers WHERE id = 1")
+        assert (row["client_id"], row["freelancer_id"], row["kind"]) == (
+            CLIENT,
+            FREELANCER,
+            "hourly",
+        )

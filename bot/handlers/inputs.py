@@ -78,6 +78,10 @@ async def _offer(u: Update, c: MarketContext, user: int, text: str, _files: File
     await offer_handlers.send_terms(u, c, str(user), text, propose=False)
 
 
+async def _propose(u: Update, c: MarketContext, user: int, text: str, _files: Files) -> None:
+    await offer_handlers.send_terms(u, c, str(user), text, propose=True)
+
+
 # kind: (the button's action, the target's parameter name, the answer, takes files)
 KINDS: dict[str, tuple[str, str, Answer, bool]] = {
     "msg": ("msg_help", "bid", _msg, False),
@@ -88,6 +92,7 @@ KINDS: dict[str, tuple[str, str, Answer, bool]] = {
     "deliver": ("deliver_hint", "deal", _deliver, True),
     "evidence": ("evidence_ask", "deal", _evidence, True),
     "offer": ("offer_to", "user", _offer, False),  # a direct offer's terms (issue 14)
+    "propose": ("propose_to", "user", _propose, False),  # the next contract, to a past client
 }
 CANCEL = "input_cancel"
 

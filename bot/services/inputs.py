@@ -29,6 +29,7 @@ CHECKS: dict[str, Check] = {
     "deliver": deals.may_deliver,  # the deal
     "evidence": disputes.may_add_evidence,  # the deal
     "offer": offers.may_offer,  # the person offered a contract (a profile's Offer button)
+    "propose": offers.may_propose,  # the past client (a finished deal's Propose button)
 }
 KINDS = tuple(CHECKS)
 

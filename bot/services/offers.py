@@ -112,6 +112,15 @@ async def may_offer(tx: Tx, svc: Services, actor: int, target: int) -> None:
     _check_recipient(actor, other)
 
 
+async def may_propose(tx: Tx, svc: Services, actor: int, target: int) -> None:
+    """A freelancer may propose the next contract to `target`, a client they worked for."""
+    await active_user(tx, actor)
+    other = await user_or_404(tx, target)
+    _check_recipient(actor, other)
+    if not await tx.deals.worked_together(other.id, actor):
+        raise Forbidden("offer.not_past_client", name=other.display_name)
+
+
 def _check_recipient(actor: int, other: User) -> None:
     if other.deleted:
         raise NotFound("user.not_found", user=other.id)

@@ -149,6 +149,11 @@ def buttons_for(data: DealData, viewer: int, f: Formatter, now: int) -> Rows:
             rows.append([evidence_button(f, d.id)])
     elif d.state in RATEABLE and viewer not in data.rated_by:
         rows.append(stars_row(d.id))
+    if d.state in RATEABLE:  # worked together: the next contract without a public job
+        if role == "client":
+            rows.append([(tr(f, "deal-btn-offer-again"), ("cb", "offer_to", d.freelancer_id))])
+        elif d.state != DealState.REFUNDED:  # a past client: the work was paid for
+            rows.append([(tr(f, "deal-btn-propose-next"), ("cb", "propose_to", d.client_id))])
     rows.append([(tr(f, "deal-btn-refresh"), ("cb", "deal_card", d.id))])
     return rows
 

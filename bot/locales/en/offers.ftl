@@ -88,3 +88,6 @@ offer-terms-hourly = At most { $hours } hours a week; the client funds each week
 offer-terms-milestones = Paid in { $count } milestones, funded one at a time:
 offer-terms-milestone = { $number }. { $title }: { $amount }
 err-offer-hourly-plan = An hourly offer has no milestones: write either a rate such as 20/h with a weekly limit, or an amount with a plan.
+input-ask-propose = ✉️ Write your proposal for the next contract as one message: amount, days, then the title and the description, for example <code>150 5 Logo for my café | A vector logo in two colours, with the source files.</code> (by the hour: <code>20/h 10 Title | Description</code>)
+deal-btn-offer-again = ✉️ Offer a new contract
+deal-btn-propose-next = ✉️ Propose the next contract
