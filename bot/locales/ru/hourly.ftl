@@ -1,7 +1,7 @@
-## Почасовые контракты (issue 14): ставка в час, недельный лимит, недели с понедельника 00:00 UTC.
+## Почасовые контракты (issue 14): оплата за час, недельный лимит, недели с понедельника 00:00 UTC.
 
-bid-placed-hourly = ✅ Ставка #{ $bid } на заказ #{ $job } сделана: { $rate } в час, не больше { $hours } ч в неделю.
-bid-updated-hourly = ✏️ Ставка #{ $bid } на заказ #{ $job } изменена: { $rate } в час, не больше { $hours } ч в неделю.
+bid-placed-hourly = ✅ Почасовой отклик #{ $bid } на заказ #{ $job } сделана: { $rate } в час, не больше { $hours } ч в неделю.
+bid-updated-hourly = ✏️ Почасовой отклик #{ $bid } на заказ #{ $job } изменена: { $rate } в час, не больше { $hours } ч в неделю.
 
 hourly-log-done = ⏱ Учтено { $hours } ч по сделке #{ $deal } (запись #{ $entry }): { $total } из { $limit } ч за неделю с { $week }.
 hourly-edit-done = ✏️ Запись #{ $entry } по сделке #{ $deal } теперь { $hours } ч: { $total } из { $limit } ч за неделю с { $week }.
@@ -32,7 +32,7 @@ notify-hourly-closed = 🏁 Сделка #{ $deal } завершена. Всег
        *[other] {" "}(звёзды возвращает Telegram: { $stars_text })
     }{ $balance ->
         [0] {""}
-       *[other] {" "}(на баланс заказчика, заявка на выплату #{ $payout })
+       *[other] {" "}(на баланс заказчика, запрос на вывод #{ $payout })
     }.
 notify-hourly-resolved = ⚖️ Модератор решил спор о неделе с { $week } по сделке #{ $deal } ({ $hours } ч): { $outcome ->
         [release] оплачиваются все часы
@@ -74,6 +74,6 @@ err-hourly-not-hourly = Сделка #{ $deal } — не почасовой ко
 err-hourly-not-for-hourly = Сделка #{ $deal } — почасовой контракт: она оплачивается по неделям (/log, /approve), а не сдаётся, продлевается или выплачивается целиком.
 err-hourly-entry-not-found = Записи времени #{ $entry } нет.
 err-hourly-limit-invalid = Недельный лимит — целое число часов от 1 до { $max }.
-err-hourly-bid-usage = Почасовая ставка: /bid 12 20/ч 10 сопроводительное письмо (20 в час, не больше 10 часов в неделю).
+err-hourly-bid-usage = Почасовой отклик: /bid 12 20/ч 10 сопроводительное письмо (20 в час, не больше 10 часов в неделю).
 err-dealcmd-usage-edithours = Укажите запись и часы: /edithours 12 2.5 [заметка] (0 удаляет запись).
 err-dealcmd-usage-approve = Укажите сделку: /approve 5.
