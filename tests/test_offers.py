@@ -396,7 +396,7 @@ async def test_an_hourly_offer_and_a_milestone_offer_start_their_contracts(tmp_p
         await alice.send(
             "/offer @bob 300 14 A website | Five pages and a form. | Design = 100; Build = 100"
         )
-        await alice.wait_for("add up to 200 ⭐")
+        await alice.wait_for("The milestones add up to 200 ⭐, but the offer is 300 ⭐")
         await alice.send("/offer @bob 20/h 10 A website | Five pages and a form. | Design = 100")
         await alice.wait_for("An hourly offer has no milestones")
         await alice.send("/offer @bob 20/h 99 Support | Answer the customers mail.")

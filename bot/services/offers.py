@@ -144,7 +144,11 @@ async def send_offer(
     if terms.weekly is not None:
         extra["weekly_minutes"] = hourly.parse_limit(terms.weekly)
     elif terms.plan:
-        parts = check_plan(parse_plan(terms.plan, s.currency), amount, s.currency)
+        parts = parse_plan(terms.plan, s.currency)
+        if sum(part for _title, part in parts) != amount:  # said of the offer, not a bid
+            total = sum(part for _title, part in parts)
+            raise InvalidInput("offer.plan_sum", amount=total, total=amount, currency=s.currency)
+        parts = check_plan(parts, amount, s.currency)
         extra["plan"] = [[title, part] for title, part in parts]
     async with svc.tx() as tx:
         await active_user(tx, actor)

@@ -91,3 +91,4 @@ err-offer-hourly-plan = An hourly offer has no milestones: write either a rate s
 input-ask-propose = ✉️ Write your proposal for the next contract as one message: amount, days, then the title and the description, for example <code>150 5 Logo for my café | A vector logo in two colours, with the source files.</code> (by the hour: <code>20/h 10 Title | Description</code>)
 deal-btn-offer-again = ✉️ Offer a new contract
 deal-btn-propose-next = ✉️ Propose the next contract
+err-offer-plan-sum = The milestones add up to { $amount }, but the offer is { $total }: they must add up to it exactly.
