@@ -239,21 +239,37 @@ def register_handlers(app: Application) -> None:
         callbacks,
         common,
         deals,
+        hourly,
         inputs,
         jobs,
         messages,
+        milestones,
         moderation,
+        offers,
         payments,
         people,
         privacy,
+        reviewers,
         trials,
     )
 
     rt: Runtime = app.bot_data["rt"]
     # Every button action, from the modules that mark them (bot.handlers.callbacks).
     callbacks.use_buttons(
-        alerts, audit, bids, common, deals, inputs, jobs, moderation, people, privacy, trials
+        alerts,
+        audit,
+        bids,
+        common,
+        deals,
+        inputs,
+        jobs,
+        milestones,
+        moderation,
+        people,
+        privacy,
+        trials,
     )
+    callbacks.use_buttons(offers, reviewers)  # issue 14: direct offers, QA reviewers
     private = filters.ChatType.PRIVATE
 
     # Conversations (their state is in the database, read for every update: bot/updates.py).
@@ -307,7 +323,17 @@ def register_handlers(app: Application) -> None:
         "canceldeal": deals.cancel_deal,
         "dispute": deals.dispute,
         "log": deals.log_time,
+        "edithours": hourly.edit_hours,
+        "approve": hourly.approve,
         "rate": deals.rate,
+        "milestones": milestones.plan,
+        "addmilestone": milestones.add,
+        # Direct offers and QA reviewers (issue 14).
+        "offer": offers.offer_cmd,
+        "propose": offers.propose_cmd,
+        "offers": offers.offers_cmd,
+        "reviewer": reviewers.reviewer_cmd,
+        "verdict": reviewers.verdict_cmd,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -352,9 +378,12 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(callbacks.on_button))
     app.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, payments.successful_payment))
+    files = filters.Document.ALL | filters.PHOTO
+    # A reviewer's verdict with files: a file captioned /verdict (before a delivery's files).
     app.add_handler(
-        MessageHandler(private & (filters.Document.ALL | filters.PHOTO), deals.files_received)
+        MessageHandler(private & files & reviewers.VERDICT_CAPTION, reviewers.verdict_file)
     )
+    app.add_handler(MessageHandler(private & files, deals.files_received))
     app.add_handler(
         MessageHandler(
             private & filters.REPLY & filters.TEXT & ~filters.COMMAND, messages.relay_reply

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.durations import parse_duration
 from bot.domain.money import STARS
+from bot.domain.weeks import DEFAULT_REVIEW_AFTER, EDIT_GRACE, WEEK, parse_review_window
 
 
 def _duration(value: Any) -> int:
@@ -24,6 +25,19 @@ def _duration(value: Any) -> int:
 
 
 Duration = Annotated[int, BeforeValidator(_duration)]
+
+
+def _review_after(value: Any) -> int:
+    """HOURLY_REVIEW_WINDOW: `Friday 23:59` or a duration after Monday 12:00 (bot.domain.weeks);
+    kept as seconds after the week's end."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not EDIT_GRACE < value <= WEEK:
+            raise ValueError("the review must end after Monday 12:00 and within the week after")
+        return value
+    return parse_review_window(str(value))
+
+
+ReviewAfter = Annotated[int, BeforeValidator(_review_after)]
 
 
 def _id_list(value: Any) -> list[int]:
@@ -88,8 +102,11 @@ class Settings(BaseSettings):
     feedback_window: Duration = 14 * 86400
     min_deadline: Duration = 3600
     max_revisions: int = Field(2, ge=0, le=100)
+    # Seconds after an hourly week's end when silence approves its hours (Friday 23:59 UTC).
+    hourly_review_window: ReviewAfter = DEFAULT_REVIEW_AFTER
     default_locale: str = "en"
     outbox_retention: Duration = 30 * 86400  # sent notifications kept this long (SPEC 10)
+    offer_window: Duration = 14 * 86400  # a direct offer waits this long for an answer
     # In polling mode, where /metrics and /healthz are served (empty: not served).
     metrics_port: OptionalId = None
     log_format: str = "text"  # or json: one JSON object a line

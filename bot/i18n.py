@@ -168,7 +168,7 @@ class I18n:
         """The one sentence that explains a refusal."""
         params = _id_params(err.params)
         currency = params.get("currency")
-        for key in ("amount", "available"):  # money in a refusal, shown with its currency
+        for key in ("amount", "available", "total"):  # money in a refusal, shown with its currency
             if currency and isinstance(params.get(key), int):
                 params[key] = Markup(self.money(locale, params[key], currency))
         for key, value in params.items():

@@ -200,3 +200,20 @@ def png(width: int = 240, height: int = 150) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+async def pay_milestone(svc: Services, deal, charge_id: str | None = None) -> str:
+    """Pay the invoice of a milestone contract's current milestone (issue 14)."""
+    from bot.services import milestones
+
+    async with svc.read() as tx:
+        current = await tx.milestones.current(deal.id)
+    assert current is not None
+    return await deals.record_payment(
+        svc,
+        deal.client_id,
+        milestones.payload(deal.id, current.id),
+        current.amount,
+        deal.currency,
+        charge_id or charge(),
+    )

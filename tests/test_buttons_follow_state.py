@@ -60,7 +60,11 @@ async def test_a_delivery_loses_release_changes_and_dispute_once_released(tmp_pa
         gone = await now(m, alice, delivered)
         assert not gone.inline and gone.edited and gone.text == delivered.text
         card_now = await now(m, alice, card)
-        assert labels(card_now) == [*(f"{n}⭐" for n in range(1, 6)), "🔄 Refresh"]
+        assert labels(card_now) == [
+            *(f"{n}⭐" for n in range(1, 6)),
+            "✉️ Offer a new contract",
+            "🔄 Refresh",
+        ]
         assert card_now.text == card.text
         assert m.server.call_count("editMessageReplyMarkup", ok_only=True) >= 2
         assert m.server.call_count("editMessageText") == 1  # the confirmation, by the handler

@@ -344,6 +344,12 @@ SPEC_TRANSITIONS = {
     (S.DISPUTED, A.RESOLVE_RELEASE): S.RELEASED,
     (S.DISPUTED, A.RESOLVE_REFUND): S.REFUNDED,
     (S.DISPUTED, A.RESOLVE_SPLIT): S.SPLIT,
+    # Issue 14's milestone contracts: the next milestone, or the end of the plan.
+    (S.DELIVERED, A.NEXT_MILESTONE): S.AWAITING_FUNDING,
+    (S.DISPUTED, A.NEXT_MILESTONE): S.AWAITING_FUNDING,
+    (S.AWAITING_FUNDING, A.CLOSE_MILESTONES): S.RELEASED,
+    # Issue 14's hourly contracts: the last week settled ends the contract.
+    (S.FUNDED, A.END_CONTRACT): S.RELEASED,
 }
 
 
@@ -374,6 +380,7 @@ def test_final_states_allow_nothing() -> None:
         A.RESOLVE_RELEASE,
         A.RESOLVE_REFUND,
         A.RESOLVE_SPLIT,
+        A.NEXT_MILESTONE,
     }
 
 

@@ -23,8 +23,10 @@ from bot.services import (
     deals,
     disputes,
     feedback,
+    hourly,
     jobs,
     messages,
+    milestones,
     moderation,
     payouts,
     profiles,
@@ -325,6 +327,24 @@ async def marketplace(svc: Services, rt: Runtime) -> list[Outgoing]:
     await jobs.remove_job(svc, mod, j4.id, "Spam")
     j5 = await f.job(svc)
     await f.bid(svc, j5.id, FREELANCER)
+    # A milestone contract (issue 14): a plan set and edited, an added milestone accepted and
+    # another declined, milestones released, the contract ended while the next is unfunded.
+    j6 = await f.job(svc)
+    b6 = await f.bid(svc, j6.id, FREELANCER, amount=150)
+    await milestones.set_plan(svc, FREELANCER, b6.id, "Design = 50; Build <it> = 100")
+    await milestones.set_plan(svc, CLIENT, b6.id, "Design = 60; Build <it> = 90")
+    d6 = await deals.hire(svc, CLIENT, b6.id)
+    async with svc.read() as tx:
+        [ms_row] = [r for r in await tx.outbox.due(tx.now, 500) if r["key"] == "invoice.milestone"]
+    invoices += [await render_row(rt, ms_row, lang) for lang in SUPPORTED]
+    assert await f.pay_milestone(svc, d6) == "funded"
+    await milestones.propose(svc, CLIENT, d6.id, "Extra & more = 10")
+    await milestones.answer_proposal(svc, FREELANCER, d6.id, True)
+    await milestones.propose(svc, CLIENT, d6.id, "Not this = 5")
+    await milestones.answer_proposal(svc, FREELANCER, d6.id, False)
+    await deals.deliver(svc, FREELANCER, d6.id)
+    await deals.release(svc, CLIENT, d6.id)
+    await deals.cancel(svc, CLIENT, d6.id)
     # Deals that end in every other way.
     unfunded = await _deal(svc, pay=False)
     await deals.cancel(svc, FREELANCER, unfunded.id)
@@ -361,7 +381,39 @@ async def marketplace(svc: Services, rt: Runtime) -> list[Outgoing]:
     assert len(waiting) >= 2
     await refunds.confirm(svc, waiting[0]["charge_id"])
     await refunds.fail(svc, waiting[1]["charge_id"], "Bad Request: CHARGE_NOT_FOUND <x>")
+    await _hourly(svc, mod)
     return invoices
+
+
+async def _hourly(svc: Services, mod: Moderator) -> None:
+    """Hourly contracts: a week disputed and decided, one unpaid, one approved by silence,
+    then ended; and one whose third week is funded from credit, ended while it runs."""
+    from bot.domain import weeks as W
+    from tests.hourly_helpers import hourly_bid, pay_week, weeks
+
+    job = await f.job(svc)
+    deal = await deals.hire(svc, CLIENT, (await hourly_bid(svc, job.id, FREELANCER2, 10, 10)).id)
+    assert await pay_week(svc, deal.id) == "funded"
+    await hourly.log_time(svc, FREELANCER2, deal.id, "2", "setup <b>")
+    first = (await weeks(svc, deal.id))[0]
+    await _step(svc, 6 * 3600, first.edit_ends_at)  # the next week's invoice, the review
+    await disputes.open_dispute(svc, CLIENT, deal.id, "Too long")
+    await disputes.resolve(svc, mod, deal.id, "split", 50, "Half")
+    await _step(svc, 6 * 3600, W.week_end(first.starts_at) + W.WEEK)  # unpaid: lapses
+    assert await pay_week(svc, deal.id) == "funded"
+    await hourly.log_time(svc, FREELANCER2, deal.id, "1", "more")
+    third = (await weeks(svc, deal.id))[-1]
+    await _step(svc, 6 * 3600, third.review_ends_at)  # approved by silence
+    assert await deals.cancel(svc, CLIENT, deal.id) == "ended"
+    job = await f.job(svc)
+    deal = await deals.hire(svc, CLIENT, (await hourly_bid(svc, job.id, FREELANCER, 5, 2)).id)
+    assert await pay_week(svc, deal.id) == "funded"
+    start = (await weeks(svc, deal.id))[0].starts_at
+    await _step(svc, 6 * 3600, W.week_end(start))
+    assert await pay_week(svc, deal.id) == "funded"
+    await _step(svc, 6 * 3600, W.week_end(start) + W.WEEK)  # funded from the credit
+    assert await deals.cancel(svc, FREELANCER, deal.id) == "ending"
+    await _step(svc, 6 * 3600, W.week_end(start) + 2 * W.WEEK + W.EDIT_GRACE)
 
 
 @pytest.fixture
@@ -411,7 +463,9 @@ async def test_every_outbox_row_renders_in_both_languages(market, caplog) -> Non
             where = f"{row['key']} ({row['method']}, {lang})"
             out = await render_row(rt, row, lang)
             if out.skip:
-                assert row["key"] == "invoice.deal", f"{where} was skipped"
+                assert row["key"] in ("invoice.deal", "invoice.milestone", "invoice.week"), (
+                    f"{where} was skipped"
+                )
                 continue
             _check_text(out.text, where)
             build_keyboard(rt, out.rows)  # every button's data fits in 64 bytes

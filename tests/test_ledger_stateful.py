@@ -62,6 +62,7 @@ from bot.storage.audit import ledger_problems
 from tests import factories
 from tests import pg as test_pg
 from tests.conftest import ENGINES, fresh_postgres_url, make_settings
+from tests.ledger_milestones import MilestoneRules, MMilestone
 
 CLIENTS = (1001, 1002)
 FREELANCERS = (2001, 2002, 2003)
@@ -123,6 +124,11 @@ class MDeal:
     cancel_requested: bool = False
     charge_id: str | None = None
     rated: set[int] = field(default_factory=set)
+    # Issue 14: a milestone contract's plan (tests/ledger_milestones.py), and every charge
+    # that funded the deal (one for a fixed deal, one per milestone).
+    kind: str = "fixed"
+    plan: list[MMilestone] = field(default_factory=list)
+    charges: list[str] = field(default_factory=list)
 
     def party(self, user: int) -> bool:
         return user in (self.client, self.freelancer)
@@ -153,7 +159,7 @@ def _pick(items: dict[int, Any], i: int, fits: Any = None) -> Any:
     return items[keys[i % len(keys)]]
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
@@ -176,6 +182,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger_seen: list[tuple[Any, ...]] = []  # entries already checked (append-only)
         self.charge_seq = 0
         self.banned: set[int] = set()
+        self.plans: dict[int, list[tuple[str, int]]] = {}  # bid -> milestones before a hire
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -252,6 +259,8 @@ class LedgerMachine(RuleBasedStateMachine):
             j.state = job_state
 
     def _m_release(self, d: MDeal, state: str = "released") -> None:
+        if d.kind == "milestones":
+            return self._ms_release(d, state)
         fee = percent_of(d.amount, self.fee_pct)
         self.avail[d.freelancer] += d.amount - fee
         self.fees += fee
@@ -266,6 +275,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.refund_pending += amount
 
     def _m_refund(self, d: MDeal) -> None:
+        if d.kind == "milestones":
+            return self._ms_refund(d)
         self.escrow[d.id] -= d.amount
         if self.stars:
             assert d.charge_id is not None
@@ -277,6 +288,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self._m_finish(d, "closed")
 
     def _m_split(self, d: MDeal, pct: int) -> None:
+        if d.kind == "milestones":
+            return self._ms_split(d, pct)
         share = percent_of(d.amount, pct)
         if share == 0 and self.stars:
             # All of it back to the client: a full Stars refund.
@@ -296,6 +309,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self._m_finish(d, "completed")
 
     def _m_unfunded_cancel(self, d: MDeal, bid_state: str) -> None:
+        if d.kind == "milestones" and self._ms_unfunded_end(d):
+            return  # milestones were paid: the contract ends released
         d.state = "cancelled"
         b = self.bids[d.bid]
         if b.state == "accepted":
@@ -309,8 +324,11 @@ class LedgerMachine(RuleBasedStateMachine):
         d.state = "funded"
         d.due_at = self.now + d.days * DAY
         d.charge_id = charge
-        self.escrow[d.id] += d.amount
-        self.money_in += d.amount
+        d.charges.append(charge)
+        self.escrow[d.id] += self._cycle(d)
+        self.money_in += self._cycle(d)
+        if d.kind == "milestones":
+            self._ms_fund(d, charge)
         j = self.jobs[d.job]
         if j.state == "hiring":
             j.state = "in_progress"
@@ -353,6 +371,9 @@ class LedgerMachine(RuleBasedStateMachine):
         for j in list(self.jobs.values()):
             for bidder in FREELANCERS[:2]:
                 self._place_bid(j, bidder, (100 + bidder % 7) * self.scale, 2)
+        # And half of those bids paid in milestones (issue 14): three, two.
+        for b, weights in zip(sorted(self.bids)[::2], ([1, 2, 3], [1, 1]), strict=False):
+            self._set_plan(self.bids[b], self.bids[b].freelancer, weights, 0)
 
     # --- the actions: predict, call, check, update the model ----------------------------
 
@@ -404,6 +425,8 @@ class LedgerMachine(RuleBasedStateMachine):
             expect = Conflict
         elif b.freelancer in self.banned:
             expect = Forbidden
+        elif self._ms_stale(b):
+            expect = Conflict  # its milestones no longer add up to the bid
         before = self.outbox_rows()
         deal = self.attempt(expect, deals.hire(self.svc, actor, b.id))
         if deal is _REFUSED:
@@ -423,6 +446,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "awaiting_funding",
             self.now + self.s.funding_window,
         )
+        self._ms_hired(self.deals[deal.id], b)
 
     def _new_charge(self) -> str:
         self.charge_seq += 1
@@ -432,13 +456,13 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.svc is not None
         if charge in self.charges:
             want = "duplicate"
-        elif d.state == "awaiting_funding" and amount == d.amount and payer == d.client:
+        elif d.state == "awaiting_funding" and amount == self._cycle(d) and payer == d.client:
             want = "funded"
         else:
             want = "refunded"
         before = self.run(self._snapshot())
         coro = deals.record_payment(
-            self.svc, payer, deals.invoice_payload(d.id), amount, self.s.currency, charge, "p1"
+            self.svc, payer, self._payload(d), amount, self.s.currency, charge, "p1"
         )
         got = self.attempt(None, coro)
         assert got == want, (got, want, d)
@@ -529,7 +553,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         assert self.outbox_rows() > before
         if d.state == "awaiting_funding":
-            assert got == "cancelled"
+            assert got == ("closed" if self._ms_settled(d) else "cancelled")
             self._m_unfunded_cancel(d, "withdrawn" if actor == d.freelancer else "active")
         elif actor == d.freelancer:
             assert got == "refunded"
@@ -681,7 +705,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def pay(self, i: int, payer_ok: int, amount_ok: int, replay: int, ci: int, anyone: int) -> None:
         d = _pick(self.deals, i, lambda d: d.state == "awaiting_funding")
         payer = d.client if payer_ok < 8 else anyone
-        amount = d.amount if amount_ok < 8 else d.amount + self.scale
+        amount = self._cycle(d) if amount_ok < 8 else self._cycle(d) + self.scale
         if replay < 3 and self.charges:
             charge = sorted(self.charges)[ci % len(self.charges)]
         else:
@@ -703,16 +727,16 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.svc is not None
         d = _pick(self.deals, i, lambda d: d.state == "awaiting_funding")
         payer = d.client if payer_ok < 8 else anyone
-        amount = d.amount if amount_ok < 8 else d.amount - 1
+        amount = self._cycle(d) if amount_ok < 8 else self._cycle(d) - 1
         before = self.run(self._snapshot())
         check = self.run(
-            deals.precheckout(self.svc, payer, deals.invoice_payload(d.id), amount, self.s.currency)
+            deals.precheckout(self.svc, payer, self._payload(d), amount, self.s.currency)
         )
         want = (
             d.state == "awaiting_funding"
             and d.funding_ends_at > self.now
             and payer == d.client
-            and amount == d.amount
+            and amount == self._cycle(d)
         )
         assert check.ok == want, (check, d, payer, amount)
         assert self.run(self._snapshot()) == before
@@ -811,9 +835,10 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         if j.state == "hiring":  # the deal awaiting funding is called off, its bid declined
             for d in self.deals.values():
-                if d.job == j.id and d.state == "awaiting_funding":
+                if d.job == j.id and d.state == "awaiting_funding" and not self._ms_settled(d):
                     d.state = "cancelled"
                     self.bids[d.bid].state = "declined"
+                    self._ms_end_plan(d)
         j.state = "removed"
         for b in self.bids.values():
             if b.job == j.id and b.state == "active":
@@ -848,6 +873,8 @@ class LedgerMachine(RuleBasedStateMachine):
             }
             if open_bids:
                 b = _pick(open_bids, i)
+                if branch % 2 == 0:  # half of the later hires: paid in milestones
+                    self._set_plan(b, b.freelancer, [1 + i % 3, 2, 1][: 1 + i % 3], 0)
                 self._hire(b, self.jobs[b.job].client)
                 return
             open_jobs = {k: j for k, j in self.jobs.items() if j.state == "open"}
@@ -859,7 +886,7 @@ class LedgerMachine(RuleBasedStateMachine):
         d = _pick(live, i)
         if d.state == "awaiting_funding":
             if branch < 90:
-                self._pay(d, d.client, d.amount, self._new_charge())
+                self._pay(d, d.client, self._cycle(d), self._new_charge())
             else:
                 self._cancel(d, d.client if branch % 2 else d.freelancer)
         elif d.state == "funded":
@@ -1124,7 +1151,8 @@ class LedgerMachine(RuleBasedStateMachine):
             # 4. Escrow per deal: the amount while running, zero otherwise.
             escrow = {a["owner_id"]: a["balance"] for a in accounts if a["kind"] == "escrow"}
             for d in await tx.fetchall("SELECT id, state, amount FROM deals"):
-                want = d["amount"] if d["state"] in RUNNING else 0
+                # (A milestone contract holds its current milestone only.)
+                want = self._cycle(self.deals[d["id"]]) if d["state"] in RUNNING else 0
                 assert escrow.get(d["id"], 0) == want, (dict(d), escrow.get(d["id"]))
             # 5. A charge id is applied at most once, and payments agree with the ledger.
             payments = {
@@ -1158,10 +1186,13 @@ class LedgerMachine(RuleBasedStateMachine):
                     for c, p in payments.items()
                     if p["deal_id"] == d["id"] and p["outcome"] == "funded"
                 ]
+                model = self.deals[d["id"]]
+                assert sorted(funded) == sorted(model.charges), (dict(d), funded)
+                assert d["charge_id"] == model.charge_id, (dict(d), funded)
                 if d["state"] in ("awaiting_funding", "cancelled"):
-                    assert funded == [] and d["charge_id"] is None, dict(d)
-                else:
-                    assert funded == [d["charge_id"]], (dict(d), funded)
+                    assert d["charge_id"] is None, dict(d)
+                elif model.kind == "fixed":
+                    assert [d["charge_id"]] == model.charges, (dict(d), funded)
             # 6. Payable is exactly the pending payouts.
             pend = await tx.fetchone(
                 "SELECT COALESCE(SUM(amount), 0) FROM payouts WHERE state = 'pending'"
@@ -1200,6 +1231,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def model_matches_db(self) -> None:
         if self.svc is not None:
             self.run(self._check_model())
+            self.run(self._check_milestones())
 
     async def _check_model(self) -> None:
         assert self.svc is not None

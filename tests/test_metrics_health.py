@@ -186,6 +186,9 @@ async def test_metrics_expose_every_family_and_move_with_a_lifecycle(tmp_path, m
         monkeypatch.setattr(payouts, "balances", broken)
         await clara.send("/balance")
         await clara.wait_for("Something went wrong")
+        # Counted when the handling ends, which is after the answer (and the moderators'
+        # alert): the figure is read once the update is done and its turn given back.
+        await m.quiet()
         failed = await web.metrics()
         assert value(failed, "market_updates_total", kind="command", outcome="error") == 1
         # Nothing of a person's text or a token in the exposition.

@@ -288,6 +288,33 @@ async def test_settling_twice_changes_nothing(svc) -> None:
 # --- the migration ---------------------------------------------------------------------------
 
 
+def _schema(raw: Any) -> dict[str, Any]:
+    """Tables with their columns, and the other objects (indexes, triggers) by name."""
+    objects = raw.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    found: dict[str, Any] = {"other": set()}
+    for kind, name in objects.fetchall():
+        if kind == "table":
+            found[name] = [c[1] for c in raw.execute(f"PRAGMA table_info({name})").fetchall()]
+        else:
+            found["other"].add((kind, name))
+    return found
+
+
+def _drop_all_but(raw: Any, schema: dict[str, Any]) -> None:
+    """Drop what was made after `schema` was taken: objects, tables and added columns."""
+    now = _schema(raw)
+    raw.execute("PRAGMA foreign_keys = OFF")
+    for kind, name in now["other"] - schema["other"]:
+        raw.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+    for table in [t for t in now if t != "other" and t not in schema]:
+        raw.execute(f"DROP TABLE {table}")
+    for table, columns in schema.items():
+        if table != "other":
+            for column in [c for c in now[table] if c not in columns]:
+                raw.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    raw.execute("PRAGMA foreign_keys = ON")
+
+
 async def test_the_migration_keeps_the_books_and_reopens_unconfirmed_refunds(
     tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -302,38 +329,44 @@ async def test_the_migration_keeps_the_books_and_reopens_unconfirmed_refunds(
     every = db_module._migrations()
     monkeypatch.setattr(db_module, "_migrations", lambda: [x for x in every if x[0] < 9])
     db = await Database(path).connect()
-    # Today's services build that state: they need the tables of 0010 (buttons), which are
-    # dropped again below, so the file is as 0008 left it.
-    later = [sql for number, _name, sql in every if number == 10]
-    for statement in db_module._split_sql(later[0]):
-        db.raw.execute(statement)
-    # No job alerts before their tables exist (migration 0014): publishing looks for none.
-    svc = Services(db=db, settings=settings.model_copy(update={"alerts_per_day": 0}), clock=Clock())
-    await f.people(svc)
-    old: dict[str, int] = {}
-    for name, state in (("queued", "pending"), ("refused", "failed"), ("sent", "sent")):
-        d = await f.funded_deal(svc)
-        async with svc.tx() as tx:  # the refund as it was made before
-            escrow = await tx.ledger.account("escrow", "XTR", d.id)
-            world_out = await tx.ledger.account("world_out", "XTR")
-            await tx.ledger.move("refund", "XTR", escrow, [(world_out, d.amount)], deal_id=d.id)
-            await tx.execute("UPDATE deals SET state = 'refunded' WHERE id = ?", (d.id,))
-            row = await tx.outbox.add(
-                CLIENT,
-                "refund_star",
-                {"charge_id": d.charge_id, "deal": d.id},
-                method="refund_star",
-                ref=f"deal:{d.id}",
-            )
-            await tx.execute("UPDATE outbox SET state = ? WHERE id = ?", (state, row))
-        old[name] = d.id
-    released = await f.delivered_deal(svc)
-    await deals.release(svc, CLIENT, released.id)
-    accounts_before = {r[0]: tuple(r) for r in db.raw.execute("SELECT * FROM ledger_accounts")}
-    entries_before = [tuple(r) for r in db.raw.execute("SELECT * FROM ledger_entries")]
-    for table in ("keyboards", "pending_inputs"):
-        db.raw.execute(f"DROP TABLE {table}")
-    await db.close()
+    try:  # closed whatever happens: an open aiosqlite thread would hang pytest's exit
+        # Today's services build that state: they need the tables of 0010 (buttons) and of issue
+        # 14's contracts (0017-0019), which are dropped again below, so the file is as 0008 left it.
+        schema = _schema(db.raw)
+        for number, _name, sql in every:
+            if number in (10, 17, 18, 19):
+                for statement in db_module._split_sql(sql):
+                    db.raw.execute(statement)
+        # No job alerts before their tables exist (migration 0014): publishing looks for none.
+        svc = Services(
+            db=db, settings=settings.model_copy(update={"alerts_per_day": 0}), clock=Clock()
+        )
+        await f.people(svc)
+        old: dict[str, int] = {}
+        for name, state in (("queued", "pending"), ("refused", "failed"), ("sent", "sent")):
+            d = await f.funded_deal(svc)
+            async with svc.tx() as tx:  # the refund as it was made before
+                escrow = await tx.ledger.account("escrow", "XTR", d.id)
+                world_out = await tx.ledger.account("world_out", "XTR")
+                await tx.ledger.move("refund", "XTR", escrow, [(world_out, d.amount)], deal_id=d.id)
+                await tx.execute("UPDATE deals SET state = 'refunded' WHERE id = ?", (d.id,))
+                row = await tx.outbox.add(
+                    CLIENT,
+                    "refund_star",
+                    {"charge_id": d.charge_id, "deal": d.id},
+                    method="refund_star",
+                    ref=f"deal:{d.id}",
+                )
+                await tx.execute("UPDATE outbox SET state = ? WHERE id = ?", (state, row))
+            old[name] = d.id
+        released = await f.delivered_deal(svc)
+        await deals.release(svc, CLIENT, released.id)
+        accounts_before = {r[0]: tuple(r) for r in db.raw.execute("SELECT * FROM ledger_accounts")}
+        entries_before = [tuple(r) for r in db.raw.execute("SELECT * FROM ledger_entries")]
+        _drop_all_but(db.raw, schema)
+        assert _schema(db.raw) == schema
+    finally:
+        await db.close()
 
     monkeypatch.setattr(db_module, "_migrations", lambda: every)
     db = await Database(path).connect()

@@ -67,6 +67,7 @@ class Job(Model):
     bidding_ends_at: int
     closed_at: int | None = None
     channel_message_id: int | None = None
+    is_private: bool = False  # a direct offer's job: never listed (migration 0019)
 
 
 class Bid(Model):

@@ -75,6 +75,12 @@ class DealAction(StrEnum):
     RESOLVE_RELEASE = "resolve_release"
     RESOLVE_REFUND = "resolve_refund"
     RESOLVE_SPLIT = "resolve_split"
+    # Milestone contracts (bot.services.milestones): a settled milestone with more to come
+    # puts the contract back to awaiting the next one's funding; a contract whose next
+    # milestone is never funded (cancelled, or its funding window ended) ends released.
+    NEXT_MILESTONE = "next_milestone"
+    CLOSE_MILESTONES = "close_milestones"
+    END_CONTRACT = "end_contract"  # an hourly contract's last week is settled
 
 
 S, A = DealState, DealAction
@@ -95,6 +101,10 @@ DEAL_TRANSITIONS: dict[tuple[DealState, DealAction], DealState] = {
     (S.DISPUTED, A.RESOLVE_RELEASE): S.RELEASED,
     (S.DISPUTED, A.RESOLVE_REFUND): S.REFUNDED,
     (S.DISPUTED, A.RESOLVE_SPLIT): S.SPLIT,
+    (S.DELIVERED, A.NEXT_MILESTONE): S.AWAITING_FUNDING,
+    (S.DISPUTED, A.NEXT_MILESTONE): S.AWAITING_FUNDING,
+    (S.AWAITING_FUNDING, A.CLOSE_MILESTONES): S.RELEASED,
+    (S.FUNDED, A.END_CONTRACT): S.RELEASED,
 }
 
 del S, A

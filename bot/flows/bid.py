@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import rules
-from bot.domain.errors import Conflict, DomainError, Forbidden
+from bot.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
 from bot.domain.money import parse_amount
 from bot.domain.numbers import entity_id, parse_id
 from bot.domain.states import JobState
@@ -47,7 +47,7 @@ from bot.handlers.base import Button, MarketContext, handler
 from bot.handlers.callbacks import is_action
 from bot.i18n import Markup
 from bot.runtime import Runtime
-from bot.services import bids, jobs
+from bot.services import bids, hourly, jobs
 
 NAME = "bid"
 KEY = "bid"
@@ -209,6 +209,43 @@ async def _place(
     return await _done(update, context, d, text)
 
 
+def _is_rate(text: str) -> bool:
+    return text.lower().endswith(RATE_SUFFIXES)
+
+
+RATE_SUFFIXES = ("/h", "/ч")
+
+
+async def _place_hourly(
+    update: Update, context: MarketContext, job_id: int, parts: list[str]
+) -> object:
+    """An hourly bid in one line: `20/h 10 cover`: 20 an hour, at most 10 hours a week."""
+    assert context.me is not None
+    try:
+        if len(parts) < 2:
+            raise InvalidInput("hourly.bid_usage")
+        weekly = hourly.parse_limit(parts[1])
+        cover = rules.cover_letter(parts[2] if len(parts) > 2 else "")
+        job = (await jobs.view_job(context.svc, job_id)).job
+        rate = parse_amount(parts[0][: -len("/h")], job.currency)
+        result = await bids.place_bid(
+            context.svc, context.me.id, job_id, rate, 7, cover, weekly_minutes=weekly
+        )
+    except DomainError as err:
+        await context.say(update, _sentence(context, err))
+        return END
+    key = "bid-updated-hourly" if result.updated else "bid-placed-hourly"
+    text = context.t(
+        key,
+        bid=str(result.bid.id),
+        job=str(job_id),
+        rate=Markup(context.money(result.bid.amount, result.currency)),
+        hours=weekly // 60,
+    )
+    await context.say(update, text)
+    return END
+
+
 # -- entry points -----------------------------------------------------------------------------
 
 
@@ -225,6 +262,8 @@ async def command(update: Update, context: MarketContext) -> object:
         return await begin(update, context, job_id)
     # One line: the cover letter keeps its own lines.
     context.user_data.pop(KEY, None)
+    if _is_rate(parts[1]):  # /bid <job> <rate>/h <hours a week> <cover letter>
+        return await _place_hourly(update, context, job_id, parts[1:])
     try:
         days = rules.parse_days(parts[2])
         cover = rules.cover_letter(parts[3] if len(parts) > 3 else "")

@@ -14,12 +14,14 @@ from telegram import Message, Update
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
-from bot.domain.states import DealAction, DealState, next_deal_state
+from bot.domain.states import ContractKind, DealAction, DealState, next_deal_state
+from bot.handlers import milestones as milestone_views
 from bot.handlers.arguments import command_args
 from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
+from bot.handlers.hourly import log_hourly
 from bot.i18n import Markup, id_params
-from bot.services import deals, disputes, feedback
+from bot.services import deals, disputes, feedback, hourly
 from bot.services.deal_cards import load_deal, load_deal_list
 from bot.views.deal_card import deal_card, deal_history, deal_list_line, stars_row
 from bot.views.miniapp import app_row
@@ -122,7 +124,7 @@ async def _show_card(update: Update, context: MarketContext, deal_id: int, edit:
         if data.deal.party(me) is None:  # an admin looking at someone else's deal
             await context.say(update, deal_history(data, context, _now(context)), edit=edit)
             return
-    data = await load_deal(svc, deal_id, me)
+    data = await load_deal(svc, deal_id, me, reviewer_ok=True)  # a reviewer reads it too
     text, rows = deal_card(data, me, context, _now(context))
     url = svc.settings.miniapp_url
     rows = rows + app_row(url, context.t("miniapp-btn-open"), deal=deal_id)
@@ -258,6 +260,9 @@ async def _extend(
 async def log_time(update: Update, context: MarketContext) -> None:
     args, note = command_args(update.effective_message, 2, "dealcmd.usage_log")
     deal_id = int_arg(args[0], "dealcmd.usage_log")
+    if await hourly.is_hourly(context.svc, deal_id):  # against the contract's current week
+        await log_hourly(update, context, deal_id, args[1], note)
+        return
     minutes = rules.hours_to_minutes(args[1])
     await deals.log_time(context.svc, _me(update), deal_id, args[1], note)
     hours = round(minutes / 60, 2)
@@ -283,6 +288,10 @@ async def release(update: Update, context: MarketContext) -> None:
 
 async def _release(update: Update, context: MarketContext, deal_id: int, edit: bool) -> None:
     deal = await deals.release(context.svc, _me(update), deal_id)
+    part = await milestone_views.released_text(context, deal)
+    if part is not None and deal.state == DealState.AWAITING_FUNDING:
+        await context.say(update, part, edit=edit)  # the next milestone's invoice follows
+        return
     await context.say(
         update,
         _t(
@@ -370,7 +379,9 @@ async def release_button(update: Update, context: MarketContext, args: list[str]
         context,
         "deal-release-confirm",
         deal=deal.id,
-        amount=Markup(context.money(deal.amount, deal.currency)),
+        amount=Markup(
+            context.money(await milestone_views.cycle_amount(context, deal), deal.currency)
+        ),
         freelancer=data.name(deal.freelancer_id),
     )
     await context.say(update, text, rows)
@@ -393,6 +404,8 @@ async def cancel_ask_button(update: Update, context: MarketContext, args: list[s
     deal = data.deal
     if deal.state == DealState.AWAITING_FUNDING:
         kind = "unfunded"
+    elif deal.kind == ContractKind.HOURLY:
+        kind = "hourly"  # ends the contract; the last week is settled as usual
     else:
         next_deal_state(deal.state, DealAction.CANCEL, deal.id)
         kind = deal.party(me) or "client"
@@ -408,7 +421,9 @@ async def cancel_ask_button(update: Update, context: MarketContext, args: list[s
         context,
         f"deal-canceldeal-confirm-{kind}",
         deal=deal.id,
-        amount=Markup(context.money(deal.amount, deal.currency)),
+        amount=Markup(
+            context.money(await milestone_views.cycle_amount(context, deal), deal.currency)
+        ),
     )
     await context.say(update, text, rows, edit=True)
 

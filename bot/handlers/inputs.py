@@ -34,6 +34,7 @@ from bot.handlers import bids as bid_handlers
 from bot.handlers import deals as deal_handlers
 from bot.handlers import messages as message_handlers
 from bot.handlers import moderation as moderation_handlers
+from bot.handlers import offers as offer_handlers
 from bot.handlers.base import MarketContext, _answer_query, handler, int_arg, me
 from bot.handlers.callbacks import button
 from bot.handlers.deals import files_of
@@ -73,6 +74,14 @@ async def _evidence(u: Update, c: MarketContext, deal: int, text: str, files: Fi
     await moderation_handlers.add_evidence(u, c, deal, text, files)
 
 
+async def _offer(u: Update, c: MarketContext, user: int, text: str, _files: Files) -> None:
+    await offer_handlers.send_terms(u, c, str(user), text, propose=False)
+
+
+async def _propose(u: Update, c: MarketContext, user: int, text: str, _files: Files) -> None:
+    await offer_handlers.send_terms(u, c, str(user), text, propose=True)
+
+
 # kind: (the button's action, the target's parameter name, the answer, takes files)
 KINDS: dict[str, tuple[str, str, Answer, bool]] = {
     "msg": ("msg_help", "bid", _msg, False),
@@ -82,6 +91,8 @@ KINDS: dict[str, tuple[str, str, Answer, bool]] = {
     "dispute": ("dispute_hint", "deal", _dispute, False),
     "deliver": ("deliver_hint", "deal", _deliver, True),
     "evidence": ("evidence_ask", "deal", _evidence, True),
+    "offer": ("offer_to", "user", _offer, False),  # a direct offer's terms (issue 14)
+    "propose": ("propose_to", "user", _propose, False),  # the next contract, to a past client
 }
 CANCEL = "input_cancel"
 

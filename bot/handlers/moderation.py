@@ -206,6 +206,7 @@ async def stats_cmd(update: Update, context: MarketContext) -> None:
             jobs=counts(s.jobs),
             bids=counts(s.bids),
             deals=counts(s.deals),
+            kinds=counts(s.kinds),
             escrow=_each_currency(context, [(b.currency, b.escrow) for b in s.money]),
             fees=_each_currency(context, [(b.currency, b.fees) for b in s.money]),
             balances=_each_currency(context, [(b.currency, b.balances) for b in s.money]),

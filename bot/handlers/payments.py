@@ -62,7 +62,8 @@ async def successful_payment(update: Update, context: MarketContext) -> None:
         paid.provider_payment_charge_id or None,
     )
     outcome, deal = applied.outcome, applied.deal
-    deal_id = deals.parse_payload(paid.invoice_payload)
+    # A week's invoice of an hourly contract names the week: the deal is the one it paid.
+    deal_id = deal.id if deal is not None else deals.parse_payload(paid.invoice_payload)
     back = applied.returned
     params = id_params(
         {

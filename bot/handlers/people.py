@@ -20,6 +20,8 @@ async def profile(update: Update, context: MarketContext) -> None:
     stats = await profiles.profile(context.svc, args[0] if args else me(update))
     own = stats.user.id == me(update)
     rows = [] if own else [[(context.t("btn-fav"), ("cb", "fav", stats.user.id))]]
+    if not own:  # a direct offer to them (bot.handlers.offers)
+        rows.append([(context.t("btn-offer"), ("cb", "offer_to", stats.user.id))])
     await context.say(update, cards.profile_card(context, stats, own), rows)
 
 

@@ -13,7 +13,9 @@ from bot import logs
 from bot.config import Settings
 from bot.domain.errors import Conflict, Forbidden, NotFound
 from bot.domain.models import Bid, Deal, Job, User
+from bot.domain.states import DealState
 from bot.storage.db import Database, Tx
+from bot.storage.offers import ReviewersRepo
 
 if TYPE_CHECKING:
     from bot.storage.pg import PgDatabase
@@ -111,10 +113,20 @@ async def deal_or_404(tx: Tx, deal_id: int, *, lock: bool = False) -> Deal:
     return deal
 
 
+RUNNING_DEAL_STATES = frozenset(
+    {DealState.AWAITING_FUNDING, DealState.FUNDED, DealState.DELIVERED, DealState.DISPUTED}
+)
+
+
 async def party_deal(tx: Tx, deal_id: int, actor: int, *, lock: bool = False) -> Deal:
-    """A deal the actor is a party to; strangers are told it does not concern them."""
+    """A deal the actor is a party to; strangers are told it does not concern them, and the
+    deal's QA reviewer that they may only read it and give a verdict (bot.services.reviewers):
+    no action of a party, money or other, is theirs."""
     deal = await deal_or_404(tx, deal_id, lock=lock)
     if deal.party(actor) is None:
+        if await ReviewersRepo(tx).of_deal(deal.id) == actor:
+            ended = deal.state not in RUNNING_DEAL_STATES
+            raise Forbidden("reviewer.ended" if ended else "reviewer.read_only", deal=deal_id)
         raise Forbidden("deal.not_party", deal=deal_id)
     return deal
 

@@ -29,13 +29,21 @@ class BidResult:
 
 
 async def place_bid(
-    svc: Services, actor: int, job_id: int, amount: int | str, days: int, cover: str
+    svc: Services,
+    actor: int,
+    job_id: int,
+    amount: int | str,
+    days: int,
+    cover: str,
+    *,
+    weekly_minutes: int | None = None,
 ) -> BidResult:
     """One live bid per freelancer per job: bidding again updates it; the client is told.
 
     `amount` is in minor units of the job's currency, or the text a person typed (`150`,
     `99.50`), read in the job's currency: a bid is always in its job's currency, whatever
-    CURRENCY says now."""
+    CURRENCY says now. `weekly_minutes`: an hourly bid, `amount` per hour up to that many
+    minutes a week (bot.services.hourly); bidding again without it makes the bid fixed."""
     days = rules.days(days)
     cover = rules.cover_letter(cover)
     async with svc.tx() as tx:
@@ -56,6 +64,7 @@ async def place_bid(
             bid, updated = await bid_or_404(tx, existing.id), True
         else:
             bid, updated = await tx.bids.create(job_id, actor, amount, days, cover), False
+        await tx.hourly.set_bid_terms(bid.id, weekly_minutes)
         await tx.outbox.add(
             job.client_id,
             "notify.bid_updated" if updated else "notify.bid_new",
@@ -67,6 +76,7 @@ async def place_bid(
                 "amount": amount,
                 "currency": job.currency,
                 "days": days,
+                **({"weekly_hours": weekly_minutes // 60} if weekly_minutes else {}),
             },
             ref=f"bid:{bid.id}",
         )

@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.errors import Forbidden
+from bot.domain.milestones import Milestone
 from bot.domain.models import Deal, DealEvent, Dispute, Feedback, Job, User
-from bot.services.base import Services, deal_or_404, party_deal
+from bot.services.base import RUNNING_DEAL_STATES, Services, deal_or_404, party_deal
+from bot.services.hourly import HourlyView
+from bot.services.hourly import view as hourly_view
+from bot.storage.offers import ReviewersRepo
 
 
 @dataclass
@@ -22,6 +27,10 @@ class DealData:
     rated_by: set[int]
     max_revisions: int
     messages: list[dict[str, Any]] = field(default_factory=list)  # moderators only
+    milestones: list[Milestone] = field(default_factory=list)  # a milestone contract's plan
+    hourly: HourlyView | None = None  # an hourly contract's terms, weeks and money
+    reviewer: int | None = None  # the contract's QA reviewer (bot.services.reviewers)
+    verdict: dict[str, Any] | None = None  # the reviewer's latest verdict
 
     def name(self, user_id: int | None) -> str:
         if user_id is None:
@@ -38,19 +47,31 @@ def person(user: User | None, user_id: int | None = None) -> str:
     return user.display_name
 
 
-async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData:
-    """Everything a card shows. `viewer` None means a moderator: any deal, whole history."""
+async def load_deal(
+    svc: Services, deal_id: int, viewer: int | None, *, reviewer_ok: bool = False
+) -> DealData:
+    """Everything a card shows. `viewer` None means a moderator: any deal, whole history.
+    `reviewer_ok`: the deal's QA reviewer may read it too (the /deal card, read-only)."""
     async with svc.read() as tx:
+        reviewers = ReviewersRepo(tx)
         if viewer is None:
             deal = await deal_or_404(tx, deal_id)
+        elif reviewer_ok and await reviewers.of_deal(deal_id) == viewer:
+            deal = await deal_or_404(tx, deal_id)
+            if deal.state not in RUNNING_DEAL_STATES:
+                raise Forbidden("reviewer.ended", deal=deal_id)
         else:
             deal = await party_deal(tx, deal_id, viewer)
+        reviewer = await reviewers.of_deal(deal.id)
+        verdicts = await reviewers.verdicts(deal.id) if reviewer is not None else []
         job = await tx.jobs.get(deal.job_id)
         events = await tx.deals.events(deal.id)
         time_log = await tx.deals.time_log(deal.id)
         dispute = await tx.disputes.latest_for(deal.id)
         feedback = await tx.feedback.for_deal(deal.id)
-        ids = {deal.client_id, deal.freelancer_id}
+        plan = await tx.milestones.of_deal(deal.id)
+        hourly = await hourly_view(tx, deal)
+        ids = {deal.client_id, deal.freelancer_id, *([reviewer] if reviewer else [])}
         ids |= {e.actor_id for e in events if e.actor_id is not None}
         ids |= {int(r["user_id"]) for r in time_log}
         messages: list[dict[str, Any]] = []
@@ -78,6 +99,10 @@ async def load_deal(svc: Services, deal_id: int, viewer: int | None) -> DealData
         rated_by=rated_by,
         max_revisions=svc.settings.max_revisions,
         messages=messages,
+        milestones=plan,
+        hourly=hourly,
+        reviewer=reviewer,
+        verdict=verdicts[-1] if verdicts else None,
     )
 
 

@@ -21,12 +21,13 @@ from bot.domain.models import Deal
 from bot.domain.numbers import entity_id
 from bot.domain.states import (
     BidState,
+    ContractKind,
     DealAction,
     DealState,
     JobState,
     next_deal_state,
 )
-from bot.services import escrow
+from bot.services import escrow, hourly, milestones, reviewers
 from bot.services.base import (
     Services,
     active_user,
@@ -57,8 +58,16 @@ def invoice_payload(deal_id: int) -> str:
 
 
 def parse_payload(payload: str) -> int | None:
+    """The deal an invoice names: `deal:<id>`, or `deal:<id>:m<milestone>` for a milestone."""
     kind, _, ident = (payload or "").partition(":")
-    return entity_id(ident) if kind == "deal" else None
+    return entity_id(ident.partition(":")[0]) if kind == "deal" else None
+
+
+def _not_hourly(deal: Deal) -> None:
+    """Delivery, release, revisions and extensions are a fixed deal's; an hourly contract
+    is settled week by week (bot.services.hourly)."""
+    if deal.kind == ContractKind.HOURLY:
+        raise Conflict("hourly.not_for_hourly", deal=deal.id)
 
 
 # --- hire and fund -------------------------------------------------------------------------
@@ -83,6 +92,7 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         freelancer = await tx.users.get(bid.freelancer_id)
         if freelancer is None or freelancer.banned:
             raise Forbidden("bid.freelancer_banned", bid=bid_id)
+        plan = await milestones.plan_for_hire(tx, bid, job.currency)
         if not await tx.jobs.set_state(job.id, JobState.HIRING, [JobState.OPEN]):
             raise Conflict("job.not_open_for_hire", job=job.id)
         if not await tx.bids.set_state(bid.id, BidState.ACCEPTED, [BidState.ACTIVE]):
@@ -92,7 +102,16 @@ async def hire(svc: Services, actor: int, bid_id: int) -> Deal:
         await tx.keyboards.refresh(f"job:{job.id}", f"bids:{job.id}", f"bid:{bid.id}")
         await tx.deadlines.set("funding_expire", deal.id, deal.funding_ends_at or tx.now)
         params = notify_params(deal, title=job.title, bid=bid.id)
-        await tx.outbox.add(actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}")
+        weekly = None if plan else await tx.hourly.bid_terms(bid.id)
+        if plan:
+            deal = await milestones.start(tx, deal)  # the first milestone's invoice
+        elif weekly is not None:  # the first week's invoice instead of the deal's
+            await hourly.open_contract(tx, svc, deal, weekly)
+            deal = await deal_or_404(tx, deal.id)
+        else:
+            await tx.outbox.add(
+                actor, "invoice.deal", params, method="invoice", ref=f"deal:{deal.id}"
+            )
         await tx.outbox.add(
             bid.freelancer_id, "notify.hired_pending", params, ref=f"deal:{deal.id}"
         )
@@ -109,6 +128,10 @@ async def precheckout(
     svc: Services, payer: int, payload: str, amount: int, currency: str
 ) -> PaymentCheck:
     """Approve a pre-checkout query only for a deal still awaiting funding, at its price."""
+    week_id = hourly.parse_week_payload(payload)
+    if week_id is not None:
+        error = await hourly.precheckout(svc, payer, week_id, amount, currency)
+        return PaymentCheck(error is None, error)
     deal_id = parse_payload(payload)
     if deal_id is None:
         return PaymentCheck(False, "payment.unknown")
@@ -122,6 +145,12 @@ async def precheckout(
         return PaymentCheck(False, "payment.not_awaiting")
     if deal.funding_ends_at is not None and deal.funding_ends_at <= svc.clock.now():
         return PaymentCheck(False, "payment.not_awaiting")
+    if milestones.is_milestones(deal):
+        async with svc.read() as tx:
+            fits = await milestones.payable(tx, deal, payload, amount)
+        if not fits or deal.currency != currency:
+            return PaymentCheck(False, "payment.mismatch")
+        return PaymentCheck(True)
     if deal.amount != amount or deal.currency != currency:
         return PaymentCheck(False, "payment.mismatch")
     return PaymentCheck(True)
@@ -169,6 +198,12 @@ async def apply_payment(
     update is being handled, and its answer tells them (no notification to the payer)."""
     if not charge_id:
         raise InvalidInput("payment.unknown")
+    week_id = hourly.parse_week_payload(payload)
+    if week_id is not None:
+        outcome, deal, back = await hourly.apply_payment(
+            svc, payer, week_id, amount, currency, charge_id, provider_charge_id, answered
+        )
+        return Payment(outcome, deal, back)
     deal_id = parse_payload(payload)
     async with svc.tx() as tx:
         if deal_id is not None:
@@ -182,7 +217,11 @@ async def apply_payment(
             raise InvalidInput("payment.unknown")
         fits = (
             deal.state == DealState.AWAITING_FUNDING
-            and deal.amount == amount
+            and (
+                await milestones.payable(tx, deal, payload, amount)
+                if milestones.is_milestones(deal)
+                else deal.amount == amount and milestones.payload_milestone(payload) is None
+            )
             and deal.currency == currency
             and deal.client_id == payer
         )
@@ -219,7 +258,9 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: boo
     due = tx.now + deal.days * 86400
     await move_deal(tx, deal, DealAction.PAY, funded_at=tx.now, due_at=due, charge_id=charge_id)
     deal = await deal_or_404(tx, deal.id)
-    await escrow.fund(tx, deal, charge_id)
+    if milestones.is_milestones(deal):
+        await milestones.funded(tx, deal, charge_id)
+    await escrow.fund(tx, await milestones.part(tx, deal), charge_id)
     await tx.deadlines.cancel(deal.id, "funding_expire")
     await _schedule_delivery(tx, deal.id, due, s.nudge_lead, s.delivery_grace)
     await tx.jobs.set_state(deal.job_id, JobState.IN_PROGRESS, [JobState.HIRING])
@@ -236,7 +277,8 @@ async def _fund(tx: Tx, svc: Services, deal: Deal, charge_id: str, answered: boo
             ref=f"bid:{other.id}",
         )
     skip = deal.client_id if answered else None
-    await tell_both(tx, deal, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
+    part = await milestones.part(tx, deal)
+    await tell_both(tx, part, "notify.deal_funded", skip=skip, title=job.title, due_at=due)
     await refresh_channel_post(tx, svc, job)
 
 
@@ -256,6 +298,8 @@ async def expire_funding(tx: Tx, svc: Services, deal_id: int) -> bool:
         return False
     if deal.funding_ends_at and deal.funding_ends_at > tx.now:
         return False
+    if await milestones.close_unfunded(tx, svc, deal, None):
+        return True  # milestones were paid before: the contract ends there
     await _unfunded_cancel(tx, svc, deal, DealAction.FUNDING_EXPIRED, BidState.ACTIVE)
     await tell_both(tx, deal, "notify.funding_expired")
     return True
@@ -266,6 +310,12 @@ async def _unfunded_cancel(
 ) -> None:
     await move_deal(tx, deal, action, ended_at=tx.now)
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
+    if (await job_or_404(tx, deal.job_id)).is_private:
+        # A direct offer's job never opens (it would be listed): it closes with its bid.
+        await tx.jobs.set_state(deal.job_id, JobState.CLOSED, [JobState.HIRING])
+        await tx.bids.set_state(deal.bid_id, BidState.WITHDRAWN, [BidState.ACCEPTED])
+        await tx.keyboards.refresh(f"job:{deal.job_id}", f"bid:{deal.bid_id}")
+        return
     reopened = await tx.jobs.set_state(deal.job_id, JobState.OPEN, [JobState.HIRING])
     await tx.bids.set_state(deal.bid_id, bid_state, [BidState.ACCEPTED])
     await tx.keyboards.refresh(f"job:{deal.job_id}", f"bids:{deal.job_id}", f"bid:{deal.bid_id}")
@@ -288,6 +338,7 @@ async def may_deliver(
 ) -> Deal:
     """The freelancer delivers a funded deal."""
     deal = await party_deal(tx, deal_id, actor, lock=lock)
+    _not_hourly(deal)
     if actor != deal.freelancer_id:
         raise Forbidden("deal.only_freelancer", deal=deal_id)
     next_deal_state(deal.state, DealAction.DELIVER, deal.id)
@@ -339,6 +390,7 @@ async def deliver(
             ),
             ref=f"deal:{deal.id}",
         )
+        await reviewers.tell_reviewer(tx, deal, event, note, len(files or []))
         return await deal_or_404(tx, deal_id)
 
 
@@ -349,6 +401,7 @@ async def attach_files(svc: Services, actor: int, deal_id: int, files: list[dict
         if actor != deal.freelancer_id or deal.state != DealState.DELIVERED:
             raise Conflict("deliver.no_open_delivery", deal=deal_id)
         event = await tx.deals.add_event(deal.id, actor, "delivery_file", "", files)
+        await reviewers.tell_reviewer(tx, deal, event, "", len(files))
         await tx.outbox.add(
             deal.client_id,
             "notify.delivery_files",
@@ -388,6 +441,7 @@ async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal
     seconds = parse_extension(duration)
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        _not_hourly(deal)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         next_deal_state(deal.state, DealAction.EXTEND, deal.id)
@@ -408,6 +462,8 @@ async def extend(svc: Services, actor: int, deal_id: int, duration: str) -> Deal
 
 
 async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: str) -> int:
+    """A fixed deal's time log (shown on its card); an hourly contract's time is logged
+    against its current week (bot.services.hourly.log_time)."""
     minutes = rules.hours_to_minutes(hours)
     note = rules.clean_text(note)[: rules.NOTE_MAX]
     async with svc.tx() as tx:
@@ -423,6 +479,7 @@ async def log_time(svc: Services, actor: int, deal_id: int, hours: str, note: st
 async def release(svc: Services, actor: int, deal_id: int) -> Deal:
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        _not_hourly(deal)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client_release", deal=deal_id)
         await _release(tx, svc, deal, DealAction.RELEASE)
@@ -430,16 +487,28 @@ async def release(svc: Services, actor: int, deal_id: int) -> Deal:
 
 
 async def _release(tx: Tx, svc: Services, deal: Deal, action: DealAction) -> None:
-    await move_deal(tx, deal, action, ended_at=tx.now)
-    paid, fee = await escrow.release(tx, deal, svc.settings.platform_fee_percent)
-    await finish_deal(tx, svc, deal, JobState.COMPLETED)
+    next_deal_state(deal.state, action, deal.id)  # before any money moves
+    part = await milestones.part(tx, deal)  # a milestone contract: its current milestone
+    more = await milestones.has_next(tx, deal)
+    if not more:
+        await move_deal(tx, deal, action, ended_at=tx.now)
+    paid, fee = await escrow.release(tx, part, svc.settings.platform_fee_percent)
+    done = await milestones.settle(tx, deal, milestones.M.RELEASED, paid, fee)
+    if more:
+        actor = deal.client_id if action == DealAction.RELEASE else None
+        await milestones.open_next(tx, svc, deal, done, actor=actor)
+    else:
+        await milestones.end_rest(tx, deal)
+        await finish_deal(tx, svc, deal, JobState.COMPLETED)
     await tx.outbox.add(
         deal.freelancer_id,
-        "notify.released_freelancer",
-        notify_params(deal, paid=paid, fee=fee),
+        "notify.milestone_released" if more else "notify.released_freelancer",
+        notify_params(part, paid=paid, fee=fee, name=done.title if done else ""),
         ref=f"deal:{deal.id}",
     )
-    if action == DealAction.AUTO_RELEASE:  # a client who released is answered by /release
+    if (
+        action == DealAction.AUTO_RELEASE and not more
+    ):  # else: told of the next milestone  # a client who released is answered by /release
         await tx.outbox.add(
             deal.client_id,
             "notify.released_client",
@@ -452,18 +521,25 @@ async def _refund(
     tx: Tx, svc: Services, deal: Deal, action: DealAction, why: str, actor: int | None = None
 ) -> escrow.Returned:
     await move_deal(tx, deal, action, ended_at=tx.now, cancel_requested_at=None)
-    back = await escrow.refund(tx, deal)
+    part = await milestones.part(tx, deal)  # a milestone contract: only the funded one
+    back = await escrow.refund(tx, part)
+    await milestones.settle(tx, deal, milestones.M.REFUNDED, returned=part.amount)
+    await milestones.end_rest(tx, deal)
     await finish_deal(tx, svc, deal, JobState.CLOSED)
-    await tell_both(tx, deal, "notify.refunded", skip=actor, why=why, **back.params())
+    await tell_both(tx, part, "notify.refunded", skip=actor, why=why, **back.params())
     return back
 
 
 async def cancel(svc: Services, actor: int, deal_id: int) -> str:
     """/canceldeal. Unfunded: cancelled at once by either side. Funded: the freelancer's cancel
-    refunds at once; the client's asks the freelancer. Returns "cancelled", "refunded" or
-    "requested"."""
+    refunds at once; the client's asks the freelancer; either ends an hourly contract. Returns
+    "cancelled", "refunded", "requested", or for an hourly contract "ended" or "ending"."""
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        if deal.state == DealState.AWAITING_FUNDING and await milestones.close_unfunded(
+            tx, svc, deal, actor
+        ):
+            return "closed"  # a milestone contract whose next milestone was not funded
         if deal.state == DealState.AWAITING_FUNDING:
             bid_state = BidState.WITHDRAWN if actor == deal.freelancer_id else BidState.ACTIVE
             await _unfunded_cancel(tx, svc, deal, DealAction.CANCEL_UNFUNDED, bid_state)
@@ -474,6 +550,8 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
                 ref=f"deal:{deal.id}",
             )
             return "cancelled"
+        if deal.kind == ContractKind.HOURLY:
+            return await hourly.end_in(tx, svc, deal, actor)  # "ended" or "ending"
         next_deal_state(deal.state, DealAction.CANCEL, deal.id)
         if actor == deal.freelancer_id:
             await _refund(tx, svc, deal, DealAction.CANCEL, "freelancer_cancelled", actor)
@@ -487,7 +565,7 @@ async def cancel(svc: Services, actor: int, deal_id: int) -> str:
         await tx.outbox.add(
             deal.freelancer_id,
             "notify.cancel_requested",
-            notify_params(deal),
+            notify_params(await milestones.part(tx, deal)),
             ref=f"deal:{deal.id}",
         )
         return "requested"
@@ -517,6 +595,7 @@ async def refund_overdue(svc: Services, actor: int, deal_id: int) -> tuple[Deal,
     deal, and how the money comes back (which the client's answer says)."""
     async with svc.tx() as tx:
         deal = await party_deal(tx, deal_id, actor, lock=True)
+        _not_hourly(deal)
         if actor != deal.client_id:
             raise Forbidden("deal.only_client", deal=deal_id)
         if deal.state != DealState.FUNDED or (deal.due_at or 0) > tx.now:

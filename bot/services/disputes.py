@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.domain import rules
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.models import Deal, Dispute
-from bot.domain.states import DealAction, DealState, JobState, next_deal_state
-from bot.services import escrow, topics
+from bot.domain.states import ContractKind, DealAction, DealState, JobState, next_deal_state
+from bot.services import escrow, hourly, milestones, topics
 from bot.services.base import (
     Moderator,
     Services,
@@ -24,6 +24,11 @@ from bot.services.lifecycle import (
 )
 from bot.storage.db import Tx
 
+MILESTONE_OUTCOMES = {
+    "release": milestones.M.RELEASED,
+    "refund": milestones.M.REFUNDED,
+    "split": milestones.M.SPLIT,
+}
 OUTCOMES = {
     "release": DealAction.RESOLVE_RELEASE,
     "refund": DealAction.RESOLVE_REFUND,
@@ -54,6 +59,10 @@ async def may_add_evidence(
 async def open_dispute(svc: Services, actor: int, deal_id: int, reason: str) -> Dispute:
     reason = rules.text_in_range(reason, 1, rules.REASON_MAX, "dispute.reason_required")
     s = svc.settings
+    async with svc.read() as tx:
+        found = await tx.deals.get(deal_id)
+    if found is not None and found.kind == ContractKind.HOURLY:
+        return await hourly.open_dispute(svc, actor, deal_id, reason)  # a week's hours
     async with svc.tx() as tx:
         deal = await may_dispute(tx, svc, actor, deal_id, lock=True)
         from_state = deal.state
@@ -133,6 +142,9 @@ async def resolve(
     fee_pct = svc.settings.platform_fee_percent
     async with svc.tx() as tx:
         deal = await deal_or_404(tx, deal_id, lock=True)
+        if deal.kind == ContractKind.HOURLY:  # a week's hours; the contract goes on
+            await hourly.resolve_dispute(tx, svc, mod, deal, outcome, percent, note)
+            return await deal_or_404(tx, deal_id)
         action = OUTCOMES[outcome]
         next_deal_state(deal.state, action, deal.id)
         dispute = await tx.disputes.open_for(deal.id)
@@ -140,19 +152,25 @@ async def resolve(
             raise Conflict("dispute.none_open", deal=deal_id)
         if not await tx.disputes.resolve(dispute.id, mod.user_id, outcome, percent, note):
             raise lost_race(deal)
-        await move_deal(tx, deal, action, ended_at=tx.now)
+        # A milestone contract: the decision is about the disputed (current) milestone; but
+        # for a refund, the next one is then offered for funding.
+        part = await milestones.part(tx, deal)
+        more = outcome != "refund" and await milestones.has_next(tx, deal)
+        if not more:
+            await move_deal(tx, deal, action, ended_at=tx.now)
         paid = fee = back = 0
         returned: escrow.Returned | None = None
         if outcome == "release":
-            paid, fee = await escrow.release(tx, deal, fee_pct)
+            paid, fee = await escrow.release(tx, part, fee_pct)
             job_state = JobState.COMPLETED
         elif outcome == "refund":
-            returned = await escrow.refund(tx, deal)
-            back = deal.amount
+            returned = await escrow.refund(tx, part)
+            back = part.amount
             job_state = JobState.CLOSED
         else:
-            paid, fee, back, returned = await escrow.split(tx, deal, percent, fee_pct)
+            paid, fee, back, returned = await escrow.split(tx, part, percent, fee_pct)
             job_state = JobState.COMPLETED
+        settled = await milestones.settle(tx, deal, MILESTONE_OUTCOMES[outcome], paid, fee, back)
         await tx.deals.add_event(deal.id, mod.user_id, "resolved", f"{outcome} {percent} {note}")
         await tx.trail.add(
             mod.user_id,
@@ -169,10 +187,14 @@ async def resolve(
                 "currency": deal.currency,
             },
         )
-        await finish_deal(tx, svc, deal, job_state)
+        if more:
+            await milestones.open_next(tx, svc, deal, settled, actor=mod.user_id)
+        else:
+            await milestones.end_rest(tx, deal)
+            await finish_deal(tx, svc, deal, job_state)
         await tell_both(
             tx,
-            deal,
+            part,
             "notify.resolved",
             outcome=outcome,
             percent=percent,
@@ -197,8 +219,8 @@ async def resolve(
 async def remind_sla(tx: Tx, svc: Services, deal_id: int) -> bool:
     """Timer: a dispute still open after DISPUTE_SLA; remind the moderators, then again."""
     deal = await tx.deals.get(deal_id)
-    if deal is None or deal.state != DealState.DISPUTED:
-        return False
+    if deal is None or (deal.state != DealState.DISPUTED and deal.kind != ContractKind.HOURLY):
+        return False  # an hourly contract's week is disputed while the contract runs
     dispute = await tx.disputes.open_for(deal.id)
     if dispute is None:
         return False

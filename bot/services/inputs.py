@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.models import PendingInput
-from bot.services import bids, deals, disputes, messages
+from bot.services import bids, deals, disputes, messages, offers
 from bot.services.base import Services
 from bot.storage.db import Tx
 
@@ -28,6 +28,8 @@ CHECKS: dict[str, Check] = {
     "dispute": disputes.may_dispute,  # the deal
     "deliver": deals.may_deliver,  # the deal
     "evidence": disputes.may_add_evidence,  # the deal
+    "offer": offers.may_offer,  # the person offered a contract (a profile's Offer button)
+    "propose": offers.may_propose,  # the past client (a finished deal's Propose button)
 }
 KINDS = tuple(CHECKS)
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain import rules
 from bot.domain.categories import get_category
 from bot.domain.durations import Seconds
-from bot.domain.errors import Conflict, Forbidden, InvalidInput
+from bot.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.domain.models import Job, User
 from bot.domain.states import BidState, JobState
 from bot.domain.trust import Trust
@@ -228,6 +228,8 @@ async def view_job(svc: Services, job_id: int, viewer: int | None = None) -> Job
         await user_or_404(tx, job.client_id)
         client = await stats_of(tx, svc, job.client_id)
         bid = None if viewer is None else await tx.bids.live_for(job.id, viewer)
+        if job.is_private and viewer != job.client_id and bid is None:
+            raise NotFound("job.not_found", job=job_id)  # a direct offer's: its two people
         brief = job.brief if rules.brief_visible(job, viewer, bid) else None
         return JobView(
             job,

@@ -10,6 +10,7 @@ from bot.domain.models import Deal, Job
 from bot.domain.states import BidState, DealAction, DealState, JobState, next_deal_state
 from bot.services.base import Services, lost_race
 from bot.storage.db import Tx
+from bot.storage.offers import ReviewersRepo
 
 DELIVERY_DEADLINES = ("delivery_nudge", "delivery_due", "delivery_refund")
 REVIEW_DEADLINES = ("review_nudge", "review_release")
@@ -25,7 +26,7 @@ JOB_DEADLINES = ("job_nudge", "job_expire")
 
 async def refresh_channel_post(tx: Tx, svc: Services, job: Job) -> None:
     """Queue an edit of the job's channel post (it shows the job's current state)."""
-    if svc.settings.jobs_channel_id:
+    if svc.settings.jobs_channel_id and not job.is_private:  # a direct offer's: never posted
         await tx.outbox.add(
             svc.settings.jobs_channel_id,
             "channel.job",
@@ -67,9 +68,19 @@ async def finish_deal(tx: Tx, svc: Services, deal: Deal, job_state: JobState) ->
     await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
     await tx.jobs.set_state(deal.job_id, job_state, [JobState.IN_PROGRESS, JobState.HIRING])
     await tx.deadlines.set("feedback_request", deal.id, tx.now + 86400)
+    await reviewer_leaves(tx, deal)
     job = await tx.jobs.get(deal.job_id)
     if job is not None:
         await refresh_channel_post(tx, svc, job)
+
+
+async def reviewer_leaves(tx: Tx, deal: Deal) -> None:
+    """The contract ended: its QA reviewer (bot.services.reviewers) leaves and is told."""
+    repo = ReviewersRepo(tx)
+    reviewer = await repo.of_deal(deal.id)
+    if reviewer is not None:
+        await repo.leave(deal.id)
+        await tx.outbox.add(reviewer, "review.ended", notify_params(deal), ref=f"deal:{deal.id}")
 
 
 async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> list[int]:
@@ -78,8 +89,11 @@ async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> lis
     Returns the deals cancelled."""
     cancelled = []
     for deal in await tx.deals.for_job(job_id):
+        if deal.state == DealState.AWAITING_FUNDING and await tx.milestones.any_settled(deal.id):
+            continue  # a milestone contract between two milestones runs on, as funded ones do
         if deal.state == DealState.AWAITING_FUNDING:
             await move_deal(tx, deal, DealAction.CANCEL_UNFUNDED, ended_at=tx.now)
+            await tx.milestones.cancel_rest(deal.id)  # a milestone contract's plan: never funded
             await tx.deadlines.cancel(deal.id, *ALL_DEAL_DEADLINES)
             await tx.bids.set_state(deal.bid_id, BidState.DECLINED, [BidState.ACCEPTED], "removed")
             await tx.keyboards.refresh(f"bid:{deal.bid_id}")

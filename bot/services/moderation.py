@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain import rules
 from bot.domain.errors import Conflict
@@ -46,6 +46,7 @@ class Stats:
     bids: dict[str, int]
     deals: dict[str, int]
     money: list[Books]  # the current currency first, then every other one with accounts
+    kinds: dict[str, int] = field(default_factory=dict)  # contracts by type (issue 14)
 
 
 async def stats(svc: Services, mod: Moderator) -> Stats:
@@ -67,6 +68,7 @@ async def stats(svc: Services, mod: Moderator) -> Stats:
             bids=await tx.bids.count_by_state(),
             deals=await tx.deals.count_by_state(),
             money=books or [Books(cur, 0, 0, 0, 0)],
+            kinds=await tx.milestones.count_by_kind(),
         )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import logs
-from bot.services import alerts, deals, disputes, feedback, jobs
+from bot.services import alerts, deals, disputes, feedback, hourly, jobs, offers
 from bot.services.base import Services
 from bot.storage.db import Tx
 from bot.storage.engine import LOCKS
@@ -48,6 +48,8 @@ ACTIONS: dict[str, Action] = {
     "feedback_request": feedback.request_feedback,
     "job_alerts": alerts.continue_fanout,
     "alert_digest": alerts.send_digest,
+    hourly.TICK: hourly.tick,
+    offers.LAPSE: offers.lapse_offer,
 }
 
 
@@ -66,6 +68,8 @@ async def run_deadline(svc: Services, deadline_id: int) -> bool:
         # again once it is held: a service may have moved the deadline meanwhile (/extend).
         if row["kind"] in JOB_KINDS:
             await tx.jobs.lock(int(row["subject_id"]))
+        elif row["kind"] in OFFER_KINDS:  # an offer's row is its lock (bot.services.offers)
+            await offers.lock_offer(tx, int(row["subject_id"]))
         elif row["kind"] in ACTIONS:
             await tx.jobs.lock_of_deal(int(row["subject_id"]))
         row = await tx.deadlines.get(deadline_id)
@@ -80,7 +84,8 @@ async def run_deadline(svc: Services, deadline_id: int) -> bool:
         return await action(tx, svc, int(row["subject_id"]))
 
 
-JOB_KINDS = ("job_nudge", "job_expire")  # the others' subject is a deal
+JOB_KINDS = ("job_nudge", "job_expire")  # the others' subject is a deal, but:
+OFFER_KINDS = (offers.LAPSE,)  # whose subject is an offer
 LOCK_DEADLINE = LOCKS["deadline"]
 
 
@@ -157,7 +162,8 @@ async def work_off(svc: Services, limit: int = 500) -> Batch:
     acted = handled = failed = 0
     for row in due:
         await asyncio.sleep(0)
-        deal = None if row["kind"].startswith("job_") else int(row["subject_id"])
+        not_deal = row["kind"].startswith("job_") or row["kind"] in OFFER_KINDS
+        deal = None if not_deal else int(row["subject_id"])
         with logs.bound(deal=deal):
             try:
                 acted += await run_deadline(svc, int(row["id"]))

@@ -36,7 +36,8 @@ async def ledger_problems(tx: Tx) -> list[str]:
     for row in await tx.fetchall(
         "SELECT d.id, d.amount, COALESCE(a.balance, 0) AS b FROM deals d LEFT JOIN"
         " ledger_accounts a ON a.kind = 'escrow' AND a.owner_id = d.id"
-        " WHERE d.state IN ('funded','delivered','disputed') AND COALESCE(a.balance, 0) <> d.amount"
+        " WHERE d.state IN ('funded','delivered','disputed') AND d.kind = 'fixed'"
+        " AND COALESCE(a.balance, 0) <> d.amount"
     ):
         problems.append(f"running deal {row['id']} holds {row['b']} instead of {row['amount']}")
     for row in await tx.fetchall(
@@ -74,10 +75,64 @@ async def ledger_problems(tx: Tx) -> list[str]:
             f" is pending for {(tx.now - row['created_at']) // 3600} hours: Telegram has not"
             " confirmed it"
         )
+    problems += await tx.milestones.problems()
+    problems += await hourly_problems(tx)
     twice = await tx.fetchone(
         "SELECT COUNT(*) AS n FROM ledger_transactions WHERE kind = 'fund'"
         " GROUP BY memo HAVING COUNT(*) > 1 LIMIT 1"
     )
     if twice is not None:
         problems.append("a charge id was applied more than once")
+    return problems
+
+
+async def hourly_problems(tx: Tx) -> list[str]:
+    """Hourly contracts (bot.services.hourly): a running one's escrow holds the limits of
+    the weeks it has not settled (the rest is credit); no week pays more than its logged
+    hours, nor logs more than the weekly limit; a week's pay less its fee went to the
+    freelancer; every week of a finished contract is settled."""
+    problems: list[str] = []
+    for row in await tx.fetchall(
+        "SELECT d.id, COALESCE(a.balance, 0) AS b, (SELECT COALESCE(SUM(w.limit_amount), 0)"
+        " FROM hourly_weeks w WHERE w.deal_id = d.id"
+        " AND w.state IN ('funded', 'review', 'disputed')) AS held"
+        " FROM deals d LEFT JOIN ledger_accounts a ON a.kind = 'escrow' AND a.owner_id = d.id"
+        " WHERE d.kind = 'hourly' AND d.state = 'funded'"
+    ):
+        if row["b"] < row["held"]:
+            problems.append(
+                f"hourly deal {row['id']} holds {row['b']} but its open weeks need {row['held']}"
+            )
+    for row in await tx.fetchall(
+        "SELECT w.id, w.deal_id, w.minutes, w.paid, w.fee, w.state, c.rate, c.weekly_minutes"
+        " FROM hourly_weeks w JOIN hourly_contracts c ON c.deal_id = w.deal_id"
+        " WHERE w.minutes > c.weekly_minutes OR w.paid * 60 > w.minutes * c.rate"
+        " OR w.fee > w.paid OR (w.paid > 0 AND w.state NOT IN ('approved', 'resolved'))"
+    ):
+        problems.append(
+            f"hourly week {row['id']} (deal {row['deal_id']}, {row['state']}): {row['minutes']}"
+            f" minutes of {row['weekly_minutes']}, paid {row['paid']} at {row['rate']}/h"
+        )
+    for row in await tx.fetchall(
+        "SELECT d.id, COALESCE((SELECT SUM(w.paid - w.fee) FROM hourly_weeks w"
+        " WHERE w.deal_id = d.id), 0) AS weeks, COALESCE((SELECT SUM(e.amount)"
+        " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id"
+        " JOIN ledger_accounts a ON a.id = e.account_id WHERE t.kind = 'hourly_release'"
+        " AND t.deal_id = d.id AND a.kind = 'user'), 0) AS ledger"
+        " FROM deals d WHERE d.kind = 'hourly'"
+    ):
+        if row["weeks"] != row["ledger"]:
+            problems.append(
+                f"hourly deal {row['id']}: its weeks paid {row['weeks']} but the ledger"
+                f" {row['ledger']}"
+            )
+    finals = ",".join(f"'{s.value}'" for s in FINAL_DEAL_STATES)
+    for row in await tx.fetchall(
+        "SELECT w.id, w.deal_id, w.state FROM hourly_weeks w JOIN deals d ON d.id = w.deal_id"
+        f" WHERE d.state IN ({finals}) AND d.state <> 'cancelled'"
+        " AND w.state IN ('awaiting_funding', 'funded', 'review', 'disputed')"
+    ):
+        problems.append(
+            f"hourly week {row['id']} of finished deal {row['deal_id']} is still {row['state']}"
+        )
     return problems

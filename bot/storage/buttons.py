@@ -37,6 +37,11 @@ FOLLOWED_KEYS = frozenset(
         "notify.shortlisted_nda",
         "notify.trial_requested",
         "notify.invited",
+        "notify.milestone_proposed",  # its Accept / Decline (bot.views.milestones)
+        # Direct offers and QA reviewers (bot.views.offers).
+        "offer.received",
+        "review.delivered",
+        "review.verdict",
     }
 )
 

@@ -28,9 +28,11 @@ from bot.storage.budget import SendBudget
 from bot.storage.buttons import Keyboards, PendingInputs
 from bot.storage.conversations import Conversations
 from bot.storage.deadlines import Deadlines
+from bot.storage.hourly import HourlyRepo
 from bot.storage.inbox import Inbox
 from bot.storage.ledger import Ledger
 from bot.storage.marks import SyncMarks
+from bot.storage.milestones import MilestonesRepo
 from bot.storage.outbox import Outbox
 from bot.storage.people import PeopleRepo
 from bot.storage.records import RecordsRepo
@@ -423,6 +425,10 @@ class Tx:
         return RefundsRepo(self)
 
     @cached_property
+    def hourly(self) -> HourlyRepo:
+        return HourlyRepo(self)
+
+    @cached_property
     def trials(self) -> TrialsRepo:
         return TrialsRepo(self)
 
@@ -433,6 +439,10 @@ class Tx:
     @cached_property
     def misc(self) -> MiscRepo:
         return MiscRepo(self)
+
+    @cached_property
+    def milestones(self) -> MilestonesRepo:
+        return MilestonesRepo(self)
 
     @cached_property
     def ledger(self) -> Ledger:

@@ -69,6 +69,7 @@ LANE_OF_KEY: dict[str, int] = {
     "channel.job": BULK,  # the post and its edits
     "refund_star": EFFECTS,
     "invoice.deal": TRANSACTIONAL,
+    "invoice.milestone": TRANSACTIONAL,
     "mod.dispute_card": TRANSACTIONAL,
     "mod.evidence": TRANSACTIONAL,
     "mod.payout_requested": TRANSACTIONAL,

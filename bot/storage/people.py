@@ -205,6 +205,19 @@ class PeopleRepo:
             "job_alerts": _rows(
                 await tx.fetchall("SELECT * FROM alert_searches WHERE user_id = ? ORDER BY id", uid)
             ),
+            "direct_offers": _rows(
+                await tx.fetchall(
+                    "SELECT * FROM offers WHERE client_id = ?1 OR freelancer_id = ?1 ORDER BY id",
+                    uid,
+                ),
+                ("terms",),
+            ),
+            "reviews": _rows(
+                await tx.fetchall(
+                    "SELECT * FROM deal_verdicts WHERE reviewer_id = ? ORDER BY id", uid
+                ),
+                ("files",),
+            ),
             "drafts": [
                 json.loads(r["data"])
                 for r in await tx.fetchall("SELECT data FROM ptb_user_data WHERE user_id = ?", uid)
@@ -255,9 +268,19 @@ class PeopleRepo:
             ("payouts", "user_id"),
             ("payouts", "paid_by"),
             ("messages", "recipient_id"),
+            ("deal_reviewers", "reviewer_id"),
+            ("deal_verdicts", "reviewer_id"),
         )
         for table, column in moves:
             await tx.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old))
+        # Direct offers: the three columns in one statement (the sender is one of the two).
+        await tx.execute(
+            "UPDATE offers SET client_id = CASE WHEN client_id = ?1 THEN ?2 ELSE client_id END,"
+            " freelancer_id = CASE WHEN freelancer_id = ?1 THEN ?2 ELSE freelancer_id END,"
+            " sender_id = CASE WHEN sender_id = ?1 THEN ?2 ELSE sender_id END"
+            " WHERE client_id = ?1 OR freelancer_id = ?1",
+            (old, new),
+        )
         await tx.execute(
             "UPDATE messages SET sender_id = ?, text = ? WHERE sender_id = ?",
             (new, DELETED_TEXT, old),

@@ -233,6 +233,7 @@ class JobsRepo(Repo):
         else:
             sql = "SELECT j.* FROM jobs j WHERE j.state = 'open'"
             order = "j.id DESC"
+        sql += " AND j.is_private = 0"  # never a direct offer's job (migration 0019)
         if category:
             sql += " AND j.category = ?"
             params.append(category)

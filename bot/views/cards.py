@@ -527,7 +527,11 @@ def favs_list(fmt: Fmt, page: Page[ProfileStats]) -> Card:
         for stats in page.items
     ]
     head = tr(fmt, "favs-head")
-    return _with_page(fmt, head, lines, page, sep="\n\n"), with_nav([], page, "favs")
+    offer = [  # a direct offer to each (bot.handlers.offers)
+        [(tr(fmt, "btn-offer-to", name=stats.user.display_name), ("cb", "offer_to", stats.user.id))]
+        for stats in page.items
+    ]
+    return _with_page(fmt, head, lines, page, sep="\n\n"), with_nav(offer, page, "favs")
 
 
 def balance_card(fmt: Fmt, bals: Sequence[Balance]) -> str:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.domain.milestones import Milestone, MilestoneState
 from bot.domain.models import Deal, DealEvent, Job
 from bot.domain.states import DealState
 from bot.i18n import Markup, id_params
@@ -148,6 +149,11 @@ def buttons_for(data: DealData, viewer: int, f: Formatter, now: int) -> Rows:
             rows.append([evidence_button(f, d.id)])
     elif d.state in RATEABLE and viewer not in data.rated_by:
         rows.append(stars_row(d.id))
+    if d.state in RATEABLE:  # worked together: the next contract without a public job
+        if role == "client":
+            rows.append([(tr(f, "deal-btn-offer-again"), ("cb", "offer_to", d.freelancer_id))])
+        elif d.state != DealState.REFUNDED:  # a past client: the work was paid for
+            rows.append([(tr(f, "deal-btn-propose-next"), ("cb", "propose_to", d.client_id))])
     rows.append([(tr(f, "deal-btn-refresh"), ("cb", "deal_card", d.id))])
     return rows
 
@@ -165,6 +171,48 @@ def _header(data: DealData, f: Formatter) -> list[str]:
             freelancer=data.name(d.freelancer_id),
         ),
         tr(f, "deal-card-amount", amount=Markup(f.money(d.amount, d.currency)), days=d.days),
+    ]
+
+
+def plan_lines(
+    f: Formatter, plan: list[Milestone], currency: str, deal_state: str | None
+) -> list[str]:
+    """One line per milestone: `2. Build — 200 ⭐ · funded`; the current one's state is the
+    deal's. `f` formats (t, money), as bot.views.deal_card's Formatter."""
+    lines = []
+    for m in plan:
+        state = str(deal_state) if m.state == MilestoneState.CURRENT and deal_state else m.state
+        line = tr(
+            f,
+            "milestone-line",
+            **{
+                "position": m.position,
+                "name": clip(m.title, 60),
+                "amount": Markup(f.money(m.amount, currency)),
+                "state": str(state),
+                "current": "yes" if m.state == MilestoneState.CURRENT else "no",
+            },
+        )
+        if m.state in (MilestoneState.RELEASED, MilestoneState.SPLIT, MilestoneState.REFUNDED):
+            line += " " + tr(
+                f,
+                "milestone-line-settled",
+                paid=Markup(f.money(m.paid, currency)),
+                back=Markup(f.money(m.returned, currency)),
+            )
+        lines.append(line)
+    return lines
+
+
+def _milestones(data: DealData, f: Formatter) -> list[str]:
+    if not data.milestones:
+        return []
+    d = data.deal
+    return [
+        "",
+        tr(f, "milestone-card-title", count=len(data.milestones)),
+        *plan_lines(f, data.milestones, d.currency, d.state),
+        "",
     ]
 
 
@@ -233,6 +281,9 @@ def deal_card(data: DealData, viewer: int, f: Formatter, now: int) -> tuple[str,
     role = d.party(viewer)
     if role is not None:
         lines.append(tr(f, "deal-card-you", role=role))
+    lines += _milestones(data, f)
+    if data.hourly is not None:  # weeks instead of delivery and revisions
+        return _hourly_card(data, viewer, f, lines)
     lines += _dates(data, f)
     lines.append(tr(f, "deal-card-revisions", used=d.revisions, max=data.max_revisions))
     lines += _dispute(data, f)
@@ -244,10 +295,37 @@ def deal_card(data: DealData, viewer: int, f: Formatter, now: int) -> tuple[str,
     if feedback:
         lines.append("")
         lines += feedback
+    lines += _review(data, f)
     hint = _hint(data, viewer, f, now)
     if hint:
         lines += ["", hint]
     return "\n".join(lines), buttons_for(data, viewer, f, now)
+
+
+def _hourly_card(data: DealData, viewer: int, f: Formatter, lines: list[str]) -> tuple[str, Rows]:
+    from bot.views import hourly
+
+    assert data.hourly is not None
+    lines += hourly.card_lines(data, data.hourly, f)
+    lines += _dispute(data, f)
+    lines += _review(data, f)
+    key, params = hourly.card_hint(data, data.hourly, viewer)
+    if key:
+        lines += ["", tr(f, key, **params)]
+    return "\n".join(lines), hourly.card_buttons(data, data.hourly, viewer, f)
+
+
+def _review(data: DealData, f: Formatter) -> list[str]:
+    """The QA reviewer, and their latest verdict (shown beside Release)."""
+    if data.reviewer is None:
+        return []
+    lines = ["", tr(f, "deal-card-reviewer", name=data.name(data.reviewer))]
+    v = data.verdict
+    if v is not None:
+        lines.append(tr(f, f"deal-card-verdict-{v['verdict']}", at=stamp(int(v["created_at"]))))
+        if v["notes"]:
+            lines.append(tr(f, "deal-card-verdict-notes", notes=clip(v["notes"], 300)))
+    return lines
 
 
 def _hint(data: DealData, viewer: int, f: Formatter, now: int) -> str:
@@ -287,6 +365,7 @@ def deal_history(data: DealData, f: Formatter, now: int) -> str:
     """The moderators' view: the card without buttons, then every event and message."""
     d = data.deal
     lines = _header(data, f)
+    lines += _milestones(data, f)
     lines += _dates(data, f)
     lines.append(tr(f, "deal-card-revisions", used=d.revisions, max=data.max_revisions))
     lines += _dispute(data, f)

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.i18n import I18n, Markup, id_params
 
-MONEY_PARAMS = ("amount", "paid", "fee", "back", "available", "budget_min", "budget_max")
+MONEY_PARAMS = ("amount", "paid", "fee", "back", "available", "budget_min", "budget_max", "total")
 
 
 def display_params(i18n: I18n, locale: str, params: dict[str, Any], now: int) -> dict[str, Any]:

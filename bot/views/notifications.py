@@ -27,6 +27,7 @@ from bot.services.deal_cards import DealData, person
 from bot.services.deals import invoice_payload
 from bot.services.profiles import stats_of
 from bot.text import clip
+from bot.views import hourly as hourly_views
 from bot.views.deal_card import timeline
 from bot.views.note import Note, renders
 
@@ -87,7 +88,15 @@ async def plain(n: Note) -> Outgoing:
 
 @renders("notify.deal_funded", "notify.funding_expired", "notify.cancel_refused")
 async def by_role(n: Note) -> Outgoing:
-    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
+    return Outgoing(await n.text(f"{n.mid}{await _private(n)}-{await n.role()}"))
+
+
+async def _private(n: Note) -> str:
+    """`-private` for an unfunded direct offer's deal called off (its job never reopens)."""
+    if n.key not in ("notify.funding_expired", "notify.deal_cancelled"):
+        return ""
+    job = await n.job()
+    return "-private" if job is not None and job.is_private else ""
 
 
 @renders("notify.deal_cancelled")
@@ -96,7 +105,7 @@ async def deal_cancelled(n: Note) -> Outgoing:
     job = await n.job()
     if job is not None and job.state == JobState.REMOVED:
         return Outgoing(await n.text(f"{n.mid}-removed"))
-    return Outgoing(await n.text(f"{n.mid}-{await n.role()}"))
+    return Outgoing(await n.text(f"{n.mid}{await _private(n)}-{await n.role()}"))
 
 
 @renders("notify.bid_declined", "notify.job_removed_bidder", "notify.job_removed_client")
@@ -516,10 +525,11 @@ async def dispute_card(n: Note) -> Outgoing:
         n.t("dispute-card-title", deal=deal.id, job=deal.job_id, title=job.title if job else ""),
         n.t(
             "dispute-card-amount",
-            amount=deal.amount,
+            amount=(await n.tx.milestones.current(deal.id) or deal).amount,  # a milestone's
             currency=deal.currency,
             state=str(dispute.from_state),
         ),
+        *await hourly_views.dispute_week_lines(n, deal, dispute),
         n.t(
             "dispute-card-opened",
             name=await n.name(dispute.opened_by),

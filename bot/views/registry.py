@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.notify import Outgoing
 from bot.runtime import Runtime
-from bot.views import alerts, keyboards, notifications, topics
+from bot.views import alerts, hourly, keyboards, milestones, notifications, offers, topics
 from bot.views.keyboards import Rows
 from bot.views.note import Note
 
@@ -35,8 +35,10 @@ def collect(mark: str, *modules: ModuleType) -> dict[str, Any]:
     return found
 
 
-RENDERERS: dict[str, Render] = collect("__renders__", notifications, alerts, topics)
-KEYBOARDS: dict[str, Draw] = collect("__draws__", keyboards)
+RENDERERS: dict[str, Render] = collect(
+    "__renders__", notifications, alerts, topics, milestones, hourly, offers
+)
+KEYBOARDS: dict[str, Draw] = collect("__draws__", keyboards, milestones, offers)
 
 
 async def render_row(rt: Runtime, row: dict[str, Any], locale: str) -> Outgoing:

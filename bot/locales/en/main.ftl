@@ -46,12 +46,18 @@ help-text =
     /repost &lt;job&gt;: a closed or expired job again, every answer kept
     /invite &lt;@username|user id&gt; &lt;job&gt;
     /fav &lt;@username|user id&gt; · /favs
+    /addmilestone &lt;deal&gt; Title = amount: one more milestone (the freelancer accepts it)
+    /offer &lt;@username&gt; [amount days title | description]: a direct offer, without a public job · /offers
+    /reviewer &lt;deal&gt; &lt;@username&gt;: add a QA reviewer to a contract
 
     <b>Freelancers</b>
     /jobs [category or words]: open jobs
     /job &lt;job&gt;: a job's card
     /bid &lt;job&gt; [amount days cover letter]
+    /bid &lt;job&gt; &lt;rate&gt;/h &lt;hours a week&gt; &lt;cover letter&gt;: an hourly bid (/bid 12 20/h 10 …)
     /mybids · /withdraw &lt;bid&gt;
+    /milestones &lt;bid&gt; Title = amount; Title = amount: be paid in up to 10 milestones adding up to the bid, funded one at a time (the client may edit them before hiring)
+    /propose &lt;@username&gt; amount days title | description: the next contract, to a past client
     /alerts: job alerts, new jobs that match your searches (at once or a daily digest)
     In any chat: type @ and the bot's name, then words, to share open jobs (inline mode)
 
@@ -63,6 +69,8 @@ help-text =
     /canceldeal &lt;deal&gt; · /dispute &lt;deal&gt; &lt;reason&gt;
     /evidence &lt;deal&gt; &lt;text&gt;: your side of a dispute (or reply to the dispute message with text or files)
     /log &lt;deal&gt; &lt;hours&gt; &lt;note&gt; · /rate &lt;deal&gt; &lt;1-5&gt; [comment]
+    Hourly contracts (weeks from Monday 00:00 UTC): the client funds each week's limit; /log the week's time, /edithours &lt;entry&gt; &lt;hours&gt; [note] until Monday 12:00 UTC; the client then has until Friday 23:59 UTC to /approve &lt;deal&gt; or /dispute; /canceldeal ends the contract
+    /verdict &lt;deal&gt; pass|changes [notes]: a QA reviewer's verdict (as a file's caption, with the file)
 
     Numbers are bare: /accept 34 for Bid #34.
 cancel-nothing = Nothing to cancel.

@@ -16,6 +16,7 @@ mod-stats =
     Jobs: { $jobs }
     Bids: { $bids }
     Deals: { $deals }
+    Contracts by type: { $kinds }
     In escrow: { $escrow }
     Fees earned: { $fees }
     Balances: { $balances }

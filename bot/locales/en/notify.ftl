@@ -265,6 +265,9 @@ deal-event-line = { $at } · { $kind ->
         [auto_refund] refunded automatically
         [funding_expired] not paid in time
         [cancel_unfunded] cancelled before payment
+        [reviewer_added] QA reviewer added
+        [verdict_pass] reviewer: passes
+        [verdict_changes] reviewer: changes needed
        *[other] { $kind }
     }
 deal-event-by = { $who }

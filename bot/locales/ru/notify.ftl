@@ -271,6 +271,9 @@ deal-event-line = { $at } · { $kind ->
         [auto_refund] возврат автоматически
         [funding_expired] не оплачена вовремя
         [cancel_unfunded] отменена до оплаты
+        [reviewer_added] добавлен проверяющий
+        [verdict_pass] проверяющий: принято
+        [verdict_changes] проверяющий: нужны правки
        *[other] { $kind }
     }
 deal-event-by = { $who }
