@@ -16,7 +16,7 @@ import pytest
 
 from bot.domain.errors import Forbidden, InvalidInput
 from bot.miniapp.auth import signed_for
-from bot.services import moderation, profiles
+from bot.services import deals, moderation, profiles
 from bot.services.base import Moderator
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, STRANGER
@@ -454,3 +454,35 @@ async def test_deal_and_bids_cards_open_the_app_there(app: AppClient) -> None:
     await clara.send(f"/bids {deal.job_id}")
     bids = await clara.wait_for(lambda x: bool(x.inline) and "?job=" in str(x.markup))
     assert app_url(bids) == f"{APP_URL}?job={deal.job_id}"
+
+
+async def test_milestones_and_weeks_on_the_dashboard(app: AppClient) -> None:
+    """Issue 14's contracts: a milestone plan (its release moves the current milestone's
+    money, confirmed first) and an hourly contract's weeks."""
+    from bot.services import milestones
+    from tests.hourly_helpers import hourly_deal
+
+    m = app.m
+    await f.people(m.svc)
+    job = await f.job(m.svc, budget_min=100, budget_max=1000)
+    bid = await f.bid(m.svc, job.id, FREELANCER, 600, 5)
+    await milestones.set_plan(m.svc, FREELANCER, bid.id, "Design = 100; Build = 200; Launch = 300")
+    deal = await deals.hire(m.svc, CLIENT, bid.id)
+    await f.pay_milestone(m.svc, deal)
+    await deals.deliver(m.svc, FREELANCER, deal.id, "the design")
+    status, board = await app.call(f"deals/{deal.id}", CLIENT)
+    assert status == 200 and len(board["milestones"]) == 3
+    assert "Design" in board["milestones"][0] and board["weeks"] == []
+    path = f"deals/{deal.id}/action"
+    status, ask = await app.call(path, CLIENT, body={"action": "release"})
+    hundred = m.app.bot_data["rt"].i18n.money("en", 100, deal.currency)
+    assert hundred in visible(ask["confirm"])  # the current milestone's money, not 600
+    status, done = await app.call(path, CLIENT, body={"action": "release", "confirm": True})
+    assert status == 200 and "Design" in visible(done["message"])
+    async with m.svc.read() as tx:
+        plan = [(x.title, x.state.value) for x in await tx.milestones.of_deal(deal.id)]
+    assert plan[0] == ("Design", "released")
+
+    hourly = await hourly_deal(m.svc, client=CLIENT)
+    status, board = await app.call(f"deals/{hourly.id}", CLIENT)
+    assert status == 200 and board["weeks"] and board["milestones"] == []

@@ -12,12 +12,14 @@ from aiohttp import web
 
 from bot.domain import rules
 from bot.domain.errors import Conflict, Forbidden, InvalidInput
-from bot.domain.states import DealAction, DealState, next_deal_state
+from bot.domain.states import ContractKind, DealAction, DealState, next_deal_state
+from bot.handlers.milestones import cycle_amount, released_text
 from bot.i18n import Markup, id_params
 from bot.miniapp.common import Visitor, endpoint, json_body, path_id
 from bot.services import deals, disputes, feedback
 from bot.services.deal_cards import DealData, load_deal, load_deal_list
-from bot.views.deal_card import deal_card, deal_list_line, timeline
+from bot.views.deal_card import deal_card, deal_list_line, plan_lines, timeline
+from bot.views.hourly import card_lines as hourly_lines
 
 # The chat card's button actions the page offers: api action, is it money, does it take text.
 ACTIONS: dict[str, tuple[str, bool, bool]] = {
@@ -73,6 +75,10 @@ def deal_out(data: DealData, visitor: Visitor) -> dict[str, Any]:
         "amount": visitor.money(d.amount, d.currency),
         "html": html,
         "timeline": timeline(data, visitor),
+        "milestones": (
+            plan_lines(visitor, data.milestones, d.currency, d.state) if data.milestones else []
+        ),
+        "weeks": hourly_lines(data, data.hourly, visitor) if data.hourly is not None else [],
         "actions": actions_of(data, visitor),
     }
 
@@ -106,7 +112,8 @@ async def _confirmation(visitor: Visitor, deal_id: int, action: str) -> str:
     data = await load_deal(visitor.svc, deal_id, visitor.id)
     deal = data.deal
     me = visitor.id
-    amount = Markup(visitor.money(deal.amount, deal.currency))
+    # What one release or cancel moves: the deal's amount, or its current milestone's.
+    amount = Markup(visitor.money(await cycle_amount(visitor, deal), deal.currency))
     if action == "release":
         if deal.client_id != me:
             raise Forbidden("deal.only_client_release", deal=deal.id)
@@ -121,6 +128,8 @@ async def _confirmation(visitor: Visitor, deal_id: int, action: str) -> str:
     if action == "cancel":
         if deal.state == DealState.AWAITING_FUNDING:
             kind = "unfunded"
+        elif deal.kind == ContractKind.HOURLY:
+            kind = "hourly"  # ends the contract; the last week is settled as usual
         else:
             next_deal_state(deal.state, DealAction.CANCEL, deal.id)
             kind = deal.party(me) or "client"
@@ -136,6 +145,9 @@ async def _act(visitor: Visitor, deal_id: int, action: str, body: dict[str, Any]
     now = svc.clock.now()
     if action == "release":
         deal = await deals.release(svc, me, deal_id)
+        part = await released_text(visitor, deal)
+        if part is not None and deal.state == DealState.AWAITING_FUNDING:
+            return part  # a milestone released; the next one's invoice follows in the chat
         amount = Markup(visitor.money(deal.amount, deal.currency))
         return _t(visitor, "deal-release-done", deal=deal.id, amount=amount)
     if action == "extend1d":

@@ -397,6 +397,12 @@
     $("deal-card").dataset.deal = d.id;
     $("deal-card").dataset.state = d.state;
     setHtml($("deal-card"), d.html);
+    // A milestone contract's plan, an hourly contract's weeks (also in the card, as the chat's).
+    for (const [box, list, lines] of [["deal-plan", "deal-milestones", d.milestones || []], ["deal-hours", "deal-weeks", d.weeks || []]]) {
+      $(box).hidden = !lines.length;
+      $(list).textContent = "";
+      for (const line of lines) { const li = document.createElement("li"); li.innerHTML = line; $(list).appendChild(li); }
+    }
     const tl = $("deal-timeline");
     tl.textContent = "";
     for (const line of d.timeline) { const li = document.createElement("li"); li.innerHTML = line; tl.appendChild(li); }
