@@ -191,10 +191,6 @@ class InboxRunner:
             await self.recover()
         except Exception:
             log.exception("could not free the turns of dead processes")
-        try:
-            await self.settle_lost()
-        except Exception:
-            log.exception("could not look for lost answers")
         self._task = asyncio.create_task(self._loop(), name="inbox-runner")
 
     async def stop(self) -> None:
@@ -279,14 +275,14 @@ class InboxRunner:
         while not self._stopping:
             try:
                 await self._sweep(1000 if first else 100)
+                if first or loop.time() - settled >= SETTLE_EVERY:
+                    settled = loop.time()  # at start (after the first sweep), then every 5 s
+                    await self.settle_lost()
                 first = False
                 if loop.time() - renewed >= self.lease / 3:
                     renewed = loop.time()
                     async with self.svc.tx() as tx:
                         await tx.inbox.renew_turns(self.name, self.lease)
-                if loop.time() - settled >= SETTLE_EVERY:
-                    settled = loop.time()
-                    await self.settle_lost()
                 if loop.time() - pruned >= PRUNE_EVERY:
                     pruned = loop.time()
                     await self.prune()
