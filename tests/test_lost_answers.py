@@ -18,6 +18,7 @@ import json
 import pytest
 
 from bot.handlers import base
+from bot.services import lost_answers
 from bot.services.lost_answers import what_was_sent
 from bot.updates import InboxRunner, _live
 from sandbox.botapi import SimUser
@@ -196,3 +197,33 @@ def test_what_the_person_sent_is_read_from_the_stored_update() -> None:
     photo = {"chat": {"id": 4}, "photo": [{"file_id": "x"}]}
     assert what_was_sent(json.dumps({"update_id": 5, "message": photo})) == (4, "other", "")
     assert what_was_sent("not json") == (None, "other", "")
+
+
+async def test_a_runners_own_handling_that_closed_without_clearing_is_told_once_over(
+    tmp_path,
+) -> None:
+    """The runner's own owed answer (its closing transaction failed, say: the person's turn
+    stays the runner's) is left alone by the others (the holder lives) and by the runner
+    while the person is in its hands, and told once the handling is over."""
+    async with Market(tmp_path) as m:
+        _alice, bob, job = await _open_job(m, "en")
+        await bob.send(f"/bid {job} 150 3 I can do it")
+        await bob.wait_for("is placed")
+        await m.quiet()
+        runner = _runner(m)
+        async with m.svc.tx() as tx:  # as if its closing transaction had not committed
+            await tx.execute(
+                "UPDATE inbox SET answer_owed = 1 WHERE update_id ="
+                " (SELECT MAX(update_id) FROM inbox) AND handled_by = ?",
+                (runner.name,),
+            )
+            await tx.inbox.take_turn(bob.id, runner.name)  # the release rolled back with it
+        owed = await _rows(m, "SELECT update_id FROM inbox WHERE answer_owed IS NOT NULL")
+        assert len(owed) == 1
+        assert await lost_answers.settle(m.svc, runner.name, in_hand={bob.id}) == 0
+        assert await lost_answers.settle(m.svc, "another:1:1") == 0  # its turn-holder lives
+        assert await runner.settle_lost() == 1
+        assert await runner.settle_lost() == 0
+        told = await bob.wait_for(LOST["en"], timeout=10)
+        assert f"/bid {job} 150 3 I can do it" in told.text
+        assert len(await _rows(m, "SELECT id FROM outbox WHERE key = 'reply.lost'")) == 1
