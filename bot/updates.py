@@ -13,10 +13,15 @@ arrived (bot/intake.py); this runner handles it from there:
   together; a handling that writes nothing is marked at its end. The mark is conditional, so
   a second handling (another instance, after a lease ended) rolls its effects back. A crash
   before the mark: the update is handled again at the next start (it changed nothing yet,
-  though an answer it had sent may be sent again). A crash after it: not handled again;
-  a later transaction of the same update (an answer queued in the outbox after a failed
-  send) and the flow's step taken after the commit are lost, never doubled (README:
-  "Webhooks and the inbox").
+  though an answer it had sent may be sent again). A crash after it: not handled again,
+  never doubled; what it would have said is owed.
+- **An answer owed is never silence.** The mark written with a handling's effects also
+  records that its answer is owed; the handling's closing transaction (after its answers
+  were sent or queued) clears that. One left owed by a handling that is over (its process
+  killed between the commit and the answer, or before an answer queued after a failed
+  send) is found by any runner's pass (`settle_lost`: at start and every few seconds) and
+  the person is told, once cluster-wide, through the outbox (bot/services/lost_answers.py;
+  README: "Webhooks and the inbox").
 - **Conversation state in the database, read per update.** PTB's ConversationHandler keeps
   states in memory and its persistence reads them only at start (PTB issues #4452, #5123,
   #5225), so two processes would each act on their own stale copy. Here the flows are not
@@ -46,6 +51,7 @@ from telegram.ext import Application, ConversationHandler
 from bot import logs
 from bot.holders import is_gone, new_name
 from bot.metrics import Metrics
+from bot.services import lost_answers
 from bot.services.base import Services
 from bot.storage.conversations import decode, encode, key_text
 from bot.storage.db import Tx, forget_commits, set_write_hook
@@ -56,6 +62,7 @@ log = logging.getLogger(__name__)
 NOBODY = -(1 << 62)  # an update of no user and no chat takes a turn of its own
 CONCURRENCY = 64
 PRUNE_EVERY = 600.0
+SETTLE_EVERY = 5.0  # seconds between looks for answers owed by handlings that are over
 _live: weakref.WeakSet[InboxRunner] = weakref.WeakSet()
 
 
@@ -102,17 +109,25 @@ class UpdateMark:
         return self.runner.snapshot(self.job, self.written) != self.written
 
     async def before_commit(self, tx: Tx) -> None:
+        await self._write(tx, owed=True)  # the answer comes after this commit
+
+    async def _write(self, tx: Tx, *, owed: bool) -> None:
         if not self.marked:
-            await tx.inbox.mark_handled(self.job.update_id, self.runner.name)
+            await tx.inbox.mark_handled(self.job.update_id, self.runner.name, owed=owed)
         now = self.runner.snapshot(self.job, self.written)
         await write_state(tx, self.job, self.written, now)
         self._writing = now
 
     async def finish(self, tx: Tx) -> None:
         """The handling's end, in a transaction of the runner's own (the hook detached):
-        the mark if no write made it, the state if it changed since."""
+        the mark if no write made it (nothing owed: the handling is over), the state if it
+        changed since, and the answer owed since an earlier mark given (sent, queued in
+        the outbox, or there was none)."""
+        earlier = self.marked
         if not self.marked or self.changed():
-            await self.before_commit(tx)
+            await self._write(tx, owed=False)
+        if earlier:
+            await tx.inbox.answered(self.job.update_id)
 
     def committed(self) -> None:
         self.marked = True
@@ -213,6 +228,16 @@ class InboxRunner:
             log.info("freed %s turns of processes that are gone", freed)
         return freed
 
+    async def settle_lost(self) -> int:
+        """Tell the people whose answer a handling that is over still owes (a process killed
+        between a handling's commit and its answer: bot/services/lost_answers.py), once
+        cluster-wide; the number told."""
+        told = await lost_answers.settle(self.svc, self.name, set(self._serving))
+        rt = self.app.bot_data.get("rt")
+        if told and rt is not None and rt.dispatcher is not None:
+            rt.dispatcher.kick()
+        return told
+
     def notify(self, persons: Iterable[int], taken: Iterable[int] = ()) -> None:
         """New updates of these people are stored: handle them (`taken`: their turn was
         taken for this runner in the storing transaction, see `take_turns`)."""
@@ -245,11 +270,14 @@ class InboxRunner:
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
-        renewed = pruned = loop.time()
+        renewed = pruned = settled = loop.time()
         first = True
         while not self._stopping:
             try:
                 await self._sweep(1000 if first else 100)
+                if first or loop.time() - settled >= SETTLE_EVERY:
+                    settled = loop.time()  # at start (after the first sweep), then every 5 s
+                    await self.settle_lost()
                 first = False
                 if loop.time() - renewed >= self.lease / 3:
                     renewed = loop.time()

@@ -199,3 +199,53 @@ async def test_an_update_stored_while_its_turn_is_given_back_keeps_a_holder(dbs)
     async with first.read(0) as tx:
         assert await tx.inbox.holds_turn(1001, A)
         assert (await tx.inbox.next_for(1001, A))["update_id"] == 2
+
+
+async def test_an_owed_answer_is_an_orphan_only_once_its_handler_is_over(dbs) -> None:
+    """An answer owed (migration 0021) is left to its handler while the handler holds the
+    person's turn; once the turn is gone or its lease ended (or the caller is the handler
+    and knows the handling is over), it is taken, by one transaction only."""
+    first, second = dbs
+    async with first.transaction(100) as tx:
+        await tx.inbox.store([(7, 1001, "{}"), (8, 1002, "{}"), (9, 1003, "{}")])
+        for person in (1001, 1002, 1003):
+            await tx.inbox.take_turn(person, A, lease=30)
+    async with first.transaction(101) as tx:
+        await tx.inbox.mark_handled(7, A, owed=True)
+        await tx.inbox.mark_handled(8, A, owed=True)
+        await tx.inbox.mark_handled(9, A)  # ended with its mark: nothing owed
+    async with second.read(110) as tx:
+        assert await tx.inbox.owed_orphans(B) == []  # A holds the turns, its lease runs
+        mine = await tx.inbox.owed_orphans(A)  # A's own: A checks what it has in hand
+        assert [r["update_id"] for r in mine] == [7, 8]
+    async with second.transaction(110) as tx:
+        assert not await tx.inbox.settle_orphan(7)
+    async with first.transaction(111) as tx:
+        await tx.inbox.answered(8)  # 8's handling closed: its answer given
+        await tx.inbox.drop_turns(A)  # A's process is gone
+    async with second.read(112) as tx:
+        orphans = await tx.inbox.owed_orphans(B)
+    assert [(r["update_id"], r["person_id"], r["handled_by"]) for r in orphans] == [(7, 1001, A)]
+    async with second.transaction(112) as tx:
+        assert await tx.inbox.settle_orphan(7)
+    async with first.transaction(112) as tx:
+        assert not await tx.inbox.settle_orphan(7)  # taken once
+    async with first.read(113) as tx:
+        assert await tx.inbox.owed_orphans(B) == []
+        assert (await tx.inbox.get(7) or {})["answer_owed"] is None
+
+
+async def test_an_owed_answer_whose_turn_lease_ended_is_taken_by_one_of_two_at_once(dbs) -> None:
+    first, second = dbs
+    async with first.transaction(100) as tx:
+        await tx.inbox.store([(7, 1001, "{}")])
+        await tx.inbox.take_turn(1001, A, lease=30)
+        await tx.inbox.mark_handled(7, A, owed=True)
+
+    async def take(db) -> bool:
+        async with db.transaction(200) as tx:  # the lease ended at 130
+            await asyncio.sleep(0)
+            return await tx.inbox.settle_orphan(7)
+
+    won = await asyncio.gather(take(first), take(second))
+    assert sorted(won) == [False, True]

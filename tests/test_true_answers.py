@@ -17,7 +17,10 @@ from tests.harness import Market
 NOTHING_CHANGED = "nothing was changed"
 WENT_THROUGH = "Your request went through"
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.usefixtures("market_engine"),  # on both engines
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
+]
 
 
 async def _open_job(m: Market) -> tuple[SimUser, SimUser, int]:

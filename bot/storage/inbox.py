@@ -18,6 +18,11 @@ from here exactly once, one person at a time.
   check, a statement after the lock, sees what the store committed (or the store, after
   the release, finds the turn free and takes it). On SQLite a write transaction already
   excludes every other, and the lock is nothing.
+- An answer owed (migration 0021): the mark of a handling that has yet to answer sets
+  `answer_owed`; the handling's closing transaction clears it (`answered`). One left set by
+  a handling that is over (its process killed between the commit and the answer) is taken
+  once cluster-wide (`settle_orphan`, conditional) by whoever tells the person
+  (bot/services/lost_answers.py).
 
 Every statement is an index lookup or a range bounded by a LIMIT; the SQL is portable (upserts
 with `ON CONFLICT`, partial indexes).
@@ -81,15 +86,51 @@ class Inbox:
         )
         return row is not None
 
-    async def mark_handled(self, update_id: int, holder: str) -> None:
-        """Mark the update handled in the current transaction; `AlreadyHandled` if it was."""
+    async def mark_handled(self, update_id: int, holder: str, *, owed: bool = False) -> None:
+        """Mark the update handled in the current transaction; `AlreadyHandled` if it was.
+        `owed`: the handling has yet to answer (its answer is owed until `answered`)."""
         changed = await self.tx.update(
-            "UPDATE inbox SET handled_at = ?, handled_by = ? WHERE update_id = ?"
+            "UPDATE inbox SET handled_at = ?, handled_by = ?, answer_owed = ? WHERE update_id = ?"
             " AND handled_at IS NULL",
-            (self.tx.now, holder, update_id),
+            (self.tx.now, holder, self.tx.now if owed else None, update_id),
         )
         if not changed:
             raise AlreadyHandled(update_id)
+
+    async def answered(self, update_id: int) -> None:
+        """The handling ended (its answer sent or queued, or none): nothing is owed."""
+        await self.tx.execute(
+            "UPDATE inbox SET answer_owed = NULL WHERE update_id = ? AND answer_owed IS NOT NULL",
+            (update_id,),
+        )
+
+    async def owed_orphans(self, holder: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Updates whose answer is owed by a handling that is over without saying so: its
+        handler no longer holds the person's turn (its process is gone and the turn freed,
+        or the lease ended), or it is `holder` itself (the caller checks that the handling
+        is not in hand). Oldest first."""
+        rows = await self.tx.fetchall(
+            "SELECT i.update_id, i.person_id, i.payload, i.handled_by FROM inbox i"
+            " WHERE i.answer_owed IS NOT NULL AND (i.handled_by = ? OR NOT EXISTS"
+            " (SELECT 1 FROM inbox_turns t WHERE t.person_id = i.person_id"
+            " AND t.holder = i.handled_by AND t.lease_until >= ?))"
+            " ORDER BY i.update_id LIMIT ?",
+            (holder, self.tx.now, limit),
+        )
+        return [dict(r) for r in rows]
+
+    async def settle_orphan(self, update_id: int, mine: str | None = None) -> bool:
+        """Take the owed answer of a handling that is over (checked again here, under the
+        row's lock, so only one transaction cluster-wide wins); `mine`: the caller's name,
+        when the handling was its own and it knows the handling is not in hand."""
+        changed = await self.tx.update(
+            "UPDATE inbox SET answer_owed = NULL WHERE update_id = ? AND answer_owed IS NOT NULL"
+            " AND (handled_by = ? OR NOT EXISTS (SELECT 1 FROM inbox_turns t"
+            " WHERE t.person_id = inbox.person_id AND t.holder = inbox.handled_by"
+            " AND t.lease_until >= ?))",
+            (update_id, mine or "", self.tx.now),
+        )
+        return changed > 0
 
     async def waiting(self, holder: str, limit: int) -> list[int]:
         """People with unhandled updates whose turn is free, ended, or `holder`'s own, the
@@ -108,7 +149,8 @@ class Inbox:
         """Forget handled updates older than `retention` seconds (a batch of `limit`)."""
         return await self.tx.update(
             "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM inbox"
-            " WHERE received_at < ? AND handled_at IS NOT NULL ORDER BY received_at LIMIT ?)",
+            " WHERE received_at < ? AND handled_at IS NOT NULL AND answer_owed IS NULL"
+            " ORDER BY received_at LIMIT ?)",
             (self.tx.now - retention, limit),
         )
 

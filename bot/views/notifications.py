@@ -126,6 +126,17 @@ async def reply_text(n: Note) -> Outgoing:
     return Outgoing(str(n.params.get("text") or ""), n.params.get("rows") or None)
 
 
+@renders("reply.lost")
+async def reply_lost(n: Note) -> Outgoing:
+    """An answer lost in a restart (bot.services.lost_answers): what the person sent, that it
+    was received and done, and where to see how things stand."""
+    kind = str(n.params.get("kind") or "other")
+    said = str(n.params.get("said") or "")
+    if kind not in ("message", "button", "payment") or (kind != "payment" and not said):
+        kind = "other"
+    return Outgoing(n.t(f"reply-lost-{kind}", said=said))
+
+
 # --- jobs and bids -----------------------------------------------------------------------------
 
 

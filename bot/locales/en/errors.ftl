@@ -163,3 +163,9 @@ err-account-deal-running = You can't delete your account while Deal #{ $deal } i
 err-account-balance = You can't delete your account while { $amount } is on your balance; withdraw it with /payout first.
 err-account-payout-pending = You can't delete your account until Payout #{ $payout } is paid.
 err-account-refund-pending = You can't delete your account until the refund for Deal #{ $deal } is settled.
+# An answer lost in a restart (bot/services/lost_answers.py): the update was handled, its
+# answer may never have left. The quote is what the person sent (cut short).
+reply-lost-message = Your message “{ $said }” was received and done, but its answer was lost in a restart. /deals, /mybids or /myjobs shows where things stand.
+reply-lost-button = Your press of “{ $said }” was received and done, but its answer was lost in a restart. /deals, /mybids or /myjobs shows where things stand.
+reply-lost-payment = Your payment was received and recorded, but its answer was lost in a restart. /deals shows where things stand.
+reply-lost-other = Your last action was received and done, but its answer was lost in a restart. /deals, /mybids or /myjobs shows where things stand.
