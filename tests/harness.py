@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import random
 import re
 import socket
 from pathlib import Path
@@ -37,9 +38,18 @@ SECRET = "test-webhook-secret"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port to listen on later, outside the kernel's ephemeral range (32768 and up), which
+    outgoing connections (database clients, HTTP clients) take from meanwhile: a port 0 pick
+    was once taken by such a connection before the bot bound it (EADDRINUSE)."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def webhook_settings(port: int | None = None, path: str = "/telegram") -> dict[str, Any]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,17 +37,11 @@ from tests import factories
 from tests.bot_worker import TOKEN
 from tests.conftest import make_settings
 from tests.factories import CLIENT, FREELANCER
-from tests.harness import Market, step
+from tests.harness import Market, free_port, step
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.usefixtures("market_engine")  # on both engines
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:

@@ -6,7 +6,6 @@ reached, the dispatcher is not running or the scheduler has stopped."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import aiohttp
@@ -16,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.services import payouts
 from tests import factories as f
 from tests.factories import CLIENT, FREELANCER, STRANGER
-from tests.harness import Market
+from tests.harness import Market, free_port
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning"),
@@ -36,12 +35,6 @@ FAMILIES = (
     "market_event_loop_lag_seconds",
     "market_money_minor",  # money in escrow by currency (account="escrow")
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Scraper:

@@ -164,7 +164,8 @@ async def test_three_milestones_a_dispute_on_the_second_and_a_restart(tmp_path, 
         assert await plan_states(m, deal_id) == ["released", "split", "released"]
         async with m.svc.read() as tx:
             rows = await tx.fetchall(
-                "SELECT state FROM deadlines WHERE subject_id = ? AND kind = 'review_release'",
+                "SELECT state FROM deadlines WHERE subject_id = ? AND kind = 'review_release'"
+                " ORDER BY id",
                 (deal_id,),
             )
             # Milestone 1's was cancelled by its release; milestone 3's ran once.
