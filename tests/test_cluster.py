@@ -252,6 +252,7 @@ async def handled(svc: Services) -> int:
     return int(found[0]["n"])
 
 
+@pytest.mark.alone  # its send-rate check wants the machine to itself (.ci/run)
 async def test_three_instances_one_killed_mid_burst(tmp_path: Path, pg_url: str) -> None:
     jobs, unfunded = await prepare(pg_url)
     svc = await services(pg_url)  # the test's own view of the database

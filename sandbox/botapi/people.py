@@ -89,7 +89,7 @@ class SimUser(InlineUser):
     async def wait_for(
         self,
         match: Matcher = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 15.0,  # noqa: ASYNC109
         *,
         chat: int | None = None,
     ) -> SimMessage:
