@@ -145,8 +145,8 @@ async def send_offer(
         extra["weekly_minutes"] = hourly.parse_limit(terms.weekly)
     elif terms.plan:
         parts = parse_plan(terms.plan, s.currency)
-        if sum(part for _title, part in parts) != amount:  # said of the offer, not a bid
-            total = sum(part for _title, part in parts)
+        total = sum(part for _title, part in parts)
+        if total != amount:  # said of the offer, not of a bid (check_plan's sentence)
             raise InvalidInput("offer.plan_sum", amount=total, total=amount, currency=s.currency)
         parts = check_plan(parts, amount, s.currency)
         extra["plan"] = [[title, part] for title, part in parts]
