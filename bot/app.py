@@ -67,10 +67,10 @@ def build_application(
     `bot_data["web"]` is the bot's HTTP server: add routes to it before `start_receiving`."""
     db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     ops = Ops()
-    # Several instances share one budget on PostgreSQL (bot/pacing.py, SEND_BUDGET).
-    pacer = Pacer(
-        rate=outbox_rate, budget=SharedBudget(db) if settings.shares_send_budget else None
-    )
+    # Several instances share one budget and the groups' windows on PostgreSQL
+    # (bot/pacing.py, SEND_BUDGET).
+    shared = SharedBudget(db) if settings.shares_send_budget else None
+    pacer = Pacer(rate=outbox_rate, budget=shared, groups=shared)
     svc = Services(db=db, settings=settings, clock=clock or Clock())
     rt = Runtime(
         svc=svc,

@@ -426,7 +426,7 @@ class Dispatcher:
     async def _pace(self, claim: Claim) -> None:
         """Right before each call: a group over its budget defers the row; otherwise wait
         for the overall slot (by lane), and make sure the claim outlasts the call."""
-        wait = self.pacer.group_wait(claim.chat_id)
+        wait = await self.pacer.group_wait(claim.chat_id)
         if wait > 0:
             raise Deferred(wait)
         await self.pacer.wait(claim.lane)

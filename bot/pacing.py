@@ -29,8 +29,12 @@ never more than 30 sends in any second, also after up to 0.2 s of jitter on the 
 second at most. Answers first across instances too: a claim for notifications alone may take
 only PER_WINDOW - 1 of a window, so an answer finds a token in the next window at the latest.
 A 429 on a private chat closes the shared budget for its `retry_after`, for every instance.
-Per-group windows stay per process. With SQLite (one process owns the file) the budget is
-this process's alone, as it was: `build_application` shares it on PostgreSQL (SEND_BUDGET).
+A group's sliding window is shared too (`SharedBudget.group_take`, table group_sends): each
+send to a group is counted in the database, in a short transaction of its own that locks the
+group's row, so the instances between them send a group no more than `group_per_minute` in
+any window; a 429 for a group fills its window for every instance. With SQLite (one process
+owns the file) the budget and the windows are this process's alone, as they were:
+`build_application` shares them on PostgreSQL (SEND_BUDGET).
 """
 
 from __future__ import annotations
@@ -79,6 +83,16 @@ class Budget(Protocol):
         """No tokens for anyone before window `until_window`."""
 
 
+class GroupBudget(Protocol):
+    """Where a Pacer counts its sends to groups (`SharedBudget`; tests give their own)."""
+
+    async def group_take(self, chat: str, now_ms: int, window_ms: int, limit: int) -> int:
+        """0: a send to `chat` may go (counted); else milliseconds until one may."""
+
+    async def group_hold(self, chat: str, until_ms: int, window_ms: int, limit: int) -> None:
+        """No sends to `chat` for anyone before `until_ms`."""
+
+
 class SharedBudget:
     """The budget in the database the instances share (bot/storage/budget.py): each call is
     one short write transaction of its own, outside any update's handling."""
@@ -100,6 +114,20 @@ class SharedBudget:
             async with self.db.transaction(int(time.time())) as tx:
                 await tx.send_budget.close(name, until_window, limit)
 
+    async def group_take(self, chat: str, now_ms: int, window_ms: int, limit: int) -> int:
+        from bot.storage.engine import commits_not_counted
+
+        with commits_not_counted():
+            async with self.db.transaction(now_ms // 1000) as tx:
+                return int(await tx.group_sends.take(chat, now_ms, window_ms, limit))
+
+    async def group_hold(self, chat: str, until_ms: int, window_ms: int, limit: int) -> None:
+        from bot.storage.engine import commits_not_counted
+
+        with commits_not_counted():
+            async with self.db.transaction(int(time.time())) as tx:
+                await tx.group_sends.hold(chat, until_ms, window_ms, limit)
+
 
 def window_of(at: float, window: float = WINDOW) -> int:
     """The number of the shared budget's window epoch time `at` falls in."""
@@ -112,7 +140,7 @@ class Pacer:
 
     `wait(lane)` returns when a send may go; `pause(seconds)` holds every send (a 429 that
     speaks for the whole bot); `group_wait(chat)` says how long a group must wait (0: go, and
-    the send is counted)."""
+    the send is counted): in `groups` when given (the instances' shared windows), else here."""
 
     def __init__(
         self,
@@ -121,6 +149,7 @@ class Pacer:
         group_window: float = GROUP_WINDOW,
         *,
         budget: Budget | None = None,
+        groups: GroupBudget | None = None,
         window: float = WINDOW,
         per_window: int = PER_WINDOW,
     ) -> None:
@@ -128,6 +157,8 @@ class Pacer:
         self.group_limit = group_per_minute
         self.group_window = group_window
         self.budget = budget
+        self.groups = groups
+        self._groups_failed_at = float("-inf")
         self.window = window
         self.per_window = per_window
         self.reserve = min(CLAIM_RESERVE, per_window - 1)
@@ -231,31 +262,74 @@ class Pacer:
             ends = (window + 1) * round(self.window * 1000) / 1000
             await asyncio.sleep(max(0.001, ends - time.time()))
 
-    def group_wait(self, chat_id: int | str) -> float:
+    async def group_wait(self, chat_id: int | str) -> float:
         """0 when a send to group `chat_id` may go now (it is counted), else the seconds until
         its window allows one (nothing counted). Private chats (positive ids) never wait."""
         if (isinstance(chat_id, int) and chat_id >= 0) or self.group_limit <= 0:
             return 0.0
+        if self.groups is not None:
+            window_ms = round(self.group_window * 1000)
+            take = self.groups.group_take(
+                str(chat_id), int(time.time() * 1000), window_ms, self.group_limit
+            )
+            try:  # a context of its own: the window's transaction is no update's
+                ms = await asyncio.get_running_loop().create_task(
+                    take, name="pacer-group", context=contextvars.Context()
+                )
+            except Exception:
+                self._groups_failing()
+            else:
+                if ms <= 0:
+                    self._local_group_wait(chat_id, count_only=True)
+                    return 0.0
+                return ms / 1000
+        return self._local_group_wait(chat_id)
+
+    def _groups_failing(self) -> None:
+        now = time.monotonic()
+        if now - self._groups_failed_at > 60:
+            log.exception("the shared group windows failed: counted by this instance alone")
+            self._groups_failed_at = now
+
+    def _local_group_wait(self, chat_id: int | str, *, count_only: bool = False) -> float:
+        """This process's own window for the group (alone, or while the shared one fails;
+        `count_only`: the shared window let a send go, keep this one in step)."""
         now = time.monotonic()
         sent = self._groups.setdefault(chat_id, deque())
         while sent and now - sent[0] >= self.group_window:
             sent.popleft()
-        if len(sent) < self.group_limit:
+        if count_only or len(sent) < self.group_limit:
             sent.append(now)
             return 0.0
         return max(0.001, sent[0] + self.group_window - now)
 
     def hold_group(self, chat_id: int | str, seconds: float) -> None:
-        """Telegram said 429 for this group: its window is full for `seconds`."""
+        """Telegram said 429 for this group: its window is full for `seconds` (for every
+        instance, with shared windows)."""
         if self.group_limit <= 0:
             return
         until = time.monotonic() + seconds - self.group_window
         self._groups[chat_id] = deque([until] * self.group_limit)
+        if self.groups is not None:
+            window_ms = round(self.group_window * 1000)
+            until_ms = int((time.time() + seconds) * 1000)
+            hold = self.groups.group_hold(str(chat_id), until_ms, window_ms, self.group_limit)
+            task = asyncio.get_running_loop().create_task(
+                self._quietly(hold), name="pacer-hold", context=contextvars.Context()
+            )
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _quietly(self, call: Coroutine[Any, Any, None]) -> None:
+        try:
+            await call
+        except Exception:
+            self._groups_failing()
 
     async def wait_group(self, chat_id: int | str) -> None:
         """Sleep until the group's window allows a send (for a handler's answer in a group)."""
         for _ in itertools.count():
-            left = self.group_wait(chat_id)
+            left = await self.group_wait(chat_id)
             if left <= 0:
                 return
             await asyncio.sleep(left)

@@ -20,7 +20,7 @@ from bot.handlers.buttons import ButtonCodec
 from bot.holders import HOST
 from bot.i18n import I18n
 from bot.notify import Dispatcher, Outgoing
-from bot.pacing import Pacer
+from bot.pacing import Pacer, SharedBudget
 from bot.runtime import Runtime
 from bot.services import bids
 from bot.services.base import Clock, Services
@@ -456,3 +456,39 @@ def test_outbox_retention_is_a_duration_of_30_days_by_default(
     monkeypatch.setenv("OUTBOX_RETENTION", "forever")
     with pytest.raises(ConfigError, match="OUTBOX_RETENTION"):
         load_settings()
+
+
+async def group_rows(rig: Rig, chat: int) -> list[dict[str, Any]]:
+    async with rig.svc.read() as tx:
+        return await tx.fetchall(
+            "SELECT state, next_attempt_at FROM outbox WHERE chat_id = ? ORDER BY id",
+            (chat,),
+        )
+
+
+async def test_two_dispatchers_share_a_groups_window(rig: Rig) -> None:
+    """Two instances' dispatchers over one database send a group no more than its window
+    allows between them: the second defers its rows to the window's end without a call.
+    (Counted per process, it would have sent as many again and met Telegram's 429.)"""
+    group = -100777
+    rig.server.add_chat(group, "supergroup", "Moderators")
+    rig.server.flood_control, rig.server.group_rate_per_minute = True, 3
+    other = await rig.services()
+    first, second = (
+        rig.dispatcher(svc, pacer=Pacer(rate=0, group_per_minute=3, groups=SharedBudget(svc.db)))
+        for svc in (rig.svc, other)
+    )
+    for i in range(3):
+        await banned(rig.svc, group, f"first{i}")
+    assert await first.drain() == 3
+    for i in range(3):
+        await banned(other, group, f"second{i}")
+    await second.drain()
+
+    assert reasons(rig.texts(group)) == ["first0", "first1", "first2"]
+    assert [r for r in rig.server.call_records if r.status == 429] == []
+    rows = await group_rows(rig, group)
+    assert [r["state"] for r in rows] == ["sent"] * 3 + ["pending"] * 3
+    now = int(time.time())
+    head = rows[3]  # the group's next row waits for its window; the rest wait behind it
+    assert now + 55 <= head["next_attempt_at"] <= now + 62, dict(head)

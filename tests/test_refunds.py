@@ -9,6 +9,7 @@ payout the moderators see), the client told what really happened, and the books 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +256,9 @@ async def test_a_confirmed_refund_tells_the_client_once_the_stars_are_back(
 
 async def test_the_audit_reports_a_refund_pending_over_a_day(svc) -> None:
     from bot.services import refunds
+    from tests.hourly_helpers import fixed_clock
 
+    fixed_clock(svc, int(time.time()))  # a second passing for real would cross the day
     deal = await f.funded_deal(svc)
     assert await deals.cancel(svc, FREELANCER, deal.id) == "refunded"
     async with svc.read() as tx:

@@ -151,3 +151,43 @@ def test_the_budget_is_shared_on_postgresql_by_default() -> None:
     assert make_settings(database_url=pg).shares_send_budget
     assert not make_settings(database_url=pg, send_budget="local").shares_send_budget
     assert make_settings(database_url="sqlite:///x.db", send_budget="shared").shares_send_budget
+
+
+async def take(db, chat: str, now_ms: int, window_ms: int = 60_000, limit: int = 3) -> int:
+    async with db.transaction(now_ms // 1000) as tx:
+        return await tx.group_sends.take(chat, now_ms, window_ms, limit)
+
+
+async def test_a_groups_window_slides_over_the_instances_sends(dbs) -> None:
+    a, b = dbs
+    t = 1_800_000_000_000
+    assert await take(a, "-100", t) == 0
+    assert await take(b, "-100", t + 1_000) == 0
+    assert await take(a, "-100", t + 2_000) == 0
+    assert await take(b, "-100", t + 3_000) == 57_000  # full: until the first send ages out
+    assert await take(a, "-200", t + 3_000) == 0  # another group has a window of its own
+    assert await take(b, "-100", t + 60_000) == 0  # the first has left the window
+    assert await take(a, "-100", t + 60_500) == 500  # the second leaves it at t + 61 s
+    async with a.transaction(0) as tx:
+        held = await tx.fetchone("SELECT COUNT(*) FROM group_sends WHERE chat = '-100'")
+    assert held[0] == 3  # sends older than the window are forgotten
+
+
+async def test_concurrent_takes_for_one_group_let_its_limit_go(dbs) -> None:
+    a, b = dbs
+    t = 1_800_000_000_000
+    got = await asyncio.gather(*(take((a, b)[n % 2], "-300", t + n, limit=5) for n in range(12)))
+    assert got.count(0) == 5, got  # the others are told to wait
+
+
+async def test_two_pacers_share_a_groups_window_and_its_429(dbs) -> None:
+    first, second = (
+        Pacer(group_per_minute=2, budget=SharedBudget(db), groups=SharedBudget(db)) for db in dbs
+    )
+    assert await first.group_wait(-500) == 0
+    assert await second.group_wait(-500) == 0
+    assert 60 <= await first.group_wait(-500) <= 61  # the other instance's send counted
+    assert await second.group_wait(42) == 0  # a private chat never waits
+    second.hold_group(-600, 30)
+    await asyncio.gather(*second._closing)
+    assert 29 <= await first.group_wait(-600) <= 30

@@ -1,4 +1,5 @@
-"""The send budget instances share (table send_budget, migration 0016; used by bot/pacing.py).
+"""The send budget instances share (table send_budget, migration 0016; used by bot/pacing.py),
+and the sliding windows of their sends to groups (table group_sends, migration 0022).
 
 A budget's time is cut into fixed windows; `claim` takes up to `want` of the `limit` tokens
 of window `window_no` in one conditional UPDATE: the row moves to a newer window (its count
@@ -62,3 +63,49 @@ class SendBudget:
             " WHERE send_budget.window_no < excluded.window_no",
             (name, until_window, limit),
         )
+
+
+class GroupSends:
+    """One group's or channel's sends in its sliding window, for every instance.
+
+    `take` is one short write transaction's work: the group's row in send_budget is locked
+    first (an upsert: PostgreSQL's row lock, SQLite's write lock), so the instances' claims
+    for one group run one after another and each counts what the others committed."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def _lock(self, chat: str) -> None:
+        await self.tx.execute(
+            "INSERT INTO send_budget (name) VALUES (?) ON CONFLICT (name)"
+            " DO UPDATE SET used = send_budget.used",
+            (f"group:{chat}",),
+        )
+
+    async def take(self, chat: str, now_ms: int, window_ms: int, limit: int) -> int:
+        """0 when a send to `chat` may go now (it is counted), else the milliseconds until
+        its window allows one (nothing counted)."""
+        await self._lock(chat)
+        await self.tx.execute(
+            "DELETE FROM group_sends WHERE chat = ? AND sent_at <= ?", (chat, now_ms - window_ms)
+        )
+        row = await self.tx.fetchone(
+            "SELECT COUNT(*), MIN(sent_at) FROM group_sends WHERE chat = ?", (chat,)
+        )
+        count, oldest = (0, now_ms) if row is None else (int(row[0]), row[1])
+        if count < limit or oldest is None:
+            await self.tx.execute(
+                "INSERT INTO group_sends (chat, sent_at) VALUES (?, ?)", (chat, now_ms)
+            )
+            return 0
+        return max(1, int(oldest) + window_ms - now_ms)
+
+    async def hold(self, chat: str, until_ms: int, window_ms: int, limit: int) -> None:
+        """Telegram said 429 for `chat`: its window is full until `until_ms`."""
+        await self._lock(chat)
+        await self.tx.execute("DELETE FROM group_sends WHERE chat = ?", (chat,))
+        at = until_ms - window_ms
+        for _ in range(limit):
+            await self.tx.execute(
+                "INSERT INTO group_sends (chat, sent_at) VALUES (?, ?)", (chat, at)
+            )

@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from bot.domain.errors import Conflict
-from bot.storage.budget import SendBudget
+from bot.storage.budget import GroupSends, SendBudget
 from bot.storage.buttons import Keyboards, PendingInputs
 from bot.storage.conversations import Conversations
 from bot.storage.deadlines import Deadlines
@@ -487,3 +487,7 @@ class Tx:
     @cached_property
     def send_budget(self) -> SendBudget:
         return SendBudget(self)
+
+    @cached_property
+    def group_sends(self) -> GroupSends:
+        return GroupSends(self)
