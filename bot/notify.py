@@ -260,13 +260,15 @@ class Dispatcher:
                 else:
                     claim.lost = True
             rows: list[dict[str, Any]] = []
-            if free > 0:
+            if free > 0 and await tx.outbox.wake(tx.now):  # (one statement when nothing is)
                 token = f"{self.name}/{next(self._claims)}"
-                rows = await tx.outbox.claim(token, free, max_lane=ANSWER, lease=self.lease)
+                rows = await tx.outbox.claim(
+                    token, free, max_lane=ANSWER, lease=self.lease, wake=False
+                )
                 bulk = sum(1 for c, _t in self._active.values() if c.lane != ANSWER)
                 room = min(free - len(rows), self.capacity - self.reserve - bulk)
                 if room > 0:
-                    rows += await tx.outbox.claim(token, room, lease=self.lease)
+                    rows += await tx.outbox.claim(token, room, lease=self.lease, wake=False)
         started = []
         for row in rows:
             claim = Claim(row, row["claimed_by"], int(row["lease_until"]))
@@ -436,7 +438,7 @@ class Dispatcher:
         i18n = self.rt.i18n
         if chat_id < 0:
             return i18n.default
-        async with self.rt.svc.read() as tx:
+        async with self.rt.svc.read(one=True) as tx:
             user = await tx.users.get(chat_id)
         if user is None:
             return i18n.default

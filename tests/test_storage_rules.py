@@ -17,6 +17,7 @@ import pytest
 from bot.services.profiles import touch_user
 from bot.storage import open_database
 from bot.storage.db import Database, NestedTransaction
+from bot.storage.engine import NotOneStatement
 from tests.factories import CLIENT
 
 NESTED = "nested transaction: this task already holds the database connection"
@@ -37,7 +38,15 @@ async def test_a_service_called_inside_another_transaction_raises_at_once(svc) -
 
 @pytest.mark.parametrize(
     ("outer", "inner"),
-    [("tx", "tx"), ("tx", "read"), ("read", "tx"), ("read", "read"), ("thread", "thread")],
+    [
+        ("tx", "tx"),
+        ("tx", "read"),
+        ("read", "tx"),
+        ("read", "read"),
+        ("thread", "thread"),
+        ("tx", "one"),
+        ("one", "tx"),
+    ],
 )
 async def test_every_nesting_that_would_deadlock_raises(
     db_url: str, outer: str, inner: str
@@ -49,7 +58,7 @@ async def test_every_nesting_that_would_deadlock_raises(
     def open_(kind: str):
         if kind == "tx":
             return db.transaction(0)
-        return db.read(0, in_thread=kind == "thread")
+        return db.read(0, in_thread=kind == "thread", one=kind == "one")
 
     try:
         with pytest.raises(NestedTransaction, match=NESTED):
@@ -59,6 +68,32 @@ async def test_every_nesting_that_would_deadlock_raises(
                         pass
         async with db.transaction(0) as tx:  # and everything is usable afterwards
             await tx.outbox.add(1, "notify.test")
+        async with db.read(0) as tx:
+            assert await tx.outbox.pending_count() == 1
+    finally:
+        await db.close()
+
+
+async def test_a_one_statement_read_is_held_to_one_statement(db_url: str) -> None:
+    """`read(one=True)` skips PostgreSQL's BEGIN and ROLLBACK round trips: a second
+    statement or a write in it raises on both engines (a read that grew is told, not torn
+    across two snapshots), and the connection is usable afterwards."""
+    db = await open_database(db_url).connect()
+    try:
+        async with db.transaction(0) as tx:
+            await tx.outbox.add(1, "notify.test")
+        async with db.read(0, one=True) as tx:
+            assert await tx.outbox.pending_count() == 1
+            if db.dialect.name == "postgresql":  # no transaction around it
+                assert not tx.inner.conn.is_in_transaction()
+            with pytest.raises(NotOneStatement, match="second statement"):
+                await tx.outbox.pending_count()
+        async with db.read(0, one=True) as tx:
+            with pytest.raises(NotOneStatement, match="may not write"):
+                await tx.outbox.add(2, "notify.test")
+        with pytest.raises(NotOneStatement, match="may not write"):
+            async with db.read(0, one=True) as tx:
+                await tx.fetchone("DELETE FROM outbox RETURNING id")
         async with db.read(0) as tx:
             assert await tx.outbox.pending_count() == 1
     finally:

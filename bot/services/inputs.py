@@ -56,7 +56,7 @@ async def expect(
 
 
 async def current(svc: Services, actor: int) -> PendingInput | None:
-    async with svc.read() as tx:
+    async with svc.read(one=True) as tx:
         return await tx.inputs.get(actor)
 
 

@@ -22,7 +22,7 @@ async def touch_user(
 ) -> User:
     """Create or refresh the person behind an update (called once per update). Most updates
     come from someone already known as they are: then it is a read, not a write."""
-    async with svc.read() as tx:
+    async with svc.read(one=True) as tx:
         known = await tx.users.get(user_id)
     if (
         known is not None

@@ -56,6 +56,7 @@ from bot.storage.engine import (
     SLOW_STATEMENT_S,
     SQLITE,
     NestedTransaction,
+    OneStatement,
     Tx,
     WriteHook,
     clock,
@@ -317,10 +318,17 @@ class Database:
             hook.committed()
 
     @asynccontextmanager
-    async def read(self, now: int, *, in_thread: bool = False) -> AsyncIterator[Tx]:
+    async def read(
+        self, now: int, *, in_thread: bool = False, one: bool = False
+    ) -> AsyncIterator[Tx]:
         """A consistent read-only snapshot. `in_thread=True` is for reads that may take long
         (whole-table counts for moderators): they run on a read-only connection of their own
-        in aiosqlite's thread, so the loop and the writers go on meanwhile."""
+        in aiosqlite's thread, so the loop and the writers go on meanwhile. `one`: a read of
+        one statement (engine.OneStatement: held to it here too, as on PostgreSQL)."""
+        if one:
+            async with self.read(now, in_thread=in_thread) as tx:
+                yield OneStatement(tx)
+            return
         if in_thread and self.path != ":memory:":
             task = self._claim(reader=True)
             async with self._reader_lock:

@@ -73,6 +73,10 @@ class NestedTransaction(RuntimeError):
     """A transaction or read was opened by the task that already holds one."""
 
 
+class NotOneStatement(RuntimeError):
+    """A read declared to be one statement (`read(one=True)`) ran a second one, or a write."""
+
+
 NESTED_MESSAGE = (
     "nested transaction: this task already holds the database connection in an open"
     " transaction, and waiting for it would wait forever; a service must not be called inside"
@@ -491,3 +495,46 @@ class Tx:
     @cached_property
     def group_sends(self) -> GroupSends:
         return GroupSends(self)
+
+
+class OneStatement(Tx):
+    """A read of one statement (`read(one=True)`): on PostgreSQL it runs outside a
+    transaction (no BEGIN and ROLLBACK round trips: one statement sees one snapshot anyway),
+    on SQLite inside the usual read. A second statement or a write raises
+    `NotOneStatement` on both engines, so a read that grows is told, not torn."""
+
+    def __init__(self, inner: Tx) -> None:
+        self.inner = inner
+        self.now = inner.now
+        self.dialect = inner.dialect
+        self.ran: str | None = None
+
+    def _one(self, sql: str) -> None:
+        if self.ran is not None:
+            raise NotOneStatement(
+                f"a one-statement read ran a second statement: {sql[:80]!r} after"
+                f" {self.ran[:80]!r}; open it without one=True"
+            )
+        if not sql.lstrip()[:6].upper().startswith(("SELECT", "WITH")):
+            raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+        self.ran = sql
+
+    async def fetchone(self, sql: str, params: Any = ()) -> Any:
+        self._one(sql)
+        return await self.inner.fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
+        self._one(sql)
+        return await self.inner.fetchall(sql, params)
+
+    async def execute(self, sql: str, params: Any = ()) -> Any:
+        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+
+    async def executemany(self, sql: str, rows: Any) -> None:
+        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+
+    async def insert(self, sql: str, params: Any = ()) -> int:
+        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+
+    async def update(self, sql: str, params: Any = ()) -> int:
+        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")

@@ -93,6 +93,19 @@ def lane_of(key: str) -> int:
 
 LEASE = 120  # seconds a claim holds a row; the dispatcher renews it while the row is in hand
 PROMOTE_BATCH = 500  # waiting heads made ready per lane and claim (the rest the next time)
+
+# What a claim's wake has to do (Outbox.wake): per lane, a waiting head that is due; a lease
+# that ended; a ready row. ?1: now.
+_DUE = (
+    "SELECT "
+    + "".join(
+        f"EXISTS (SELECT 1 FROM outbox WHERE stage = 'waiting' AND lane = {lane}"
+        f" AND next_attempt_at <= ?1) AS w{lane}, "
+        for lane in LANES
+    )
+    + "EXISTS (SELECT 1 FROM outbox WHERE stage = 'claimed' AND lease_until <= ?1) AS expired,"
+    " EXISTS (SELECT 1 FROM outbox WHERE stage = 'ready') AS ready"
+)
 KEPT_PARAM_TYPES = (int,)  # what outbox_sent keeps of a pruned row's parameters
 
 
@@ -133,12 +146,20 @@ class Outbox:
     # --- the dispatcher's side ---------------------------------------------------------------
 
     async def claim(
-        self, claimer: str, limit: int, *, max_lane: int = BULK, lease: int = LEASE
+        self,
+        claimer: str,
+        limit: int,
+        *,
+        max_lane: int = BULK,
+        lease: int = LEASE,
+        wake: bool = True,
     ) -> list[dict[str, Any]]:
         """Lease up to `limit` ready heads of lanes 0..`max_lane` to `claimer`, in (lane, id)
-        order; first the waiting heads and expired leases that are due become ready."""
+        order; first (unless `wake` is false: a second claim in one transaction) the waiting
+        heads and expired leases that are due become ready."""
         now = self.tx.now
-        await self.wake(now)
+        if wake and not await self.wake(now):
+            return []
         if limit <= 0:
             return []
         first, chosen = self.tx.dialect.pick(
@@ -151,30 +172,44 @@ class Outbox:
         )
         return sorted((_row(r) for r in rows), key=lambda r: (r["lane"], r["id"]))
 
-    async def wake(self, now: int) -> None:
-        """Waiting heads whose time has come, and rows whose lease ended, become ready.
-        (On PostgreSQL rows another dispatcher is moving are skipped, not waited for; the
-        outer conditions hold when the row was changed meanwhile.)"""
+    async def wake(self, now: int) -> bool:
+        """Waiting heads whose time has come, and rows whose lease ended, become ready;
+        whether any row is ready. One statement first says what there is to do (each of its
+        tests one index probe: nothing grows with the backlog), so that a pass with nothing
+        due costs one statement. (On PostgreSQL rows another dispatcher is moving are
+        skipped, not waited for; the outer conditions hold when the row was changed
+        meanwhile.)"""
+        due = await self.tx.fetchone(_DUE, (now,))
+        woke = False
         pick = self.tx.dialect.pick
         for lane in LANES:
+            if not due[f"w{lane}"]:
+                continue
             first, chosen = pick(
                 "SELECT id FROM outbox WHERE stage = 'waiting' AND lane = ? AND"
                 " next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"
             )
-            await self.tx.execute(
-                f"{first}UPDATE outbox SET stage = 'ready' WHERE id IN ({chosen})"
-                " AND stage = 'waiting'",
-                (lane, now, PROMOTE_BATCH),
+            woke |= bool(
+                await self.tx.update(
+                    f"{first}UPDATE outbox SET stage = 'ready' WHERE id IN ({chosen})"
+                    " AND stage = 'waiting'",
+                    (lane, now, PROMOTE_BATCH),
+                )
             )
-        first, chosen = pick(
-            "SELECT id FROM outbox WHERE stage = 'claimed' AND lease_until <= ?1"
-            " ORDER BY lease_until LIMIT ?2"
-        )
-        await self.tx.execute(
-            f"{first}UPDATE outbox SET stage = 'ready', claimed_by = NULL, lease_until = NULL"
-            f" WHERE id IN ({chosen}) AND stage = 'claimed' AND lease_until <= ?1",
-            (now, PROMOTE_BATCH),
-        )
+        if due["expired"]:
+            first, chosen = pick(
+                "SELECT id FROM outbox WHERE stage = 'claimed' AND lease_until <= ?1"
+                " ORDER BY lease_until LIMIT ?2"
+            )
+            woke |= bool(
+                await self.tx.update(
+                    f"{first}UPDATE outbox SET stage = 'ready', claimed_by = NULL,"
+                    f" lease_until = NULL WHERE id IN ({chosen}) AND stage = 'claimed'"
+                    " AND lease_until <= ?1",
+                    (now, PROMOTE_BATCH),
+                )
+            )
+        return woke or bool(due["ready"])
 
     async def renew(self, row_id: int, claimer: str, lease_until: int) -> bool:
         """Extend a claim; False when the row is no longer this claimer's."""

@@ -59,6 +59,7 @@ from bot.storage.engine import (
     POSTGRES,
     DatabaseUnavailable,
     NestedTransaction,
+    OneStatement,
     Result,
     StorageConflict,
     Tx,
@@ -322,11 +323,32 @@ class PgDatabase:
             hook.committed()
 
     @asynccontextmanager
-    async def read(self, now: int, *, in_thread: bool = False) -> AsyncIterator[PgTx]:
+    async def read(
+        self, now: int, *, in_thread: bool = False, one: bool = False
+    ) -> AsyncIterator[Tx]:
         """A consistent read-only snapshot. `in_thread` (a read that may take long) runs on
-        the server like any other; like SQLite's, it may have transactions inside it."""
+        the server like any other; like SQLite's, it may have transactions inside it.
+        `one`: a read of one statement, run outside a transaction (engine.OneStatement)."""
+        if one and not in_thread:
+            async with self._one(now) as tx:
+                yield tx
+            return
         async with self._open(write=False, now=now, long=in_thread) as tx:
             yield tx
+
+    @asynccontextmanager
+    async def _one(self, now: int) -> AsyncIterator[Tx]:
+        task = self._claim(self._holders)
+        async with self.pool.acquire() as conn:
+            if task is not None:
+                self._holders.add(task)
+            try:
+                yield OneStatement(PgTx(conn, now, write=False))
+                # Outside a transaction nothing is left to reset, even after an error.
+                self._clean.add(conn.get_server_pid())
+            finally:
+                if task is not None:
+                    self._holders.discard(task)
 
 
 async def _shielded(step: Any) -> None:
