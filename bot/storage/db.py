@@ -59,6 +59,7 @@ from bot.storage.engine import (
     OneStatement,
     Tx,
     WriteHook,
+    before_commit,
     clock,
     commits_not_counted,
     committed_here,
@@ -301,8 +302,7 @@ class Database:
                 try:
                     tx = SqliteTx(raw, now)
                     yield tx
-                    if hook is not None:
-                        await hook.before_commit(tx)
+                    await before_commit(tx, hook)
                     await self._commit()
                 except BaseException:
                     # Also when COMMIT itself fails (disk full, I/O error): never leave the

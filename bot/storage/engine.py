@@ -156,6 +156,16 @@ def set_write_hook(hook: WriteHook | None) -> None:
     _write_hook.set(hook)
 
 
+async def before_commit(tx: Tx, hook: WriteHook | None) -> None:
+    """What every write transaction does last before COMMIT, on both engines: the write
+    hook's writes, then the ledger's shared accounts (storage/ledger.py: held the shortest
+    while)."""
+    if hook is not None:
+        await hook.before_commit(tx)
+    if "ledger" in tx.__dict__:  # the transaction used the books
+        await tx.ledger.flush()
+
+
 def write_hook() -> WriteHook | None:
     """The hook a write transaction opened now calls: each engine's `transaction()` calls
     `before_commit(tx)` inside the transaction just before COMMIT and `committed()` after

@@ -63,6 +63,7 @@ from bot.storage.engine import (
     Result,
     StorageConflict,
     Tx,
+    before_commit,
     clock,
     count_commit,
     migration_files,
@@ -316,8 +317,7 @@ class PgDatabase:
         hook = write_hook()
         async with self._open(write=True, now=now) as tx:
             yield tx
-            if hook is not None:
-                await hook.before_commit(tx)
+            await before_commit(tx, hook)
         count_commit()
         if hook is not None:
             hook.committed()
