@@ -13,12 +13,13 @@ from typing import Any
 from telegram import Message, Update
 
 from bot.domain import rules
-from bot.domain.errors import Conflict, Forbidden, InvalidInput
-from bot.domain.states import ContractKind, DealAction, DealState, next_deal_state
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.states import DealState
 from bot.handlers import milestones as milestone_views
 from bot.handlers.arguments import command_args
 from bot.handlers.base import Follow, MarketContext, _answer_query, handler, int_arg
 from bot.handlers.callbacks import button, yes_no_buttons
+from bot.handlers.deal_questions import cancel_question, refund_done, release_question
 from bot.handlers.hourly import log_hourly
 from bot.i18n import Markup, id_params
 from bot.services import deals, disputes, feedback, hourly
@@ -365,25 +366,14 @@ async def release_button(update: Update, context: MarketContext, args: list[str]
     """Release asks once more: the money can't come back."""
     me = _me(update)
     data = await load_deal(context.svc, _deal_arg(args), me)
+    text = await release_question(context, data, me)
     deal = data.deal
-    if deal.client_id != me:
-        raise Forbidden("deal.only_client_release", deal=deal.id)
-    next_deal_state(deal.state, DealAction.RELEASE, deal.id)
     rows = [
         [
             (context.t("deal-btn-release-confirm"), ("cb", "release_go", deal.id)),
             (context.t("deal-btn-keep"), ("cb", "deal_close", deal.id)),
         ]
     ]
-    text = _t(
-        context,
-        "deal-release-confirm",
-        deal=deal.id,
-        amount=Markup(
-            context.money(await milestone_views.cycle_amount(context, deal), deal.currency)
-        ),
-        freelancer=data.name(deal.freelancer_id),
-    )
     await context.say(update, text, rows)
 
 
@@ -401,30 +391,14 @@ async def deal_close_button(update: Update, context: MarketContext, args: list[s
 async def cancel_ask_button(update: Update, context: MarketContext, args: list[str]) -> None:
     me = _me(update)
     data = await load_deal(context.svc, _deal_arg(args), me)
+    text = await cancel_question(context, data, me)
     deal = data.deal
-    if deal.state == DealState.AWAITING_FUNDING:
-        kind = "unfunded"
-    elif deal.kind == ContractKind.HOURLY:
-        kind = "hourly"  # ends the contract; the last week is settled as usual
-    else:
-        next_deal_state(deal.state, DealAction.CANCEL, deal.id)
-        kind = deal.party(me) or "client"
-        if kind == "client" and deal.cancel_requested_at is not None:
-            raise Conflict("cancel.already_requested", deal=deal.id)
     rows = [
         [
             (context.t("deal-btn-cancel-confirm"), ("cb", "cancel_go", deal.id)),
             (context.t("deal-btn-keep"), ("cb", "deal_card", deal.id)),
         ]
     ]
-    text = _t(
-        context,
-        f"deal-canceldeal-confirm-{kind}",
-        deal=deal.id,
-        amount=Markup(
-            context.money(await milestone_views.cycle_amount(context, deal), deal.currency)
-        ),
-    )
     await context.say(update, text, rows, edit=True)
 
 
@@ -450,15 +424,7 @@ async def extend1d_button(update: Update, context: MarketContext, args: list[str
 @button("refundnow")
 async def refundnow_button(update: Update, context: MarketContext, args: list[str]) -> None:
     deal, back = await deals.refund_overdue(context.svc, _me(update), _deal_arg(args))
-    text = _t(
-        context,
-        "deal-refundnow-done",
-        deal=deal.id,
-        amount=Markup(context.money(deal.amount, deal.currency)),
-        how=back.how,
-        payout=back.payout or 0,
-    )
-    await context.say(update, text, edit=True)
+    await context.say(update, refund_done(context, deal, back), edit=True)
 
 
 @button("wait")

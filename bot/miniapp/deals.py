@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain import rules
-from bot.domain.errors import Conflict, Forbidden, InvalidInput
-from bot.domain.states import ContractKind, DealAction, DealState, next_deal_state
+from bot.domain.errors import InvalidInput
+from bot.domain.states import DealState
+from bot.handlers.deal_questions import cancel_question, refund_done, release_question
 from bot.handlers.milestones import cycle_amount, released_text
 from bot.i18n import Markup, id_params
 from bot.miniapp.common import Visitor, endpoint, json_body, path_id
@@ -110,32 +111,12 @@ async def show_deal(request: web.Request, visitor: Visitor) -> web.Response:
 async def _confirmation(visitor: Visitor, deal_id: int, action: str) -> str:
     """The chat's checks before it asks (who may act, in which state), then its question."""
     data = await load_deal(visitor.svc, deal_id, visitor.id)
-    deal = data.deal
-    me = visitor.id
-    # What one release or cancel moves: the deal's amount, or its current milestone's.
-    amount = Markup(visitor.money(await cycle_amount(visitor, deal), deal.currency))
     if action == "release":
-        if deal.client_id != me:
-            raise Forbidden("deal.only_client_release", deal=deal.id)
-        next_deal_state(deal.state, DealAction.RELEASE, deal.id)
-        return _t(
-            visitor,
-            "deal-release-confirm",
-            deal=deal.id,
-            amount=amount,
-            freelancer=data.name(deal.freelancer_id),
-        )
+        return await release_question(visitor, data, visitor.id)
     if action == "cancel":
-        if deal.state == DealState.AWAITING_FUNDING:
-            kind = "unfunded"
-        elif deal.kind == ContractKind.HOURLY:
-            kind = "hourly"  # ends the contract; the last week is settled as usual
-        else:
-            next_deal_state(deal.state, DealAction.CANCEL, deal.id)
-            kind = deal.party(me) or "client"
-            if kind == "client" and deal.cancel_requested_at is not None:
-                raise Conflict("cancel.already_requested", deal=deal.id)
-        return _t(visitor, f"deal-canceldeal-confirm-{kind}", deal=deal.id, amount=amount)
+        return await cancel_question(visitor, data, visitor.id)
+    deal = data.deal
+    amount = Markup(visitor.money(await cycle_amount(visitor, deal), deal.currency))
     return _t(visitor, f"miniapp-confirm-{action.replace('_', '-')}", deal=deal.id, amount=amount)
 
 
@@ -156,14 +137,7 @@ async def _act(visitor: Visitor, deal_id: int, action: str, body: dict[str, Any]
         return _t(visitor, "deal-extend-done", deal=deal.id, due=due)
     if action == "refundnow":
         deal, back = await deals.refund_overdue(svc, me, deal_id)
-        return _t(
-            visitor,
-            "deal-refundnow-done",
-            deal=deal.id,
-            amount=Markup(visitor.money(deal.amount, deal.currency)),
-            how=back.how,
-            payout=back.payout or 0,
-        )
+        return refund_done(visitor, deal, back)
     if action == "cancel":
         outcome = await deals.cancel(svc, me, deal_id)
         return _t(visitor, f"deal-canceldeal-{outcome}", deal=deal_id)

@@ -45,6 +45,7 @@ from bot.services.lifecycle import (
     finish_deal,
     move_deal,
     notify_params,
+    record_charge,
     refresh_channel_post,
     tell_both,
 )
@@ -225,29 +226,18 @@ async def apply_payment(
             and deal.currency == currency
             and deal.client_id == payer
         )
-        outcome = "funded" if fits else "refunded"
-        recorded = await tx.payments.record(
-            charge_id=charge_id,
-            provider_charge_id=provider_charge_id,
-            deal_id=deal.id,
-            payer_id=payer,
+        outcome, back = await record_charge(
+            tx,
+            deal,
+            payer=payer,
             amount=amount,
             currency=currency,
-            outcome=outcome,
+            charge_id=charge_id,
+            provider_charge_id=provider_charge_id,
+            fits=fits,
+            answered=answered,
         )
-        if not recorded:  # the same charge, recorded meanwhile (a payload naming no deal)
-            return Payment("duplicate", deal)
-        if not fits:
-            back = await escrow.refund_stray_payment(
-                tx, payer, amount, currency, charge_id, deal.id
-            )
-            if not answered:
-                await tx.outbox.add(
-                    payer,
-                    "notify.payment_refunded",
-                    notify_params(deal, amount=amount, currency=currency, **back.params()),
-                    ref=f"deal:{deal.id}",
-                )
+        if outcome != "funded":  # the same charge recorded meanwhile, or the money went back
             return Payment(outcome, deal, back)
         await _fund(tx, svc, deal, charge_id, answered)
         return Payment(outcome, await deal_or_404(tx, deal.id))

@@ -35,6 +35,7 @@ from bot.services.lifecycle import (
     finish_deal,
     move_deal,
     notify_params,
+    record_charge,
     refresh_channel_post,
     tell_both,
 )
@@ -209,29 +210,18 @@ async def apply_payment(
             and deal.currency == currency
             and deal.client_id == payer
         )
-        outcome = "funded" if fits else "refunded"
-        recorded = await tx.payments.record(
-            charge_id=charge_id,
-            provider_charge_id=provider_charge_id,
-            deal_id=deal.id,
-            payer_id=payer,
+        outcome, back = await record_charge(
+            tx,
+            deal,
+            payer=payer,
             amount=amount,
             currency=currency,
-            outcome=outcome,
+            charge_id=charge_id,
+            provider_charge_id=provider_charge_id,
+            fits=fits,
+            answered=answered,
         )
-        if not recorded:
-            return "duplicate", deal, None
-        if not fits:
-            back = await escrow.refund_stray_payment(
-                tx, payer, amount, currency, charge_id, deal.id
-            )
-            if not answered:
-                await tx.outbox.add(
-                    payer,
-                    "notify.payment_refunded",
-                    notify_params(deal, amount=amount, currency=currency, **back.params()),
-                    ref=f"deal:{deal.id}",
-                )
+        if outcome != "funded":
             return outcome, deal, back
         await _fund_week(tx, svc, deal, contract, week, amount, charge_id, answered)
         return outcome, await deal_or_404(tx, deal.id), None

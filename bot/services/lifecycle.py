@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.models import Deal, Job
 from bot.domain.states import BidState, DealAction, DealState, JobState, next_deal_state
+from bot.services import escrow
 from bot.services.base import Services, lost_race
 from bot.storage.db import Tx
 from bot.storage.offers import ReviewersRepo
@@ -100,3 +101,44 @@ async def cancel_unfunded_for_removal(tx: Tx, svc: Services, job_id: int) -> lis
             await tell_both(tx, deal, "notify.deal_cancelled", skip=deal.client_id)
             cancelled.append(deal.id)
     return cancelled
+
+
+async def record_charge(
+    tx: Tx,
+    deal: Deal,
+    *,
+    payer: int,
+    amount: int,
+    currency: str,
+    charge_id: str,
+    provider_charge_id: str | None,
+    fits: bool,
+    answered: bool,
+) -> tuple[str, escrow.Returned | None]:
+    """Record a successful charge for `deal` (a deal's or a week's invoice) once: "funded"
+    when it `fits` (the caller then funds), "refunded" when it does not (the money goes
+    straight back, and the payer is told unless their own update answers them), "duplicate"
+    when the same charge was recorded meanwhile. With how the money went back."""
+    outcome = "funded" if fits else "refunded"
+    recorded = await tx.payments.record(
+        charge_id=charge_id,
+        provider_charge_id=provider_charge_id,
+        deal_id=deal.id,
+        payer_id=payer,
+        amount=amount,
+        currency=currency,
+        outcome=outcome,
+    )
+    if not recorded:
+        return "duplicate", None
+    if fits:
+        return outcome, None
+    back = await escrow.refund_stray_payment(tx, payer, amount, currency, charge_id, deal.id)
+    if not answered:
+        await tx.outbox.add(
+            payer,
+            "notify.payment_refunded",
+            notify_params(deal, amount=amount, currency=currency, **back.params()),
+            ref=f"deal:{deal.id}",
+        )
+    return outcome, back
