@@ -285,9 +285,9 @@ class MilestoneRules:
             d.plan.remove(proposed)
 
     def _refused_marker(self) -> object:
-        from tests.test_ledger_stateful import _REFUSED
+        from tests.service_machine import REFUSED
 
-        return _REFUSED
+        return REFUSED
 
     # --- the invariant ---------------------------------------------------------------------
 

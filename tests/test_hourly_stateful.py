@@ -19,21 +19,14 @@ weeks it holds while it runs, and is zero once it ended.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import sys
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from bot.domain import weeks as W
 from bot.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -41,12 +34,11 @@ from bot.domain.money import percent_of
 from bot.services import bids, deals, disputes, hourly, jobs, refunds, timers
 from bot.services.base import Services, as_admin
 from bot.services.profiles import touch_user
-from bot.storage import open_database
 from bot.storage.audit import ledger_problems
 from tests import factories
-from tests import pg as test_pg
-from tests.conftest import ENGINES, fresh_postgres_url, make_settings
+from tests.conftest import make_settings
 from tests.hourly_helpers import WEDNESDAY, TestClock
+from tests.service_machine import REFUSED, ServiceMachine, engine_cases
 
 HELD = ("funded", "review", "disputed")
 
@@ -59,7 +51,6 @@ IDX = st.integers(min_value=0, max_value=10_000)
 WHO = st.integers(min_value=0, max_value=9)  # < 7: the person the action is meant for
 ANYONE = st.sampled_from(EVERYONE)
 HOURS = st.sampled_from(["0.25", "1", "1.5", "2", "3.75", "4", "8", "12"])
-_REFUSED = object()
 
 
 @dataclass
@@ -77,64 +68,13 @@ class MContract:
         return user in (self.client, self.freelancer)
 
 
-class HourlyMachine(RuleBasedStateMachine):
+class HourlyMachine(ServiceMachine):
+    PREFIX = "hourly-sm-"
+    UNCOMPARED = ("inbox", "inbox_turns")
+
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.tmp = Path(tempfile.mkdtemp(prefix="hourly-sm-"))
-        self.url, self.release_db = self.database()
-        self.db = self.run(open_database(self.url).connect())
-        self.svc: Services | None = None
         self.contracts: dict[int, MContract] = {}
-        self.charge_seq = 0
-
-    def database(self) -> tuple[str, Callable[[], None]]:
-        return f"sqlite:///{self.tmp / 'market.db'}", lambda: None
-
-    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return self.loop.run_until_complete(coro)
-
-    def teardown(self) -> None:
-        try:
-            self.run(self.db.close())
-        finally:
-            self.loop.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.release_db()
-
-    @property
-    def now(self) -> int:
-        assert self.svc is not None
-        return self.svc.clock.now()
-
-    async def _snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        assert self.svc is not None
-        async with self.svc.read() as tx:
-            names = [r["name"] for r in await tx.fetchall(tx.dialect.tables())]
-            return {
-                n: sorted((tuple(r) for r in await tx.fetchall(f'SELECT * FROM "{n}"')), key=repr)
-                for n in names
-                if n not in ("inbox", "inbox_turns")
-            }
-
-    def attempt(self, expect: type[DomainError] | None, coro: Coroutine[Any, Any, Any]) -> Any:
-        """`expect` None: the call must succeed; a DomainError class: it must be refused so,
-        changing nothing."""
-        label = sys._getframe(1).f_code.co_name
-        before = self.run(self._snapshot())
-        try:
-            result = self.run(coro)
-        except DomainError as err:
-            event(f"{label}: refused {err.key}")
-            assert expect is not None, f"{label} refused unexpectedly: {err!r}"
-            assert isinstance(err, expect), f"expected {expect.__name__}, got {err!r}"
-            after = self.run(self._snapshot())
-            changed = [t for t in before if before[t] != after.get(t)]
-            assert not changed, f"refused {err!r} but changed tables {changed}"
-            return _REFUSED
-        assert expect is None, f"{label}: expected a refusal ({expect.__name__}), got {result!r}"
-        event(f"{label}: ok")
-        return result
 
     async def _read(self, deal_id: int) -> tuple[Any, Any, list[Any]]:
         assert self.svc is not None
@@ -156,9 +96,6 @@ class HourlyMachine(RuleBasedStateMachine):
     async def _running(self, deal_id: int) -> bool:
         deal, contract, _ = await self._read(deal_id)
         return deal.state in ("awaiting_funding", "funded") and contract.ended_at is None
-
-    def who(self, right: int, who: int, anyone: int) -> int:
-        return right if who < 7 else anyone
 
     # --- setup ---------------------------------------------------------------------------
 
@@ -258,7 +195,7 @@ class HourlyMachine(RuleBasedStateMachine):
         ):
             expect = Conflict
         res = self.attempt(expect, hourly.log_time(self.svc, actor, m.deal, hours, "work"))
-        if res is _REFUSED:
+        if res is REFUSED:
             return
         assert current is not None
         m.minutes[current.id] += minutes
@@ -288,7 +225,7 @@ class HourlyMachine(RuleBasedStateMachine):
         ):
             expect = Conflict
         res = self.attempt(expect, hourly.edit_time(self.svc, actor, entry_id, hours))
-        if res is _REFUSED:
+        if res is REFUSED:
             return
         m.minutes[week_id] += minutes - old
         m.entries[entry_id] = (week_id, minutes)
@@ -338,7 +275,7 @@ class HourlyMachine(RuleBasedStateMachine):
         mod = as_admin(self.svc, ADMIN)
         expect = Conflict if disputed is None else None
         res = self.attempt(expect, disputes.resolve(self.svc, mod, m.deal, outcome, pct, "ok"))
-        if res is _REFUSED:
+        if res is REFUSED:
             return
         assert disputed is not None
         full = W.pay_for(m.minutes[disputed.id], m.rate)
@@ -402,7 +339,7 @@ class HourlyMachine(RuleBasedStateMachine):
         ):
             expect = Conflict
         res = self.attempt(expect, deals.cancel(self.svc, actor, m.deal))
-        if res is not _REFUSED:
+        if res is not REFUSED:
             want = {"cancelled"} if deal.state == "awaiting_funding" else {"ended", "ending"}
             assert res in want, (res, deal.state)
 
@@ -540,29 +477,8 @@ class HourlyMachine(RuleBasedStateMachine):
                 assert bal == earned[user], (user, bal, earned[user])
 
 
-HourlyMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("HOURLY_STATEFUL_EXAMPLES", "30")),
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+TestHourly, TestHourlyPostgres = engine_cases(
+    HourlyMachine,
+    int(os.environ.get("HOURLY_STATEFUL_EXAMPLES", "30")),
+    int(os.environ.get("PG_STATEFUL_EXAMPLES", "10")),
 )
-TestHourly = HourlyMachine.TestCase
-
-
-class PostgresHourlyMachine(HourlyMachine):
-    def database(self) -> tuple[str, Callable[[], None]]:
-        return fresh_postgres_url()
-
-
-PostgresHourlyMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("PG_STATEFUL_EXAMPLES", "10")),
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-TestHourlyPostgres = pytest.mark.skipif(
-    "postgresql" not in ENGINES or (test_pg.server() is None and not test_pg.REQUIRED),
-    reason=test_pg.skip_reason() if "postgresql" in ENGINES else "TEST_ENGINES",
-)(PostgresHourlyMachine.TestCase)
-if "sqlite" not in ENGINES:
-    TestHourly = pytest.mark.skip(reason="TEST_ENGINES")(TestHourly)

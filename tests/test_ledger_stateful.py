@@ -20,22 +20,14 @@ ratings and every ledger account) with the database.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import sys
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine,
     initialize,
     invariant,
     precondition,
@@ -57,12 +49,11 @@ from bot.services import (
 )
 from bot.services.base import Clock, Services, as_admin
 from bot.services.profiles import touch_user
-from bot.storage import open_database
 from bot.storage.audit import ledger_problems
 from tests import factories
-from tests import pg as test_pg
-from tests.conftest import ENGINES, fresh_postgres_url, make_settings
+from tests.conftest import make_settings
 from tests.ledger_milestones import MilestoneRules, MMilestone
+from tests.service_machine import REFUSED, ServiceMachine, engine_cases
 
 CLIENTS = (1001, 1002)
 FREELANCERS = (2001, 2002, 2003)
@@ -134,8 +125,6 @@ class MDeal:
         return user in (self.client, self.freelancer)
 
 
-_REFUSED = object()
-
 # The "chaos" actions: random actors on (mostly) fitting entities. One rule draws one of them,
 # so that they do not crowd out the rules that move deals forward.
 CHAOS: dict[str, tuple[str, dict[str, st.SearchStrategy[Any]]]] = {}
@@ -159,14 +148,11 @@ def _pick(items: dict[int, Any], i: int, fits: Any = None) -> Any:
     return items[keys[i % len(keys)]]
 
 
-class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
+class LedgerMachine(MilestoneRules, ServiceMachine):
+    PREFIX = "ledger-sm-"
+
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.tmp = Path(tempfile.mkdtemp(prefix="ledger-sm-"))
-        self.url, self.release_db = self.database()
-        self.db = self.run(open_database(self.url).connect())
-        self.svc: Services | None = None
         # The model.
         self.jobs: dict[int, MJob] = {}
         self.bids: dict[int, MBid] = {}
@@ -180,41 +166,10 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         self.refunds: dict[str, tuple[int, int, int, str]] = {}
         self.refund_pending = 0
         self.ledger_seen: list[tuple[Any, ...]] = []  # entries already checked (append-only)
-        self.charge_seq = 0
         self.banned: set[int] = set()
         self.plans: dict[int, list[tuple[str, int]]] = {}  # bid -> milestones before a hire
 
     # --- plumbing -----------------------------------------------------------------------
-
-    def database(self) -> tuple[str, Callable[[], None]]:
-        """A fresh database for the example, and what to call when done with it."""
-        return f"sqlite:///{self.tmp / 'market.db'}", lambda: None
-
-    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return self.loop.run_until_complete(coro)
-
-    def teardown(self) -> None:
-        try:
-            self.run(self.db.close())
-        finally:
-            self.loop.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.release_db()
-
-    @property
-    def now(self) -> int:
-        assert self.svc is not None
-        return self.svc.clock.now()
-
-    async def _snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        assert self.svc is not None
-        async with self.svc.read() as tx:
-            names = [r["name"] for r in await tx.fetchall(tx.dialect.tables())]
-            # Sorted in Python: some tables (FTS shadow tables) have no rowid to order by.
-            return {
-                n: sorted((tuple(r) for r in await tx.fetchall(f'SELECT * FROM "{n}"')), key=repr)
-                for n in names
-            }
 
     async def _count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         assert self.svc is not None
@@ -222,30 +177,8 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             row = await tx.fetchone(sql, params)
         return int(row[0])
 
-    def attempt(self, expect: type[DomainError] | None, coro: Coroutine[Any, Any, Any]) -> Any:
-        """Run one service call. `expect` None: it must succeed (and write to the outbox);
-        a DomainError class: it must be refused with that kind and change nothing."""
-        label = sys._getframe(1).f_code.co_name
-        before = self.run(self._snapshot())
-        try:
-            result = self.run(coro)
-        except DomainError as err:
-            event(f"{label}: refused {type(err).__name__}")
-            assert expect is not None, f"refused unexpectedly: {err!r}"
-            assert isinstance(err, expect), f"expected {expect.__name__}, got {err!r}"
-            after = self.run(self._snapshot())
-            changed = [t for t in before if before[t] != after.get(t)]
-            assert not changed, f"refused {err!r} but changed tables {changed}"
-            return _REFUSED
-        assert expect is None, f"expected a refusal ({expect.__name__}), got {result!r}"
-        event(f"{label}: ok")
-        return result
-
     def outbox_rows(self) -> int:
         return self.run(self._count("SELECT COUNT(*) FROM outbox"))
-
-    def who(self, right: int, who: int, anyone: int) -> int:
-        return right if who < 7 else anyone
 
     # --- model helpers ------------------------------------------------------------------
 
@@ -382,7 +315,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         draft = factories.draft(budget_min=self.scale, budget_max=200 * self.scale)
         expect = Forbidden if client in self.banned else None
         job = self.attempt(expect, jobs.post_job(self.svc, client, draft))
-        if job is _REFUSED:
+        if job is REFUSED:
             return
         assert job.id not in self.jobs
         self.jobs[job.id] = MJob(job.id, client, "open", self.now + self.s.bidding_window)
@@ -406,7 +339,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         ):
             expect = Conflict
         res = self.attempt(expect, bids.place_bid(self.svc, bidder, j.id, amount, days, "cover"))
-        if res is _REFUSED:
+        if res is REFUSED:
             return
         if live:
             assert res.updated and res.bid.id == live[0].id
@@ -429,7 +362,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Conflict  # its milestones no longer add up to the bid
         before = self.outbox_rows()
         deal = self.attempt(expect, deals.hire(self.svc, actor, b.id))
-        if deal is _REFUSED:
+        if deal is REFUSED:
             return
         assert self.outbox_rows() > before
         assert deal.id not in self.deals
@@ -492,7 +425,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         if expect is None and d.state != "funded":
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, deals.deliver(self.svc, actor, d.id, "done")) is _REFUSED:
+        if self.attempt(expect, deals.deliver(self.svc, actor, d.id, "done")) is REFUSED:
             return
         assert self.outbox_rows() > before
         d.state = "delivered"
@@ -505,7 +438,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         if expect is None and (d.state != "delivered" or d.revisions >= self.s.max_revisions):
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, deals.revise(self.svc, actor, d.id, "more")) is _REFUSED:
+        if self.attempt(expect, deals.revise(self.svc, actor, d.id, "more")) is REFUSED:
             return
         assert self.outbox_rows() > before
         assert d.due_at is not None
@@ -521,7 +454,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         if expect is None and d.state != "funded":
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, deals.extend(self.svc, actor, d.id, duration)) is _REFUSED:
+        if self.attempt(expect, deals.extend(self.svc, actor, d.id, duration)) is REFUSED:
             return
         assert self.outbox_rows() > before
         assert d.due_at is not None and seconds is not None
@@ -533,7 +466,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         if expect is None and d.state != "delivered":
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, deals.release(self.svc, actor, d.id)) is _REFUSED:
+        if self.attempt(expect, deals.release(self.svc, actor, d.id)) is REFUSED:
             return
         assert self.outbox_rows() > before
         self._m_release(d)
@@ -549,7 +482,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Conflict
         before = self.outbox_rows()
         got = self.attempt(expect, deals.cancel(self.svc, actor, d.id))
-        if got is _REFUSED:
+        if got is REFUSED:
             return
         assert self.outbox_rows() > before
         if d.state == "awaiting_funding":
@@ -569,7 +502,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Conflict
         before = self.outbox_rows()
         got = self.attempt(expect, deals.answer_cancel(self.svc, actor, d.id, agree))
-        if got is _REFUSED:
+        if got is REFUSED:
             return
         assert self.outbox_rows() > before
         assert got == ("refunded" if agree else "refused")
@@ -584,7 +517,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         if expect is None and (d.state != "funded" or (d.due_at or 0) > self.now):
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, deals.refund_overdue(self.svc, actor, d.id)) is _REFUSED:
+        if self.attempt(expect, deals.refund_overdue(self.svc, actor, d.id)) is REFUSED:
             return
         assert self.outbox_rows() > before
         self._m_refund(d)
@@ -598,7 +531,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Conflict
         before = self.outbox_rows()
         got = self.attempt(expect, disputes.open_dispute(self.svc, actor, d.id, "it is late"))
-        if got is _REFUSED:
+        if got is REFUSED:
             return
         assert self.outbox_rows() > before
         assert got.from_state == d.state
@@ -621,7 +554,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Conflict
         before = self.outbox_rows()
         coro = disputes.resolve(self.svc, mod, d.id, outcome, pct, "decided")
-        if self.attempt(expect, coro) is _REFUSED:
+        if self.attempt(expect, coro) is REFUSED:
             return
         assert self.outbox_rows() > before
         if outcome == "release":
@@ -641,7 +574,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         elif d.state not in RATEABLE or actor in d.rated:
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, feedback.rate(self.svc, actor, d.id, stars, "ok")) is _REFUSED:
+        if self.attempt(expect, feedback.rate(self.svc, actor, d.id, stars, "ok")) is REFUSED:
             return
         assert self.outbox_rows() > before
         d.rated.add(actor)
@@ -675,7 +608,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Forbidden
         elif b.state != "active":
             expect = Conflict
-        if self.attempt(expect, bids.withdraw_bid(self.svc, actor, b.id)) is not _REFUSED:
+        if self.attempt(expect, bids.withdraw_bid(self.svc, actor, b.id)) is not REFUSED:
             b.state = "withdrawn"
 
     @chaos("jobs", i=IDX, who=st.integers(min_value=0, max_value=30), anyone=ANYONE)
@@ -689,7 +622,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
             expect = Forbidden
         elif j.state != "open":
             expect = Conflict
-        if self.attempt(expect, jobs.close_job(self.svc, actor, j.id)) is _REFUSED:
+        if self.attempt(expect, jobs.close_job(self.svc, actor, j.id)) is REFUSED:
             return
         j.state = "closed"
         for b in self.bids.values():
@@ -821,7 +754,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         else:
             expect = None if user in self.banned else Conflict
             coro = moderation.unban(self.svc, mod, user)
-        if self.attempt(expect, coro) is not _REFUSED:
+        if self.attempt(expect, coro) is not REFUSED:
             (self.banned.add if ban else self.banned.discard)(user)
 
     @chaos("jobs", i=IDX)
@@ -831,7 +764,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         j = _pick(self.jobs, i)
         expect = Conflict if j.state == "removed" else None
         coro = jobs.remove_job(self.svc, as_admin(self.svc, ADMIN), j.id, "against the rules")
-        if self.attempt(expect, coro) is _REFUSED:
+        if self.attempt(expect, coro) is REFUSED:
             return
         if j.state == "hiring":  # the deal awaiting funding is called off, its bid declined
             for d in self.deals.values():
@@ -955,7 +888,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         text = None if amount is None else str(amount)
         before = self.outbox_rows()
         got = self.attempt(expect, payouts.request_payout(self.svc, actor, text))
-        if got is _REFUSED:
+        if got is REFUSED:
             return
         assert self.outbox_rows() > before
         assert (got.user_id, got.amount, got.state) == (actor, want, "pending")
@@ -987,7 +920,7 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         elif row[2] != "pending":
             expect = Conflict
         before = self.outbox_rows()
-        if self.attempt(expect, payouts.mark_paid(self.svc, mod, pid)) is _REFUSED:
+        if self.attempt(expect, payouts.mark_paid(self.svc, mod, pid)) is REFUSED:
             return
         assert row is not None
         assert self.outbox_rows() > before
@@ -1310,33 +1243,6 @@ class LedgerMachine(MilestoneRules, RuleBasedStateMachine):
         assert self.money_in == sum(amount for _, _, amount in self.charges.values())
 
 
-LedgerMachine.TestCase.settings = settings(
-    max_examples=40,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+TestLedger, TestLedgerPostgres = engine_cases(
+    LedgerMachine, 40, int(os.environ.get("PG_STATEFUL_EXAMPLES", "15"))
 )
-TestLedger = LedgerMachine.TestCase
-
-
-class PostgresLedgerMachine(LedgerMachine):
-    """The same machine over PostgreSQL, each example in a fresh database (tests/pg.py)."""
-
-    def database(self) -> tuple[str, Callable[[], None]]:
-        return fresh_postgres_url()
-
-
-# Fewer examples on PostgreSQL: every statement is a round trip (CI's time; the SQLite run
-# explores the logic, this one the engine).
-PostgresLedgerMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("PG_STATEFUL_EXAMPLES", "15")),
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-TestLedgerPostgres = pytest.mark.skipif(
-    "postgresql" not in ENGINES or (test_pg.server() is None and not test_pg.REQUIRED),
-    reason=test_pg.skip_reason() if "postgresql" in ENGINES else "TEST_ENGINES",
-)(PostgresLedgerMachine.TestCase)
-if "sqlite" not in ENGINES:
-    TestLedger = pytest.mark.skip(reason="TEST_ENGINES")(TestLedger)
