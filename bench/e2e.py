@@ -623,6 +623,18 @@ def instances_rows(
                 scale >= GOAL_SCALE,
             )
         )
+        # What more instances could reach at best on this machine: its cores over those that
+        # one instance already keeps busy (x1 at no extra cost per update, spread out).
+        x1 = results["PostgreSQL x1"]["saturation"]["cpu"]
+        busy = x1["machine"] / x1["wall"] if x1["wall"] else math.nan
+        rows.append(
+            Row(
+                "e2e-pg",
+                "x3 / x1 ceiling here: usable cores / cores x1 keeps busy",
+                f"{len(os.sched_getaffinity(0))} / {busy:.2f} = "
+                f"{len(os.sched_getaffinity(0)) / busy:.2f}",
+            )
+        )
     for label, phases in results.items():
         sat = phases["saturation"]
         rows.append(
