@@ -105,7 +105,6 @@ class GroupSends:
         await self._lock(chat)
         await self.tx.execute("DELETE FROM group_sends WHERE chat = ?", (chat,))
         at = until_ms - window_ms
-        for _ in range(limit):
-            await self.tx.execute(
-                "INSERT INTO group_sends (chat, sent_at) VALUES (?, ?)", (chat, at)
-            )
+        await self.tx.executemany(
+            "INSERT INTO group_sends (chat, sent_at) VALUES (?, ?)", [(chat, at)] * limit
+        )
