@@ -9,7 +9,9 @@ import asyncio
 
 import pytest
 
+from bot.storage import open_database
 from bot.storage.audit import ledger_problems
+from tests.conftest import ENGINES, fresh_postgres_url
 
 CUR = "XTR"
 
@@ -29,10 +31,25 @@ async def accounts(db, *owners: int) -> tuple[int, int, list[int]]:
         return await opened(tx, *owners)
 
 
-async def test_a_payment_holds_the_shared_account_only_at_its_commit(dbs, engine) -> None:
-    if engine != "postgresql":
-        pytest.skip("SQLite has one writer at a time: there is no row to wait for")
-    a, b = dbs
+@pytest.fixture
+async def pg_pair():
+    """Two connections to one fresh PostgreSQL database, as two instances hold them (only
+    PostgreSQL: SQLite has one writer at a time, and no row to wait for)."""
+    if "postgresql" not in ENGINES:
+        pytest.skip("TEST_ENGINES leaves PostgreSQL out")
+    url, done = fresh_postgres_url()
+    first = await open_database(url).connect()
+    second = await open_database(url).connect()
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+        done()
+
+
+async def test_a_payment_holds_the_shared_account_only_at_its_commit(pg_pair) -> None:
+    a, b = pg_pair
     await accounts(a, 1, 2)
     posted, finish = asyncio.Event(), asyncio.Event()
 
@@ -68,8 +85,6 @@ async def test_a_payment_holds_the_shared_account_only_at_its_commit(dbs, engine
 
 
 async def test_a_transaction_reads_its_own_shared_changes(db_url) -> None:
-    from bot.storage import open_database
-
     db = await open_database(db_url).connect()
     try:
         async with db.transaction(0) as tx:
@@ -92,8 +107,6 @@ async def test_a_transaction_reads_its_own_shared_changes(db_url) -> None:
 
 
 async def test_a_shared_account_below_zero_refuses_the_whole_transaction(db_url) -> None:
-    from bot.storage import open_database
-
     db = await open_database(db_url).connect()
     try:
         async with db.transaction(0) as tx:
