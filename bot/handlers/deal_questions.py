@@ -20,7 +20,7 @@ def _t(speaker: Any, key: str, **params: Any) -> str:
     return str(speaker.t(key, **id_params(params)))
 
 
-async def _cycle_money(speaker: Any, deal: Deal) -> Markup:
+async def cycle_money(speaker: Any, deal: Deal) -> Markup:
     """What one release or cancel moves: the deal's amount, or its current milestone's."""
     return Markup(speaker.money(await cycle_amount(speaker, deal), deal.currency))
 
@@ -34,7 +34,7 @@ async def release_question(speaker: Any, data: DealData, me: int) -> str:
         speaker,
         "deal-release-confirm",
         deal=deal.id,
-        amount=await _cycle_money(speaker, deal),
+        amount=await cycle_money(speaker, deal),
         freelancer=data.name(deal.freelancer_id),
     )
 
@@ -54,7 +54,7 @@ async def cancel_question(speaker: Any, data: DealData, me: int) -> str:
         speaker,
         f"deal-canceldeal-confirm-{kind}",
         deal=deal.id,
-        amount=await _cycle_money(speaker, deal),
+        amount=await cycle_money(speaker, deal),
     )
 
 

@@ -13,8 +13,13 @@ from aiohttp import web
 from bot.domain import rules
 from bot.domain.errors import InvalidInput
 from bot.domain.states import DealState
-from bot.handlers.deal_questions import cancel_question, refund_done, release_question
-from bot.handlers.milestones import cycle_amount, released_text
+from bot.handlers.deal_questions import (
+    cancel_question,
+    cycle_money,
+    refund_done,
+    release_question,
+)
+from bot.handlers.milestones import released_text
 from bot.i18n import Markup, id_params
 from bot.miniapp.common import Visitor, endpoint, json_body, path_id
 from bot.services import deals, disputes, feedback
@@ -116,7 +121,7 @@ async def _confirmation(visitor: Visitor, deal_id: int, action: str) -> str:
     if action == "cancel":
         return await cancel_question(visitor, data, visitor.id)
     deal = data.deal
-    amount = Markup(visitor.money(await cycle_amount(visitor, deal), deal.currency))
+    amount = await cycle_money(visitor, deal)
     return _t(visitor, f"miniapp-confirm-{action.replace('_', '-')}", deal=deal.id, amount=amount)
 
 

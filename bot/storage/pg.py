@@ -277,38 +277,45 @@ class PgDatabase:
         return task
 
     @asynccontextmanager
-    async def _open(self, *, write: bool, now: int, long: bool = False) -> AsyncIterator[PgTx]:
-        # As on SQLite, a long read (`in_thread`) stands apart: a transaction may run inside
-        # it (another connection, which it never waits for), but not another long read.
-        holders = self._long_readers if long else self._holders
+    async def _connection(self, holders: set[asyncio.Task[Any]]) -> AsyncIterator[Any]:
+        """A pooled connection for this task, which holds it among `holders` meanwhile (a
+        second one it asked for there would wait forever: NestedTransaction at once)."""
         task = self._claim(holders)
         async with self.pool.acquire() as conn:
             if task is not None:
                 holders.add(task)
             try:
-                if write:
-                    xact = conn.transaction(isolation="read_committed")
-                else:
-                    xact = conn.transaction(isolation="repeatable_read", readonly=True)
-                await xact.start()
-                try:
-                    yield PgTx(conn, now, write=write)
-                except BaseException:
-                    try:
-                        await _shielded(xact.rollback())
-                    except Exception:  # the connection is unusable: the pool replaces it
-                        conn.terminate()
-                    else:
-                        self._clean.add(conn.get_server_pid())
-                    raise
-                if write:
-                    await _shielded(xact.commit())
-                else:
-                    await _shielded(xact.rollback())
-                self._clean.add(conn.get_server_pid())
+                yield conn
             finally:
                 if task is not None:
                     holders.discard(task)
+
+    @asynccontextmanager
+    async def _open(self, *, write: bool, now: int, long: bool = False) -> AsyncIterator[PgTx]:
+        # As on SQLite, a long read (`in_thread`) stands apart: a transaction may run inside
+        # it (another connection, which it never waits for), but not another long read.
+        holders = self._long_readers if long else self._holders
+        async with self._connection(holders) as conn:
+            if write:
+                xact = conn.transaction(isolation="read_committed")
+            else:
+                xact = conn.transaction(isolation="repeatable_read", readonly=True)
+            await xact.start()
+            try:
+                yield PgTx(conn, now, write=write)
+            except BaseException:
+                try:
+                    await _shielded(xact.rollback())
+                except Exception:  # the connection is unusable: the pool replaces it
+                    conn.terminate()
+                else:
+                    self._clean.add(conn.get_server_pid())
+                raise
+            if write:
+                await _shielded(xact.commit())
+            else:
+                await _shielded(xact.rollback())
+            self._clean.add(conn.get_server_pid())
 
     @asynccontextmanager
     async def transaction(self, now: int) -> AsyncIterator[PgTx]:
@@ -338,17 +345,9 @@ class PgDatabase:
 
     @asynccontextmanager
     async def _one(self, now: int) -> AsyncIterator[Tx]:
-        task = self._claim(self._holders)
-        async with self.pool.acquire() as conn:
-            if task is not None:
-                self._holders.add(task)
-            try:
-                yield OneStatement(PgTx(conn, now, write=False))
-                # Outside a transaction nothing is left to reset, even after an error.
-                self._clean.add(conn.get_server_pid())
-            finally:
-                if task is not None:
-                    self._holders.discard(task)
+        async with self._connection(self._holders) as conn:
+            yield OneStatement(PgTx(conn, now, write=False))
+            self._clean.add(conn.get_server_pid())  # outside a transaction: nothing to reset
 
 
 async def _shielded(step: Any) -> None:
