@@ -100,6 +100,30 @@ async def test_a_one_statement_read_is_held_to_one_statement(db_url: str) -> Non
         await db.close()
 
 
+async def test_a_one_statement_read_refuses_a_query_that_writes_or_locks(db_url: str) -> None:
+    """Outside a transaction PostgreSQL would commit a data-modifying WITH at once: a
+    one-statement read refuses it before it runs, and a locking SELECT too, on both
+    engines (as a read-only transaction would)."""
+    db = await open_database(db_url).connect()
+    try:
+        async with db.transaction(0) as tx:
+            await tx.outbox.add(1, "notify.test")
+        for sql in (
+            "WITH gone AS (DELETE FROM outbox RETURNING id) SELECT COUNT(*) FROM gone",
+            "WITH moved AS (UPDATE outbox SET attempts = 9 RETURNING id) SELECT id FROM moved",
+            "SELECT id FROM outbox FOR UPDATE",
+        ):
+            with pytest.raises(NotOneStatement, match="may not write"):
+                async with db.read(0, one=True) as tx:
+                    await tx.fetchall(sql)
+        async with db.read(0) as tx:
+            assert await tx.outbox.pending_count() == 1
+            row = await tx.fetchone("SELECT attempts FROM outbox")
+            assert row["attempts"] == 0
+    finally:
+        await db.close()
+
+
 async def test_what_does_not_deadlock_is_not_refused(db_url: str) -> None:
     """Another task simply waits its turn, even one started inside the transaction (it
     inherits the context); a long read in the thread has a connection of its own."""

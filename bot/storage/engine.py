@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -507,6 +508,9 @@ class Tx:
         return GroupSends(self)
 
 
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
 class OneStatement(Tx):
     """A read of one statement (`read(one=True)`): on PostgreSQL it runs outside a
     transaction (no BEGIN and ROLLBACK round trips: one statement sees one snapshot anyway),
@@ -525,9 +529,15 @@ class OneStatement(Tx):
                 f"a one-statement read ran a second statement: {sql[:80]!r} after"
                 f" {self.ran[:80]!r}; open it without one=True"
             )
-        if not sql.lstrip()[:6].upper().startswith(("SELECT", "WITH")):
-            raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+        # Outside a transaction PostgreSQL would commit a write at once: a statement that is
+        # not a query, or one that writes or locks (a data-modifying WITH, FOR UPDATE), is
+        # refused as a read-only transaction would refuse it.
+        if not sql.lstrip()[:6].upper().startswith(("SELECT", "WITH")) or _WRITES.search(sql):
+            self._write(sql)
         self.ran = sql
+
+    def _write(self, sql: str, *_: Any) -> Any:
+        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
 
     async def fetchone(self, sql: str, params: Any = ()) -> Any:
         self._one(sql)
@@ -538,13 +548,13 @@ class OneStatement(Tx):
         return await self.inner.fetchall(sql, params)
 
     async def execute(self, sql: str, params: Any = ()) -> Any:
-        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+        self._write(sql)
 
     async def executemany(self, sql: str, rows: Any) -> None:
-        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+        self._write(sql)
 
     async def insert(self, sql: str, params: Any = ()) -> int:
-        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+        return self._write(sql)
 
     async def update(self, sql: str, params: Any = ()) -> int:
-        raise NotOneStatement(f"a read may not write: {sql[:80]!r}")
+        return self._write(sql)
