@@ -35,9 +35,10 @@ class Ledger:
     waiting all that while (the statement's mean was 25 ms under three instances). So the
     shared accounts' changes are summed here and written by `flush`, which the engines call
     last before COMMIT (engine.before_commit): the row is held for one round trip. A read of
-    a shared account flushes first, so a transaction always reads its own changes. A person's and a
-    deal's accounts are written at once, as before (their rows are not shared), and so is an
-    account id this transaction's `account` did not give (nothing says it is shared)."""
+    a shared account flushes first, so a transaction always reads its own changes. A
+    person's and a deal's accounts are written at once, as before (their rows are not
+    shared), and so is an account id this transaction's `account` did not give (nothing says
+    it is shared)."""
 
     def __init__(self, tx: Tx) -> None:
         self.tx = tx
@@ -51,9 +52,12 @@ class Ledger:
         pending, self.shared = self.shared, {}
         for acc, amt in sorted(pending.items()):
             if amt:
-                await self.tx.execute(
-                    "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?", (amt, acc)
-                )
+                await self._add(acc, amt)
+
+    async def _add(self, acc: int, amt: int) -> None:
+        await self.tx.execute(
+            "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?", (amt, acc)
+        )
 
     async def account(self, kind: str, currency: str, owner_id: int | None = None) -> int:
         acc = await self._account(kind, currency, owner_id)
@@ -119,9 +123,7 @@ class Ledger:
             # negative; that aborts the whole transaction. In the order of the accounts' ids:
             # on PostgreSQL each UPDATE locks its account until the commit, and transactions
             # that lock accounts in one order never wait in a circle.
-            await self.tx.execute(
-                "UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?", (amt, acc)
-            )
+            await self._add(acc, amt)
         return txn_id
 
     async def move(
